@@ -1,0 +1,13 @@
+import { processIo } from './io.js'
+import { type CommandContext, type Register, run } from './program.js'
+
+/** Every command of `ddl`; each module registers one command (or one group). */
+const registers: Register[] = []
+
+const ctx: CommandContext = { io: processIo(), exitCode: 0 }
+try {
+  process.exitCode = await run(process.argv.slice(2), ctx, registers)
+} catch (error) {
+  process.stderr.write(`ddl: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exitCode = 1
+}

@@ -1,0 +1,83 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative, resolve, sep } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const root = resolve(import.meta.dirname, '..')
+const packagesDir = join(root, 'packages')
+const packages = readdirSync(packagesDir).filter((name) => statSync(join(packagesDir, name)).isDirectory())
+
+/** The design's dependency direction: who may import whom. */
+const allowed: Record<string, readonly string[]> = {
+  classifier: [],
+  audit: [],
+  executor: ['classifier', 'audit'],
+  cli: ['classifier', 'audit', 'executor'],
+  mcp: ['classifier', 'audit', 'executor'],
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && entry.name !== 'dist') out.push(...sourceFiles(path))
+    } else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) {
+      out.push(path)
+    }
+  }
+  return out
+}
+
+// Import and export specifiers, static and dynamic.
+const specifierPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g
+
+function specifiers(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(specifierPattern)].map((m) => m[1] ?? '')
+}
+
+describe('package boundaries', () => {
+  it('knows every package under packages/', () => {
+    for (const name of packages)
+      expect(allowed, `packages/${name} has no entry in the allowed map`).toHaveProperty(name)
+  })
+
+  for (const name of packages) {
+    const pkgDir = join(packagesDir, name)
+    const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>
+    }
+
+    it(`${name} declares only the workspace dependencies the design allows`, () => {
+      const ours = Object.keys(manifest.dependencies ?? {})
+        .filter((dep) => dep.startsWith('@ddl/'))
+        .map((dep) => dep.slice('@ddl/'.length))
+      for (const dep of ours) expect(allowed[name], `${name} depends on @ddl/${dep}`).toContain(dep)
+    })
+
+    it(`${name} imports other packages only through their public entry point`, () => {
+      const problems: string[] = []
+      for (const file of sourceFiles(pkgDir)) {
+        const where = relative(root, file)
+        for (const spec of specifiers(file)) {
+          if (spec.startsWith('@ddl/')) {
+            const [, target, ...rest] = spec.split('/')
+            if (rest.length > 0) problems.push(`${where}: deep import ${spec}`)
+            if (target !== undefined && !(allowed[name] ?? []).includes(target) && target !== name) {
+              problems.push(`${where}: ${name} must not import @ddl/${target}`)
+            }
+          } else if (spec.startsWith('.')) {
+            const target = resolve(file, '..', spec)
+            if (!target.startsWith(pkgDir + sep)) problems.push(`${where}: relative import leaves the package: ${spec}`)
+          }
+        }
+      }
+      expect(problems).toEqual([])
+    })
+  }
+
+  it('flags a deep import when one is written (the check itself works)', () => {
+    const sample = "import { x } from '@ddl/classifier/src/rules/drop-table.js'"
+    const found = [...sample.matchAll(specifierPattern)].map((m) => m[1])
+    expect(found).toEqual(['@ddl/classifier/src/rules/drop-table.js'])
+  })
+})
