@@ -1,1 +1,23 @@
-export const placeholder = 1
+export { classify, DEFAULT_PG_VERSION, init, MAX_INPUT_LENGTH } from './classify.js'
+export type { ClassifierError } from './errors.js'
+export { InputError, NotInitializedError } from './errors.js'
+export { fallbackVerdict } from './fallback.js'
+export type { Piece, Token, TokenType } from './lexer.js'
+export { splitStatements, tokenize } from './lexer.js'
+export type { AllowEntry, ClassifyOptions, Policy } from './policy.js'
+export { redactSql } from './redact.js'
+export type { AnyRule, Rule, RuleContext, RuleMatch, ScriptState } from './rule.js'
+export { allRules, SAFE_KINDS } from './rules/index.js'
+export type { RequiredFlag, Tier } from './tier.js'
+export { compareTiers, flagsAllow, isTier, maxTier, requiredFlag, TIERS } from './tier.js'
+export type {
+  ClassifiedStatement,
+  Finding,
+  LockMode,
+  Plan,
+  Severity,
+  Span,
+  Statement,
+  StatementParseError,
+  Verdict,
+} from './types.js'

@@ -1,0 +1,204 @@
+/**
+ * Turns one parsed statement into a verdict: dispatches every rule on every node of its tree,
+ * follows SQL embedded in it (function bodies, DO blocks, EXECUTE strings), applies the policy.
+ */
+
+import type { Policy } from './policy.js'
+import type { AnyRule, RuleContext, RuleMatch, ScriptState } from './rule.js'
+import { kindRules, registry } from './rules/index.js'
+import { unknownStatement } from './rules/unknown-statement.js'
+import { compareTiers, maxTier, type Tier } from './tier.js'
+import { transactionFacts } from './transaction.js'
+import type { Finding, LockMode, Severity, Verdict } from './types.js'
+import { type Fields, rangeVarName, unwrap, walk } from './walk.js'
+
+/** EXPLAIN runs its statement only with ANALYZE. */
+function explainExecutes(node: Fields): boolean {
+  const options = Array.isArray(node.options) ? node.options : []
+  return options.some((o) => {
+    const w = unwrap(o)
+    if (w?.[0] !== 'DefElem' || w[1].defname !== 'analyze') return false
+    const arg = unwrap(w[1].arg)
+    if (arg === undefined) return true
+    const v =
+      arg[0] === 'Boolean' ? String(arg[1].boolval === true) : String(arg[1].sval ?? arg[1].ival ?? '').toLowerCase()
+    return !['false', 'off', '0', 'no'].includes(v)
+  })
+}
+
+/** Lock modes, strongest first. */
+const LOCK_ORDER: readonly LockMode[] = [
+  'AccessExclusiveLock',
+  'ExclusiveLock',
+  'ShareRowExclusiveLock',
+  'ShareLock',
+  'ShareUpdateExclusiveLock',
+  'RowExclusiveLock',
+  'RowShareLock',
+  'AccessShareLock',
+]
+
+export interface AnalyzeOptions {
+  readonly policy: Policy | undefined
+  readonly pgVersion: number
+  /** Classifies embedded SQL text with the same engine (set by classify.ts). */
+  readonly classifyNested: (
+    sql: string,
+    state: ScriptState,
+    depth: number,
+  ) => { tier: Tier; findings: readonly Finding[] }
+}
+
+const MAX_NESTING = 8
+
+function severityOf(rule: AnyRule, tier: Tier): Severity {
+  if (rule.severity !== undefined) return rule.severity
+  return tier === 'destructive' ? 'error' : tier === 'cautious' ? 'warning' : 'info'
+}
+
+/** Glob over schema-qualified names: `*` within one part, `**` across parts. */
+export function globMatches(glob: string, name: string): boolean {
+  let pattern = ''
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        pattern += '.*'
+        i++
+      } else pattern += '[^.]*'
+    } else pattern += c.replace(/[\\^$.|?+()[\]{}]/g, '\\$&')
+  }
+  return new RegExp(`^${pattern}$`, 'i').test(name)
+}
+
+function policyTier(policy: Policy | undefined, rule: AnyRule, target: string): Tier | 'off' {
+  let tier: Tier | 'off' = rule.tier
+  const configured = policy?.rules?.[rule.id]
+  if (configured !== undefined) tier = configured === 'off' && !rule.hazard ? rule.tier : configured
+  for (const entry of policy?.allow ?? []) {
+    if (entry.rule !== rule.id || target === '') continue
+    if (entry.objects.some((glob) => globMatches(glob, target))) tier = entry.tier ?? 'safe'
+  }
+  return tier
+}
+
+function matches(result: RuleMatch, fallbackTarget: string): readonly string[] {
+  if (result === undefined || result === false) return []
+  if (result === true) return [fallbackTarget]
+  if (typeof result === 'string') return [result]
+  return result
+}
+
+/** Analyzes one top-level statement. `depth` counts levels of embedded SQL. */
+export function analyzeStatement(
+  kind: string,
+  fields: Fields,
+  text: string,
+  state: ScriptState,
+  options: AnalyzeOptions,
+  depth = 0,
+): Verdict {
+  const findings: Finding[] = []
+  const seen = new Set<string>()
+  const targets: string[] = []
+  let tier: Tier = 'safe'
+  let lock: LockMode | null = null
+  let rewrite = false
+  let scan = false
+  let ancestors: readonly string[] = []
+  let relation = ''
+
+  const add = (rule: AnyRule, target: string, node: Fields): void => {
+    const effective = policyTier(options.policy, rule, target)
+    if (effective === 'off') return
+    const message = rule.message(target, node)
+    const key = `${rule.id}\u0000${message}`
+    if (seen.has(key)) return
+    seen.add(key)
+    const hint = typeof rule.hint === 'string' ? rule.hint : rule.hint(target, node)
+    const severity = severityOf(rule, effective)
+    findings.push({ rule: rule.id, tier: rule.hazard ? 'safe' : effective, severity, message, hint })
+    if (!rule.hazard) tier = maxTier(tier, effective)
+    else if (options.policy?.hazardsRaiseTier !== undefined) {
+      const order: Severity[] = ['info', 'warning', 'error']
+      if (order.indexOf(severity) >= order.indexOf(options.policy.hazardsRaiseTier)) tier = maxTier(tier, 'cautious')
+    }
+  }
+
+  const ctx: RuleContext = {
+    text,
+    get ancestors() {
+      return ancestors
+    },
+    get relation() {
+      return relation
+    },
+    script: state,
+    pgVersion: options.pgVersion,
+    nested(sql, where) {
+      if (depth + 1 > MAX_NESTING) {
+        add(unknownStatement, `${where} (SQL nested more than ${MAX_NESTING} levels deep)`, {})
+        return 'destructive'
+      }
+      const inner = options.classifyNested(sql, state, depth + 1)
+      for (const f of inner.findings) {
+        const key = `${f.rule}\u0000${where}: ${f.message}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        findings.push({ ...f, message: `${where}: ${f.message}` })
+      }
+      tier = maxTier(tier, inner.tier)
+      return inner.tier
+    },
+    target(name) {
+      if (name !== '' && !targets.includes(name)) targets.push(name)
+    },
+    lock(mode, effects) {
+      if (lock === null || LOCK_ORDER.indexOf(mode) < LOCK_ORDER.indexOf(lock)) lock = mode
+      if (effects?.rewrite) rewrite = true
+      if (effects?.scan) scan = true
+    },
+    report(rule, target) {
+      add(rule, target, {})
+    },
+  }
+
+  if (!kindRules.has(kind)) add(unknownStatement, kind, fields)
+
+  walk({ [kind]: fields }, (type, node, path) => {
+    if (type === 'ExplainStmt' && !explainExecutes(node)) return false
+    if (node.relation !== undefined && type.endsWith('Stmt')) relation = rangeVarName(node.relation)
+    const rules = registry.get(type)
+    if (rules === undefined) return undefined
+    ancestors = path
+    for (const rule of rules) {
+      let result: RuleMatch
+      try {
+        result = rule.check(node, ctx)
+      } catch (error) {
+        // A rule that cannot read a node it was given fails closed.
+        add(
+          unknownStatement,
+          `${type} (rule ${rule.id} failed: ${error instanceof Error ? error.message : String(error)})`,
+          node,
+        )
+        continue
+      }
+      for (const target of matches(result, targets[0] ?? kind)) add(rule, target, node)
+    }
+    return undefined
+  })
+
+  const tx = transactionFacts(kind, fields)
+  findings.sort((a, b) => compareTiers(b.tier, a.tier))
+  return {
+    tier,
+    findings,
+    targets,
+    transactional: tx.transactional,
+    transactionControl: tx.transactionControl,
+    lock,
+    rewrite,
+    scan,
+  }
+}

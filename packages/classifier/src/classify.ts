@@ -1,0 +1,326 @@
+/**
+ * classify(): cut a script into statements with the parser's own locations, classify each from its
+ * parse tree, and fall back to tokens only for text the grammar rejects.
+ */
+import type { ParseResult } from '@pgsql/types'
+import { err, ok, type Result } from 'neverthrow'
+import { analyzeStatement } from './analyze.js'
+import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
+import { fallbackVerdict } from './fallback.js'
+import { splitStatements } from './lexer.js'
+import { loadParser, parseRaw, parserReady } from './parser.js'
+import type { ClassifyOptions } from './policy.js'
+import type { ScriptState } from './rule.js'
+import { maxTier, requiredFlag, type Tier } from './tier.js'
+import type { ClassifiedStatement, Finding, Plan, StatementParseError, Verdict } from './types.js'
+import { type Fields, unwrap } from './walk.js'
+
+/** The largest script classify() accepts, in UTF-16 code units (64 Mi). */
+export const MAX_INPUT_LENGTH = 64 * 1024 * 1024
+/** Scripts up to this length are parsed in one call; longer ones in chunks of about this size. */
+const WHOLE_PARSE_LENGTH = 1024 * 1024
+const CHUNK_LENGTH = 256 * 1024
+/** Bracket depth and operator count above which a piece is not given to the parser (its C stack). */
+const MAX_BRACKET_DEPTH = 1000
+const MAX_OPERATORS = 4000
+/** The oldest Postgres major version still supported upstream (14 until November 2026). */
+export const DEFAULT_PG_VERSION = 14
+
+/**
+ * Loads the Postgres parser (WebAssembly). Call once before {@link classify}; later calls return at once.
+ *
+ * @example
+ * await init()
+ * const plan = classify('DROP TABLE users')._unsafeUnwrap()
+ */
+export async function init(): Promise<void> {
+  await loadParser()
+}
+
+interface Cut {
+  readonly start: number
+  readonly end: number
+  readonly node?: readonly [string, Fields]
+  readonly parseError?: { readonly message: string; readonly offset: number }
+}
+
+/** Maps UTF-8 byte offsets of `text` to UTF-16 offsets; calls must come in non-decreasing order. */
+function byteMapper(text: string): (byte: number) => number {
+  let ascii = true
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false
+      break
+    }
+  }
+  if (ascii) return (byte) => byte
+  let bytePos = 0
+  let charPos = 0
+  return (byte) => {
+    if (byte < bytePos) {
+      bytePos = 0
+      charPos = 0
+    }
+    while (bytePos < byte && charPos < text.length) {
+      const c = text.charCodeAt(charPos)
+      if (c < 0x80) bytePos += 1
+      else if (c < 0x800) bytePos += 2
+      else if (c >= 0xd800 && c <= 0xdbff) {
+        bytePos += 4
+        charPos++
+      } else bytePos += 3
+      charPos++
+    }
+    return charPos
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11
+}
+
+/** Statements of a parse tree of `text`, which starts at `base` in the script. */
+function cutsFromTree(text: string, tree: ParseResult, base: number, out: Cut[]): void {
+  const toChar = byteMapper(text)
+  for (const raw of tree.stmts ?? []) {
+    const location = raw.stmt_location ?? 0
+    let start = toChar(location)
+    let end = raw.stmt_len !== undefined && raw.stmt_len > 0 ? toChar(location + raw.stmt_len) : text.length
+    while (start < end && isSpace(text.charCodeAt(start))) start++
+    while (end > start && isSpace(text.charCodeAt(end - 1))) end--
+    const node = unwrap(raw.stmt)
+    if (node === undefined) continue
+    out.push({ start: base + start, end: base + end, node })
+  }
+}
+
+/**
+ * Cheap guard against inputs that exhaust the parser's C stack (measured: 6,000 nested brackets or
+ * chained operators still parse; 10,000 trap). Counts per `;`-separated stretch, over-counting
+ * (strings, comments): a false alarm only sends text to the piece-by-piece path, never lowers a tier.
+ */
+function tooDeep(text: string): boolean {
+  let depth = 0
+  let operators = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 40 || c === 91) {
+      if (++depth > MAX_BRACKET_DEPTH) return true
+    } else if (c === 41 || c === 93) depth--
+    else if (c === 59) {
+      depth = 0
+      operators = 0
+    } else if (
+      c === 43 ||
+      c === 45 ||
+      c === 42 ||
+      c === 47 ||
+      c === 60 ||
+      c === 62 ||
+      c === 61 ||
+      c === 124 ||
+      c === 58
+    ) {
+      if (++operators > MAX_OPERATORS) return true
+    }
+  }
+  return false
+}
+
+function parsePiece(sql: string, start: number, end: number, out: Cut[]): void {
+  const text = sql.slice(start, end)
+  if (tooDeep(text)) {
+    out.push({
+      start,
+      end,
+      parseError: { message: 'statement nested too deeply for the parser; not parsed', offset: start },
+    })
+    return
+  }
+  const parsed = parseRaw(text)
+  if (parsed.ok) {
+    const before = out.length
+    cutsFromTree(text, parsed.tree, start, out)
+    if (out.length === before) return
+    return
+  }
+  const cursor = parsed.cursor === undefined ? 0 : byteMapper(text)(parsed.cursor)
+  out.push({ start, end, parseError: { message: parsed.message, offset: start + cursor } })
+}
+
+/** Cuts a script: one parse when it is accepted, piece by piece where it is not. */
+function cutScript(sql: string): Cut[] {
+  const out: Cut[] = []
+  if (sql.length <= WHOLE_PARSE_LENGTH && !tooDeep(sql)) {
+    const whole = parseRaw(sql)
+    if (whole.ok) {
+      cutsFromTree(sql, whole.tree, 0, out)
+      return out
+    }
+    for (const piece of splitStatements(sql)) parsePiece(sql, piece.start, piece.end, out)
+    return out
+  }
+  // Long scripts: parse chunks of whole statements; a rejected chunk is parsed piece by piece.
+  const pieces = splitStatements(sql)
+  let i = 0
+  while (i < pieces.length) {
+    const first = pieces[i] as (typeof pieces)[number]
+    let j = i
+    while (j + 1 < pieces.length && (pieces[j + 1]?.end ?? 0) - first.start <= CHUNK_LENGTH) j++
+    const last = pieces[j] as (typeof pieces)[number]
+    const text = sql.slice(first.start, last.end)
+    const parsed = tooDeep(text) ? undefined : parseRaw(text)
+    if (parsed?.ok === true) cutsFromTree(text, parsed.tree, first.start, out)
+    else for (let k = i; k <= j; k++) parsePiece(sql, pieces[k]?.start ?? 0, pieces[k]?.end ?? 0, out)
+    i = j + 1
+  }
+  return out
+}
+
+/** Line starts of `sql`, for 1-based line and column. */
+function lineIndex(sql: string): (offset: number) => { line: number; column: number } {
+  const starts = [0]
+  for (let i = sql.indexOf('\n'); i !== -1; i = sql.indexOf('\n', i + 1)) starts.push(i + 1)
+  return (offset) => {
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if ((starts[mid] as number) <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return { line: lo + 1, column: offset - (starts[lo] as number) + 1 }
+  }
+}
+
+function unparsedVerdict(text: string): Verdict {
+  const { tier, findings } = fallbackVerdict(text)
+  return {
+    tier,
+    findings,
+    targets: [],
+    transactional: true,
+    transactionControl: null,
+    lock: null,
+    rewrite: false,
+    scan: false,
+  }
+}
+
+function checkInput(sql: unknown): Result<string, ClassifierError> {
+  if (typeof sql !== 'string') return err(new InputError('SQL must be a string.'))
+  if (sql.length > MAX_INPUT_LENGTH) {
+    return err(
+      new InputError(
+        `The script is ${sql.length} characters long; classify() accepts at most ${MAX_INPUT_LENGTH}. Split it into smaller files.`,
+      ),
+    )
+  }
+  const nul = sql.indexOf('\u0000')
+  if (nul !== -1) {
+    return err(
+      new InputError(
+        `The SQL contains a NUL byte at offset ${nul}; Postgres cannot receive it and the parser would stop there. Remove it.`,
+        nul,
+      ),
+    )
+  }
+  if (!sql.isWellFormed()) {
+    return err(
+      new InputError('The SQL contains an unpaired UTF-16 surrogate (invalid Unicode). Fix the text encoding.'),
+    )
+  }
+  return ok(sql)
+}
+
+interface Engine {
+  readonly options: ClassifyOptions
+  readonly pgVersion: number
+}
+
+function classifyCuts(
+  sql: string,
+  state: ScriptState,
+  engine: Engine,
+  depth: number,
+  each: (cut: Cut, text: string, verdict: Verdict) => void,
+): void {
+  for (const cut of cutScript(sql)) {
+    const text = sql.slice(cut.start, cut.end)
+    const verdict =
+      cut.node === undefined
+        ? unparsedVerdict(text)
+        : analyzeStatement(
+            cut.node[0],
+            cut.node[1],
+            text,
+            state,
+            {
+              policy: engine.options.policy,
+              pgVersion: engine.pgVersion,
+              classifyNested: (inner, innerState, innerDepth) => nested(inner, innerState, engine, innerDepth),
+            },
+            depth,
+          )
+    each(cut, text, verdict)
+  }
+}
+
+function nested(sql: string, state: ScriptState, engine: Engine, depth: number): { tier: Tier; findings: Finding[] } {
+  let tier: Tier = 'safe'
+  const findings: Finding[] = []
+  if (checkInput(sql).isErr()) {
+    const fb = fallbackVerdict(sql.replaceAll('\u0000', ' '))
+    return { tier: maxTier(fb.tier, 'cautious'), findings: [...fb.findings] }
+  }
+  classifyCuts(sql, state, engine, depth, (_cut, _text, verdict) => {
+    tier = maxTier(tier, verdict.tier)
+    findings.push(...verdict.findings)
+  })
+  return { tier, findings }
+}
+
+/**
+ * Classifies a script: every statement with its exact text, position, kind, parse tree and
+ * {@link Verdict}; the script's tier (the highest) and the flag it needs. Pure and synchronous.
+ * Text the grammar rejects is classified from tokens and is never `safe`.
+ *
+ * Fails with `NotInitializedError` before {@link init} resolved, and `InputError` for input Postgres
+ * could not receive (a NUL byte, invalid Unicode) or larger than {@link MAX_INPUT_LENGTH}. Never throws.
+ *
+ * @example
+ * await init()
+ * const plan = classify('ALTER TABLE users ADD COLUMN phone text; TRUNCATE sessions')
+ * if (plan.isOk()) console.log(plan.value.tier, plan.value.requires) // 'cautious' 'confirm'
+ */
+export function classify(sql: string, options: ClassifyOptions = {}): Result<Plan, ClassifierError> {
+  if (!parserReady()) return err(new NotInitializedError())
+  const input = checkInput(sql)
+  if (input.isErr()) return err(input.error)
+  const position = lineIndex(sql)
+  const state: ScriptState = { functions: new Map(), prepared: new Map() }
+  const engine: Engine = { options, pgVersion: options.pgVersion ?? DEFAULT_PG_VERSION }
+  const statements: ClassifiedStatement[] = []
+  let tier: Tier = 'safe'
+  let hasParseErrors = false
+  classifyCuts(sql, state, engine, 0, (cut, text, verdict) => {
+    const { line, column } = position(cut.start)
+    let parseError: StatementParseError | undefined
+    if (cut.parseError !== undefined) {
+      hasParseErrors = true
+      const at = position(cut.parseError.offset)
+      parseError = { message: cut.parseError.message, line: at.line, column: at.column }
+    }
+    tier = maxTier(tier, verdict.tier)
+    statements.push({
+      text,
+      span: { offset: cut.start, length: cut.end - cut.start, line, column },
+      kind: cut.node?.[0] ?? 'Unparsed',
+      ast:
+        cut.node === undefined ? undefined : ({ [cut.node[0]]: cut.node[1] } as unknown as ClassifiedStatement['ast']),
+      ...(parseError === undefined ? {} : { parseError }),
+      verdict,
+    })
+  })
+  return ok({ statements, tier, requires: requiredFlag(tier), hasParseErrors })
+}

@@ -1,0 +1,34 @@
+import type { Tier } from './tier.js'
+
+/**
+ * Project policy, from `ddl.config.json` (`"policy": {...}`) or `package.json` (`"safe-ddl": { "policy": {...} }`).
+ * Policy is configuration a person reviews like code; SQL text (comments included) can never change it.
+ *
+ * @example
+ * { "rules": { "truncate": "destructive", "prefer-text-field": "off" },
+ *   "allow": [{ "rule": "drop-table", "objects": ["scratch.*", "public.tmp_*"], "tier": "cautious" }] }
+ */
+export interface Policy {
+  /** Move a rule to another tier, or turn a hazard rule `off` (tier rules cannot be turned off). */
+  readonly rules?: Readonly<Record<string, Tier | 'off'>>
+  /**
+   * Let findings of a rule on named objects through at a lower tier (default `safe`). Objects are
+   * globs over schema-qualified names: `*` matches within one name part, `**` across parts.
+   */
+  readonly allow?: readonly AllowEntry[]
+  /** Raise every hazard finding of at least this severity to `cautious` (default: hazards never change the tier). */
+  readonly hazardsRaiseTier?: 'error' | 'warning' | 'info'
+}
+
+export interface AllowEntry {
+  readonly rule: string
+  readonly objects: readonly string[]
+  readonly tier?: Tier
+}
+
+/** Options of {@link classify}. */
+export interface ClassifyOptions {
+  readonly policy?: Policy
+  /** Postgres major version the advice is for (default 14, the oldest still supported upstream). */
+  readonly pgVersion?: number
+}

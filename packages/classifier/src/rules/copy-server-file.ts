@@ -1,0 +1,17 @@
+import { defineRule } from '../rule.js'
+import type { Fields } from '../walk.js'
+
+/**  */
+export const copyServerFile = defineRule<Fields>({
+  id: 'copy-server-file',
+  tier: 'destructive',
+  kinds: ['CopyStmt'],
+  check: (s) =>
+    s.is_program === true
+      ? `PROGRAM ${String(s.filename)}`
+      : typeof s.filename === 'string'
+        ? `'${s.filename}'`
+        : undefined,
+  message: (t) => `COPY with ${t} reads or writes the database server’s own files or runs a shell command on it.`,
+  hint: 'Use COPY ... FROM STDIN / TO STDOUT (psql \\copy) so the data moves through the client.',
+})

@@ -1,0 +1,15 @@
+import type { DeleteStmt } from '@pgsql/types'
+import { defineRule } from '../rule.js'
+import { rangeVarName } from '../walk.js'
+import { narrows, whereTarget } from './where.js'
+
+/** DELETE with a real WHERE removes the rows it matches. */
+export const deleteWithWhere = defineRule<DeleteStmt>({
+  id: 'delete-with-where',
+  tier: 'cautious',
+  kinds: ['DeleteStmt'],
+  check: (s) =>
+    narrows(s.whereClause, whereTarget(s.relation as never, s.usingClause)) ? rangeVarName(s.relation) : undefined,
+  message: (t) => `DELETE FROM ${t} removes the rows its WHERE matches; once committed they are gone.`,
+  hint: 'Rehearse it first (rehearse: true) to see how many rows it removes, then run it with confirm.',
+})

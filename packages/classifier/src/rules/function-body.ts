@@ -1,0 +1,74 @@
+import type { CreateFunctionStmt, DoStmt } from '@pgsql/types'
+import { functionKey } from '../functions.js'
+import { defineRule } from '../rule.js'
+import type { Tier } from '../tier.js'
+import { type Fields, lastName, nameOf, stringValue, unwrap } from '../walk.js'
+import { dynamicSql } from './dynamic-sql.js'
+import { classifyPlpgsql, freeDollarTag } from './plpgsql.js'
+import { unreadableBody } from './unreadable-body.js'
+import { defElem } from './util.js'
+
+/** Languages whose bodies are code we can not read; untrusted ones can reach the OS. */
+function languageOf(options: unknown, fallback: string): string {
+  const lang = defElem(options, 'language')
+  const value = stringValue(lang?.arg)
+  return (value ?? fallback).toLowerCase()
+}
+
+function bodyOf(options: unknown): string | undefined {
+  const as = defElem(options, 'as')
+  if (as === undefined) return undefined
+  const arg = unwrap(as.arg)
+  if (arg?.[0] === 'String') return String(arg[1].sval ?? '')
+  if (arg?.[0] === 'List') {
+    const items = arg[1].items
+    return Array.isArray(items) ? stringValue(items[0]) : undefined
+  }
+  return undefined
+}
+
+/** Classifies function and DO bodies: the body's tier is the statement's (it runs later, or now for DO). */
+export const functionBody = defineRule<Fields>({
+  id: 'function-body',
+  tier: 'safe',
+  kinds: ['CreateFunctionStmt', 'DoStmt'],
+  check: (node, ctx) => {
+    const isDo = node.funcname === undefined
+    const name = isDo ? 'DO block' : `function ${nameOf((node as CreateFunctionStmt).funcname)}`
+    const options = isDo ? (node as DoStmt).args : (node as CreateFunctionStmt).options
+    const language = languageOf(options, isDo ? 'plpgsql' : 'sql')
+    const body = bodyOf(options)
+    let tier: Tier = 'safe'
+    if (!isDo && (node as CreateFunctionStmt).sql_body !== undefined) {
+      // BEGIN ATOMIC bodies are parsed with the statement and walked like any other nodes, so their
+      // findings land on this statement; callers elsewhere cannot be shown harmless.
+      tier = 'cautious'
+    } else if (body === undefined) {
+      ctx.report(unreadableBody, name)
+      tier = 'destructive'
+    } else if (language === 'sql') {
+      tier = ctx.nested(body, `in ${name}`)
+    } else if (language === 'plpgsql') {
+      const createSql = isDo
+        ? (() => {
+            const tag = freeDollarTag(body)
+            return `CREATE FUNCTION ddl_do_block() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`
+          })()
+        : ctx.text
+      tier = classifyPlpgsql(
+        createSql,
+        `in ${name}`,
+        ctx,
+        (detail) => ctx.report(dynamicSql, detail),
+        (detail) => ctx.report(unreadableBody, detail),
+      )
+    } else {
+      ctx.report(unreadableBody, `${name} (LANGUAGE ${language})`)
+      tier = 'destructive'
+    }
+    if (!isDo) ctx.script.functions.set(functionKey(lastName((node as CreateFunctionStmt).funcname)), tier)
+    return undefined
+  },
+  message: (t) => t,
+  hint: '',
+})

@@ -1,0 +1,200 @@
+/** Every rule, and the statement kinds that are safe by default. */
+import type { AnyRule } from '../rule.js'
+import { alterColumnType } from './alter-column-type.js'
+import { alterSystem } from './alter-system.js'
+import { callDestructiveFunction } from './call-destructive-function.js'
+import { cascade } from './cascade.js'
+import { changeOwner } from './change-owner.js'
+import { copyServerFile } from './copy-server-file.js'
+import { createRole } from './create-role.js'
+import { createRule } from './create-rule.js'
+import { createTrigger } from './create-trigger.js'
+import { dangerousFunction } from './dangerous-function.js'
+import { deleteWithWhere } from './delete-with-where.js'
+import { deleteWithoutWhere } from './delete-without-where.js'
+import { detachPartition } from './detach-partition.js'
+import { disableRowLevelSecurity } from './disable-row-level-security.js'
+import { disableTrigger } from './disable-trigger.js'
+import { dropColumn } from './drop-column.js'
+import { dropConstraint } from './drop-constraint.js'
+import { dropDatabase } from './drop-database.js'
+import { dropDomainConstraint } from './drop-domain-constraint.js'
+import { dropFunction } from './drop-function.js'
+import { dropIndex } from './drop-index.js'
+import { dropObject } from './drop-object.js'
+import { dropOwned } from './drop-owned.js'
+import { dropRole } from './drop-role.js'
+import { dropSchema } from './drop-schema.js'
+import { dropTable } from './drop-table.js'
+import { dropTrigger } from './drop-trigger.js'
+import { dynamicSql } from './dynamic-sql.js'
+import { executePrepared } from './execute-prepared.js'
+import { functionBody } from './function-body.js'
+import { grantDangerousRole } from './grant-dangerous-role.js'
+import { grantOrRevoke } from './grant-or-revoke.js'
+import { loadLibrary } from './load-library.js'
+import { merge } from './merge.js'
+import { prepare } from './prepare.js'
+import { reassignOwned } from './reassign-owned.js'
+import { roleSuperuser } from './role-superuser.js'
+import { securityChange } from './security-change.js'
+import { securityDefiner } from './security-definer.js'
+import { serverChange } from './server-change.js'
+import { setRole } from './set-role.js'
+import { setUnlogged } from './set-unlogged.js'
+import { truncate } from './truncate.js'
+import { unknownAlterTableAction } from './unknown-alter-table-action.js'
+import { unknownFunction } from './unknown-function.js'
+import { unknownStatement } from './unknown-statement.js'
+import { unreadableBody } from './unreadable-body.js'
+import { unsafeSetting } from './unsafe-setting.js'
+import { updateWithWhere } from './update-with-where.js'
+import { updateWithoutWhere } from './update-without-where.js'
+import { upsert } from './upsert.js'
+
+/** Every rule, in the order they run (the order findings are listed in within a tier). */
+export const rules: readonly AnyRule[] = [
+  dropDatabase,
+  dropSchema,
+  dropTable,
+  dropFunction,
+  dropObject,
+  dropIndex,
+  dropTrigger,
+  cascade,
+  truncate,
+  deleteWithoutWhere,
+  deleteWithWhere,
+  updateWithoutWhere,
+  updateWithWhere,
+  merge,
+  upsert,
+  dropColumn,
+  dropConstraint,
+  dropDomainConstraint,
+  alterColumnType,
+  disableTrigger,
+  disableRowLevelSecurity,
+  setUnlogged,
+  detachPartition,
+  changeOwner,
+  unknownAlterTableAction,
+  dangerousFunction,
+  unknownFunction,
+  callDestructiveFunction,
+  functionBody,
+  securityDefiner,
+  prepare,
+  executePrepared,
+  copyServerFile,
+  alterSystem,
+  loadLibrary,
+  roleSuperuser,
+  createRole,
+  dropRole,
+  dropOwned,
+  reassignOwned,
+  grantDangerousRole,
+  grantOrRevoke,
+  setRole,
+  unsafeSetting,
+  securityChange,
+  serverChange,
+  createRule,
+  createTrigger,
+]
+
+/** Rules reported by the engine or by other rules rather than dispatched on a node kind. */
+export const reportedRules: readonly AnyRule[] = [unknownStatement, dynamicSql, unreadableBody]
+
+/**
+ * Statement kinds that are `safe` unless a rule says otherwise. Every statement kind of the
+ * grammar is either here or read by a rule; anything else is `unknown-statement` (destructive).
+ */
+export const SAFE_KINDS: ReadonlySet<string> = new Set([
+  'SelectStmt',
+  'InsertStmt',
+  'CreateStmt',
+  'CreateForeignTableStmt',
+  'IndexStmt',
+  'CreateSchemaStmt',
+  'CreateSeqStmt',
+  'AlterSeqStmt',
+  'ViewStmt',
+  'CompositeTypeStmt',
+  'CreateEnumStmt',
+  'CreateRangeStmt',
+  'CreateDomainStmt',
+  'DefineStmt',
+  'CreateExtensionStmt',
+  'CommentStmt',
+  'CreateTableAsStmt',
+  'CreateStatsStmt',
+  'AlterStatsStmt',
+  'VariableShowStmt',
+  'ExplainStmt',
+  'AlterEnumStmt',
+  'CreateCastStmt',
+  'CreateConversionStmt',
+  'CreateOpClassStmt',
+  'CreateOpFamilyStmt',
+  'AlterOpFamilyStmt',
+  'CreateTransformStmt',
+  'CreateAmStmt',
+  'ListenStmt',
+  'UnlistenStmt',
+  'NotifyStmt',
+  'DeclareCursorStmt',
+  'FetchStmt',
+  'ClosePortalStmt',
+  'DeallocateStmt',
+  'DiscardStmt',
+  'CheckPointStmt',
+  'LockStmt',
+  'VacuumStmt',
+  'ClusterStmt',
+  'ReindexStmt',
+  'RefreshMatViewStmt',
+  'RenameStmt',
+  'AlterObjectSchemaStmt',
+  'AlterObjectDependsStmt',
+  'AlterOperatorStmt',
+  'AlterTypeStmt',
+  'AlterCollationStmt',
+  'AlterTSDictionaryStmt',
+  'AlterTSConfigurationStmt',
+  'ReplicaIdentityStmt',
+  'ConstraintsSetStmt',
+  'CreatedbStmt',
+  'AlterDatabaseRefreshCollStmt',
+  'ImportForeignSchemaStmt',
+  'TransactionStmt',
+  'VariableSetStmt',
+  'AlterTableStmt',
+  'AlterDomainStmt',
+  'AlterFunctionStmt',
+  'CallStmt',
+  'PrepareStmt',
+])
+
+/** Rules by the node kind they read. */
+export const registry: ReadonlyMap<string, readonly AnyRule[]> = (() => {
+  const map = new Map<string, AnyRule[]>()
+  for (const rule of rules) {
+    for (const kind of rule.kinds) {
+      const list = map.get(kind)
+      if (list === undefined) map.set(kind, [rule])
+      else list.push(rule)
+    }
+  }
+  return map
+})()
+
+/** Statement kinds that are mapped: safe by default or read by a rule. */
+export const kindRules: ReadonlySet<string> = new Set([
+  ...SAFE_KINDS,
+  ...[...registry.keys()].filter((k) => k.endsWith('Stmt')),
+])
+
+/** Every rule id, for docs and SARIF metadata. */
+export const allRules: readonly AnyRule[] = [...rules, ...reportedRules]

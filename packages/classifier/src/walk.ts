@@ -1,0 +1,97 @@
+/**
+ * An iterative walk over a libpg-query parse tree. Nodes are `{ TypeName: { ...fields } }`
+ * wrappers; the walk calls `visit` for each wrapper with its type name, its fields and the stack
+ * of enclosing type names. Iterative so that a deep tree cannot overflow the JS stack.
+ */
+
+export type Fields = Record<string, unknown>
+
+/** Returns the single `[type, fields]` of a node wrapper, or undefined for anything else. */
+export function unwrap(node: unknown): readonly [string, Fields] | undefined {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined
+  let found: [string, Fields] | undefined
+  for (const key in node) {
+    if (found !== undefined) return undefined
+    const value = (node as Fields)[key]
+    const first = key.charCodeAt(0)
+    if (first < 65 || first > 90 || value === null || typeof value !== 'object' || Array.isArray(value))
+      return undefined
+    found = [key, value as Fields]
+  }
+  return found
+}
+
+export type Visitor = (type: string, fields: Fields, ancestors: readonly string[]) => boolean | undefined
+
+interface Frame {
+  readonly value: unknown
+  readonly depth: number
+}
+
+/**
+ * Visits every node wrapper under `root` (including `root` itself when it is one), parents
+ * before children. Return `false` from `visit` to skip a node's children.
+ */
+export function walk(root: unknown, visit: Visitor, rootAncestors: readonly string[] = []): void {
+  const ancestors: string[] = [...rootAncestors]
+  const base = ancestors.length
+  const stack: Frame[] = [{ value: root, depth: 0 }]
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame
+    const { value, depth } = frame
+    if (value === null || typeof value !== 'object') continue
+    ancestors.length = base + depth
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth })
+      continue
+    }
+    const wrapped = unwrap(value)
+    if (wrapped !== undefined) {
+      const [type, fields] = wrapped
+      if (visit(type, fields, ancestors) === false) continue
+      ancestors.push(type)
+      pushChildren(stack, fields, depth + 1)
+      continue
+    }
+    pushChildren(stack, value as Fields, depth)
+  }
+}
+
+function pushChildren(stack: Frame[], fields: Fields, depth: number): void {
+  for (const key in fields) {
+    const child = fields[key]
+    if (child !== null && typeof child === 'object') stack.push({ value: child, depth })
+  }
+}
+
+/** The `sval` of a `{ String: { sval } }` node, or undefined. */
+export function stringValue(node: unknown): string | undefined {
+  const w = unwrap(node)
+  if (w === undefined || w[0] !== 'String') return undefined
+  const sval = w[1].sval
+  return typeof sval === 'string' ? sval : ''
+}
+
+/** Joins a list of `String` nodes (`["public","users"]` -> `public.users`). */
+export function nameOf(list: unknown): string {
+  if (!Array.isArray(list)) return ''
+  const parts: string[] = []
+  for (const item of list) {
+    const s = stringValue(item)
+    if (s !== undefined) parts.push(s)
+  }
+  return parts.join('.')
+}
+
+/** The last name of a list of `String` nodes (a function's own name without its schema). */
+export function lastName(list: unknown): string {
+  if (!Array.isArray(list) || list.length === 0) return ''
+  return stringValue(list[list.length - 1]) ?? ''
+}
+
+/** `schema.name` of a RangeVar-like object (`{ schemaname?, relname }`). */
+export function rangeVarName(rv: unknown): string {
+  if (rv === null || typeof rv !== 'object') return ''
+  const { catalogname, schemaname, relname } = rv as { catalogname?: string; schemaname?: string; relname?: string }
+  return [catalogname, schemaname, relname].filter((p): p is string => typeof p === 'string' && p !== '').join('.')
+}
