@@ -20,7 +20,10 @@ export const unknownFunction = defineRule<FuncCall>({
   kinds: ['FuncCall'],
   check: (call, ctx) => {
     const key = functionKey(lastName(call.funcname))
-    if (SAFE_FUNCTIONS.has(key) || DANGEROUS_FUNCTIONS.has(key) || key === 'set_config') return undefined
+    if (DANGEROUS_FUNCTIONS.has(key) || key === 'set_config') return undefined
+    // A built-in is only the built-in when unqualified or qualified with pg_catalog: `public.lower()` is someone's code.
+    const schema = (call.funcname?.length ?? 0) > 1 ? functionKey(nameOf(call.funcname?.slice(0, -1))) : 'pg_catalog'
+    if (SAFE_FUNCTIONS.has(key) && schema === 'pg_catalog') return undefined
     if (ctx.ancestors.some((a) => DEFERRED.has(a))) return undefined
     const defined = ctx.script.functions.get(key)
     if (defined === 'safe') return undefined

@@ -31,7 +31,8 @@ export function referencesTarget(expr: unknown, target: WhereTarget): boolean {
       const w = unwrap(x)
       return w?.[0] === 'String' ? String(w[1].sval) : '*'
     })
-    const inSubquery = ancestors.includes('SubLink') || ancestors.includes('RangeSubselect')
+    // Inside a subquery an unqualified name belongs to the subquery's own tables first.
+    const inSubquery = ancestors.includes('SelectStmt')
     if (parts.length === 1) {
       if (!target.otherRelations && !inSubquery && parts[0] !== '*') found = true
     } else if (parts.length >= 2) {
