@@ -36,7 +36,11 @@ export function createProgram(ctx: CommandContext, registers: readonly Register[
 }
 
 /** Runs the program on `argv` (without node and script) and returns the exit code. */
-export async function run(argv: readonly string[], ctx: CommandContext, registers: readonly Register[]): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  ctx: CommandContext,
+  registers: readonly Register[],
+): Promise<number> {
   const program = createProgram(ctx, registers)
   try {
     await program.parseAsync([...argv], { from: 'user' })
