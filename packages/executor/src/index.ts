@@ -1,1 +1,86 @@
-export const placeholder = 1
+export type { AuditedStatement, AuditScope, OutcomeDetails } from './audit-trail.js'
+export { auditEntry, auditFlags, auditIds, recordAll } from './audit-trail.js'
+export { classifySql } from './classify-sql.js'
+export type { DdlConfig, Env, LoadedConfig, Timeouts } from './config.js'
+export { CONFIG_FILE, DEFAULT_TIMEOUTS, loadConfig, loadEnv, parseConfig, resolveTimeouts } from './config.js'
+export type { ConnectionSettings, SslMode } from './connection.js'
+export { Connector, connectionSettings } from './connection.js'
+export { displayStatement } from './display.js'
+export { dryRun } from './dry-run.js'
+export type {
+  ExecutorError,
+  InputProblem,
+  PostgresPhase,
+  RefusedStatement,
+  SafetyReason,
+  TransactionError,
+} from './errors.js'
+export {
+  CallbackError,
+  ConfigError,
+  ConnectionError,
+  InputError,
+  isExecutorError,
+  MigrationError,
+  ParseError,
+  PostgresError,
+  SafetyError,
+} from './errors.js'
+export type { ExecuteOptions } from './execute.js'
+export { auditError, executeSql, recordOutcomes, scopeOf, withSession } from './execute.js'
+export type { ExecutorContext, PostgresAPIOptions } from './executor-context.js'
+export { createContext, runContextOf } from './executor-context.js'
+export type { FlagStyle, GateContext, GateFlags } from './gate.js'
+export {
+  checkNonTransactional,
+  checkParsed,
+  checkTier,
+  checkTransactionControl,
+  formatTierRefusal,
+  gatePlan,
+  renderSafetyError,
+} from './gate.js'
+export type {
+  PlanRun,
+  PlanRunOptions,
+  RunContext,
+  RunError,
+  StatementObserver,
+  TransactionSettings,
+} from './plan-runner.js'
+export { inTransaction, rollback, runPlan, runStatements } from './plan-runner.js'
+export { PostgresAPI } from './postgres-api.js'
+export { checkRead, querySql } from './query.js'
+export { redactUrl } from './redact.js'
+export type { RehearsalSettings } from './rehearsal.js'
+export { rehearsePlan } from './rehearsal.js'
+export type { ConnectionTarget } from './resolve-connection.js'
+export { DEFAULT_URL_VARIABLES, resolveConnection } from './resolve-connection.js'
+export type {
+  DryRunResult,
+  ExecuteOutcome,
+  ExecuteResult,
+  QueryField,
+  QueryResult,
+  RehearsalResult,
+  RehearsedStatement,
+  Row,
+  StatementRun,
+  TakenLock,
+} from './results.js'
+export type {
+  ColumnInfo,
+  ConstraintInfo,
+  ConstraintType,
+  IndexInfo,
+  RelationKind,
+  TableSchema,
+  TableSummary,
+} from './schema-inspector.js'
+export type { Session } from './session.js'
+export { openSession, releaseSession } from './session.js'
+export { checkSqlText, decodeSql, lineColumn, readSqlFile } from './sql-input.js'
+export { isServerError, sendStatement, toRunError } from './statement-runner.js'
+export type { TransactionCallback, TransactionExecuteOptions } from './transaction.js'
+export { runTransaction, Transaction } from './transaction.js'
+export { unwrap } from './unwrap.js'

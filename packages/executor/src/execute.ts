@@ -1,0 +1,216 @@
+import type { AuditFlags, AuditOutcome } from '@ddl/audit'
+import type { Plan, Tier } from '@ddl/classifier'
+import { err, ok, type Result } from 'neverthrow'
+import {
+  type AuditedStatement,
+  type AuditScope,
+  auditFlags,
+  auditIds,
+  type OutcomeDetails,
+  recordAll,
+} from './audit-trail.js'
+import { classifySql } from './classify-sql.js'
+import type { Connector } from './connection.js'
+import { dryRun } from './dry-run.js'
+import { type ConnectionError, type ExecutorError, InputError } from './errors.js'
+import { type ExecutorContext, runContextOf } from './executor-context.js'
+import { type GateFlags, gatePlan } from './gate.js'
+import { type RunError, runPlan } from './plan-runner.js'
+import { rehearsalMessage, rehearsePlan } from './rehearsal.js'
+import type { ExecuteOutcome, ExecuteResult, RehearsalResult, StatementRun } from './results.js'
+import { openSession, releaseSession, type Session } from './session.js'
+
+/** Options of `execute()`. */
+export interface ExecuteOptions extends GateFlags {
+  /** Classify and report only: nothing is sent, no database is needed. */
+  readonly dryRun?: boolean
+  /** Run in a transaction that is always rolled back, and report what it did (no flag needed). */
+  readonly rehearse?: boolean
+  /** Where the SQL came from (a file), recorded in the audit log. */
+  readonly source?: string
+}
+
+const TIER_NAME: Record<Tier, string> = { safe: 'SAFE', cautious: 'CAUTIOUS', destructive: 'DESTRUCTIVE' }
+
+/**
+ * Checks out one session, runs `work` on it, and always gives it back (destroyed if broken).
+ * Fails with `ConnectionError` when no connection could be made. Never throws.
+ */
+export async function withSession<T, E>(
+  connector: Connector,
+  work: (session: Session) => Promise<Result<T, E>>,
+): Promise<Result<T, E | ConnectionError>> {
+  const client = await connector.connect()
+  if (client.isErr()) return err(client.error)
+  const session = openSession(client.value)
+  try {
+    return await work(session)
+  } finally {
+    await releaseSession(session)
+  }
+}
+
+/** The audit scope of one call: the context's, with this call's source. */
+export function scopeOf(ctx: ExecutorContext, source: string | undefined): AuditScope {
+  return source === undefined ? ctx.audit : { ...ctx.audit, source }
+}
+
+/** The first line of an error, for the audit log (which redacts it again). */
+export function auditError(error: Error): string {
+  return (error.message.split('\n')[0] ?? error.message).slice(0, 500)
+}
+
+/**
+ * Records what happened to each statement after a run: `success` for those that ran, `failed` for the
+ * one that failed, `rolled_back` for the others (ran then undone, or never sent). Returns a warning
+ * when the outcome could not be written (the work itself is done).
+ */
+export async function recordOutcomes(
+  scope: AuditScope,
+  items: readonly AuditedStatement[],
+  flags: AuditFlags,
+  result: Result<readonly StatementRun[], RunError | ExecutorError>,
+  success: AuditOutcome,
+): Promise<string[]> {
+  const runs = result.isOk() ? result.value : []
+  const failedIndex = result.isErr() && 'statementIndex' in result.error ? result.error.statementIndex : undefined
+  const recorded = await recordAll(
+    scope,
+    items,
+    flags,
+    (_item, index) => {
+      if (result.isOk()) return success
+      if (failedIndex === undefined || index === failedIndex) return 'failed'
+      return 'rolled_back'
+    },
+    (_item, index): OutcomeDetails => {
+      const run = runs.find((r) => r.index === index)
+      if (result.isOk()) return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs }
+      const error = result.error
+      if (failedIndex === undefined || index === failedIndex) {
+        return {
+          sqlstate: 'code' in error && typeof error.code === 'string' ? error.code : undefined,
+          error: auditError(error),
+        }
+      }
+      return {
+        error: index < failedIndex ? 'rolled back: a later statement failed' : 'not sent: an earlier statement failed',
+      }
+    },
+  )
+  return recorded.isErr() ? [`The audit outcome could not be written: ${recorded.error.message}`] : []
+}
+
+/**
+ * `execute()`: classify, gate, audit intent (fsynced, one batch), run in one transaction under
+ * `SET LOCAL` timeouts, COMMIT, audit outcome. Or a dry run (no database) or a rehearsal (always
+ * rolled back). Never throws.
+ */
+export async function executeSql(
+  ctx: ExecutorContext,
+  sql: string,
+  options: ExecuteOptions = {},
+): Promise<Result<ExecuteOutcome, ExecutorError>> {
+  if (options.dryRun === true && options.rehearse === true) {
+    return err(
+      new InputError(
+        'dryRun and rehearse exclude each other: a dry run sends nothing, a rehearsal runs and rolls back.',
+        {
+          problem: 'options',
+        },
+      ),
+    )
+  }
+  const classified = await classifySql(sql, ctx.classifyOptions, options.source)
+  if (classified.isErr()) return err(classified.error)
+  const plan = classified.value
+  const flags = auditFlags(options)
+  const scope = scopeOf(ctx, options.source)
+  const items = auditIds(plan.statements)
+
+  if (options.dryRun === true) {
+    const result = dryRun(plan, options, ctx.project, ctx.flagStyle)
+    const recorded = await recordAll(scope, items, flags, 'dry_run')
+    if (recorded.isErr()) return err(recorded.error)
+    return ok(result)
+  }
+
+  const gate = gatePlan(plan, options, options.rehearse === true ? 'rehearse' : 'execute', ctx.flagStyle)
+  if (gate.isErr()) {
+    // A refusal is recorded; if even that fails, the refusal is still what the caller must see.
+    await recordAll(scope, items, flags, 'blocked', () => ({ error: auditError(gate.error) }))
+    return err(gate.error)
+  }
+
+  const connector = ctx.connector()
+  if (connector.isErr()) return err(connector.error)
+
+  // Write-ahead: nothing is sent unless every intent of the plan is on disk.
+  const intents = await recordAll(scope, items, flags, 'intent')
+  if (intents.isErr()) return err(intents.error)
+
+  if (options.rehearse === true) return rehearse(ctx, connector.value, plan, scope, items, flags)
+
+  const started = performance.now()
+  const run = await withSession(connector.value, (session) =>
+    runPlan(session, plan, runContextOf(connector.value), {
+      settings: { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
+      nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
+    }),
+  )
+  const warnings = await recordOutcomes(
+    scope,
+    items,
+    flags,
+    run.map((r) => r.statements),
+    'committed',
+  )
+  if (run.isErr()) return err(run.error)
+  const durationMs = Math.round(performance.now() - started)
+  const n = run.value.statements.length
+  const what = run.value.inTransaction
+    ? `Committed ${n} statement${n === 1 ? '' : 's'}`
+    : `Ran ${run.value.statements[0]?.command ?? 'the statement'} alone, outside a transaction (Postgres cannot run it inside one)`
+  const result: ExecuteResult = {
+    mode: 'executed',
+    project: ctx.project,
+    tier: plan.tier,
+    inTransaction: run.value.inTransaction,
+    statements: run.value.statements,
+    durationMs,
+    message: `${what}; ${TIER_NAME[plan.tier]}; ${durationMs} ms.`,
+    warnings,
+  }
+  return ok(result)
+}
+
+async function rehearse(
+  ctx: ExecutorContext,
+  connector: Connector,
+  plan: Plan,
+  scope: AuditScope,
+  items: readonly AuditedStatement[],
+  flags: AuditFlags,
+): Promise<Result<RehearsalResult, ExecutorError>> {
+  const started = performance.now()
+  const run = await withSession(connector, (session) =>
+    rehearsePlan(session, plan, runContextOf(connector), {
+      lockTimeoutMs: ctx.timeouts.rehearsalLockTimeoutMs,
+      statementTimeoutMs: ctx.timeouts.statementTimeoutMs,
+    }),
+  )
+  const warnings = await recordOutcomes(scope, items, flags, run, 'rehearsed')
+  if (run.isErr()) return err(run.error)
+  const durationMs = Math.round(performance.now() - started)
+  return ok({
+    mode: 'rehearsal',
+    project: ctx.project,
+    tier: plan.tier,
+    requires: plan.requires,
+    statements: run.value,
+    rolledBack: true,
+    durationMs,
+    message: rehearsalMessage(plan, run.value, ctx.flagStyle),
+    warnings,
+  })
+}

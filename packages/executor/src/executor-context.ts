@@ -1,0 +1,165 @@
+import { AuditLog } from '@ddl/audit'
+import type { ClassifyOptions, Policy } from '@ddl/classifier'
+import { err, ok, type Result } from 'neverthrow'
+import type { AuditScope } from './audit-trail.js'
+import {
+  checkTimeout,
+  type DdlConfig,
+  type Env,
+  type LoadedConfig,
+  loadConfig,
+  loadEnv,
+  resolveTimeouts,
+  type Timeouts,
+} from './config.js'
+import { Connector } from './connection.js'
+import { ConfigError } from './errors.js'
+import type { FlagStyle } from './gate.js'
+import type { RunContext } from './plan-runner.js'
+import { checkUrl, resolveConnection } from './resolve-connection.js'
+
+/** Options of `new PostgresAPI(project, options)`. All optional. */
+export interface PostgresAPIOptions {
+  /** A connection string to use instead of a project or `DDL_DATABASE_URL` / `DATABASE_URL`. */
+  readonly url?: string
+  /** Where `ddl.config.json` and `.env` are read. Default `process.cwd()`. */
+  readonly cwd?: string
+  /** The environment. Default `process.env`; `.env` adds to it without overriding. */
+  readonly env?: Env
+  /** A configuration to use instead of reading `ddl.config.json`. */
+  readonly config?: DdlConfig
+  /** The classifier policy (overrides the configuration's). */
+  readonly policy?: Policy
+  /** The Postgres major version the classifier's advice is for. */
+  readonly pgVersion?: number
+  /** Timeouts in ms (override the configuration's, which override the defaults). */
+  readonly timeouts?: Partial<Timeouts>
+  /** The audit log file (overrides `DDL_AUDIT_LOG` and the configuration's `audit.path`). */
+  readonly auditPath?: string
+  /** An audit log opened by the caller (overrides `auditPath`). */
+  readonly auditLog?: AuditLog
+  /** Who acts, in the audit log. Default `DDL_ACTOR`, else the OS user. */
+  readonly actor?: string
+  /** Where the SQL comes from, recorded in the audit log (a script's name, `cli`). */
+  readonly source?: string
+  /** How flags are named in messages: `api` (`iKnowWhatImDoing: true`, default) or `cli` (`--i-know-what-im-doing`). */
+  readonly flagStyle?: FlagStyle
+}
+
+/**
+ * Everything an operation needs, resolved once per `PostgresAPI`: configuration, environment,
+ * timeouts, classifier options, the audit log, and (lazily, so a dry run needs no database) the
+ * connection. The migrations engine builds on it.
+ */
+export interface ExecutorContext {
+  /** The project name, or `'default'` without one (as the audit log records it). */
+  readonly project: string
+  readonly projectName: string | undefined
+  readonly cwd: string
+  readonly env: Env
+  readonly config: LoadedConfig
+  readonly timeouts: Timeouts
+  readonly classifyOptions: ClassifyOptions
+  readonly audit: AuditScope
+  readonly flagStyle: FlagStyle
+  /** The pool to the server, created on first use; `ConfigError` when no connection string is configured. */
+  connector(): Result<Connector, ConfigError>
+  /** Closes the pool, if one was opened. */
+  close(): Promise<void>
+}
+
+/**
+ * Resolves a context. Fails with `ConfigError` for a malformed `ddl.config.json` or `.env`, bad
+ * timeouts, or an unknown project (naming the configured ones). A missing connection string is only
+ * an error when a connection is needed. Never throws.
+ */
+export function createContext(
+  projectName: string | undefined,
+  options: PostgresAPIOptions = {},
+): Result<ExecutorContext, ConfigError> {
+  const cwd = options.cwd ?? process.cwd()
+  const envResult = loadEnv(cwd, options.env ?? process.env)
+  if (envResult.isErr()) return err(envResult.error)
+  const env = envResult.value
+  let config: LoadedConfig
+  if (options.config !== undefined) {
+    config = { config: options.config, path: undefined }
+  } else {
+    const loaded = loadConfig(cwd)
+    if (loaded.isErr()) return err(loaded.error)
+    config = loaded.value
+  }
+  for (const [key, value] of Object.entries(options.timeouts ?? {})) {
+    const problem = checkTimeout(key, value)
+    if (problem !== undefined) return err(new ConfigError(problem))
+  }
+  if (
+    projectName !== undefined &&
+    options.url === undefined &&
+    !Object.hasOwn(config.config.projects ?? {}, projectName)
+  ) {
+    // An unknown project is an error at once (even for a dry run); a missing variable only on connect.
+    const unknown = resolveConnection(projectName, config, {})
+    if (unknown.isErr()) return err(unknown.error)
+  }
+  const timeouts = resolveTimeouts(config.config.timeouts, options.timeouts)
+  const policy = options.policy ?? config.config.policy
+  const pgVersion = options.pgVersion ?? config.config.pgVersion
+  const classifyOptions: ClassifyOptions = {
+    ...(policy !== undefined ? { policy } : {}),
+    ...(pgVersion !== undefined ? { pgVersion } : {}),
+  }
+  const envAudit = env.DDL_AUDIT_LOG
+  const auditPath =
+    options.auditPath ?? (envAudit !== undefined && envAudit.trim() !== '' ? undefined : config.config.audit?.path)
+  const redactLiterals = config.config.audit?.redactLiterals
+  const log =
+    options.auditLog ??
+    AuditLog.open({
+      env: env as NodeJS.ProcessEnv,
+      cwd,
+      ...(auditPath !== undefined ? { path: auditPath } : {}),
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+      ...(redactLiterals !== undefined ? { redactLiterals } : {}),
+    })
+  const project = projectName ?? 'default'
+  const audit: AuditScope = {
+    log,
+    project,
+    ...(options.source !== undefined ? { source: options.source } : {}),
+    ...(options.actor !== undefined ? { actor: options.actor } : {}),
+  }
+  let connector: Connector | undefined
+  let closed = false
+  return ok({
+    project,
+    projectName,
+    cwd,
+    env,
+    config,
+    timeouts,
+    classifyOptions,
+    audit,
+    flagStyle: options.flagStyle ?? 'api',
+    connector(): Result<Connector, ConfigError> {
+      if (connector !== undefined) return ok(connector)
+      if (closed) return err(new ConfigError('This PostgresAPI was closed; create a new one.'))
+      const target =
+        options.url !== undefined
+          ? checkUrl(options.url, undefined).map((url) => ({ project: projectName, variable: undefined, url }))
+          : resolveConnection(projectName, config, env)
+      if (target.isErr()) return err(target.error)
+      connector = new Connector(target.value, timeouts)
+      return ok(connector)
+    },
+    async close(): Promise<void> {
+      closed = true
+      await connector?.end()
+    },
+  })
+}
+
+/** How a run words errors for a connector: its secrets, and its connection errors. */
+export function runContextOf(connector: Connector): RunContext {
+  return { secrets: connector.secrets, connectionError: (error) => connector.toConnectionError(error) }
+}

@@ -1,0 +1,284 @@
+import type { ClassifiedStatement, Plan } from '@ddl/classifier'
+import { err, ok, type Result } from 'neverthrow'
+import { safeCause } from './connection.js'
+import { displayStatement } from './display.js'
+import { ConnectionError, PostgresError, type PostgresPhase } from './errors.js'
+import type { StatementRun } from './results.js'
+import type { Session } from './session.js'
+import { type ErrorSite, isServerError, sendStatement, toRunError } from './statement-runner.js'
+
+/** The limits a transaction runs under (`SET LOCAL`), and whether it may write. */
+export interface TransactionSettings {
+  /** `lock_timeout` in ms (0: none). */
+  readonly lockTimeoutMs: number
+  /** `statement_timeout` in ms (0: none). */
+  readonly statementTimeoutMs: number
+  /** `BEGIN READ ONLY`: the server refuses every write. */
+  readonly readOnly?: boolean
+}
+
+/** How errors of a run are worded and where secrets must not show. */
+export interface RunContext {
+  /** Strings that must never appear in an error (the connection string, its password). */
+  readonly secrets: readonly string[]
+  /** Maps a non-server error (socket closed) to a `ConnectionError`. */
+  readonly connectionError: (error: unknown) => ConnectionError
+}
+
+/** Errors a run on the server can end with. */
+export type RunError = PostgresError | ConnectionError
+
+/** Called around each statement (the rehearsal measures locks and storage here). */
+export interface StatementObserver {
+  before?(session: Session, statement: ClassifiedStatement, index: number): Promise<void>
+  after?(session: Session, statement: ClassifiedStatement, index: number, run: StatementRun): Promise<void>
+}
+
+function site(
+  context: RunContext,
+  phase: PostgresPhase,
+  aftermath: ErrorSite['aftermath'],
+  extra: { statement?: ClassifiedStatement; index?: number; lockTimeoutMs?: number } = {},
+): ErrorSite {
+  return {
+    phase,
+    aftermath,
+    secrets: context.secrets,
+    connectionError: context.connectionError,
+    statement: extra.statement,
+    index: extra.index,
+    lockTimeoutMs: extra.lockTimeoutMs,
+  }
+}
+
+/** Sets `lock_timeout` and `statement_timeout` for the transaction (`local`) or the session. */
+async function applyLimits(session: Session, settings: TransactionSettings, local: boolean): Promise<void> {
+  await session.client.query({
+    text: 'SELECT set_config($1, $2, $5), set_config($3, $4, $5)',
+    values: [
+      'lock_timeout',
+      `${Math.trunc(settings.lockTimeoutMs)}ms`,
+      'statement_timeout',
+      `${Math.trunc(settings.statementTimeoutMs)}ms`,
+      local,
+    ],
+  })
+}
+
+/**
+ * Runs `work` inside one transaction on one session: `BEGIN [READ ONLY]`, `SET LOCAL lock_timeout`
+ * and `statement_timeout` (through `set_config(..., true)`), `work`, then `COMMIT` (or `ROLLBACK`
+ * when `end` is `rollback`). Any `Err` from `work`, or a throw, rolls back. A COMMIT that the server
+ * turns into a rollback is an error. The session is marked broken when its state is unknown; the
+ * caller releases it (see `releaseSession`). Resolves to a `Result`; rethrows only what `work` throws,
+ * after the rollback.
+ */
+export async function inTransaction<T, E>(
+  session: Session,
+  settings: TransactionSettings,
+  context: RunContext,
+  work: () => Promise<Result<T, E>>,
+  end: 'commit' | 'rollback' = 'commit',
+): Promise<Result<T, E | RunError>> {
+  const aftermath = settings.readOnly === true ? 'read-only' : 'rolled-back'
+  try {
+    await session.client.query(settings.readOnly === true ? 'BEGIN READ ONLY' : 'BEGIN')
+  } catch (error) {
+    session.broken = true
+    return err(toRunError(error, site(context, 'begin', 'none')))
+  }
+  try {
+    await applyLimits(session, settings, true)
+  } catch (error) {
+    await rollback(session)
+    return err(toRunError(error, site(context, 'settings', aftermath)))
+  }
+  let result: Result<T, E>
+  try {
+    result = await work()
+  } catch (error) {
+    await rollback(session)
+    throw error
+  }
+  if (result.isErr() || end === 'rollback') {
+    await rollback(session)
+    return result
+  }
+  try {
+    const done = await session.client.query('COMMIT')
+    if (done.command === 'ROLLBACK') {
+      return err(
+        new PostgresError(
+          'Postgres error 25P02 at COMMIT: the server rolled the transaction back instead of committing it ' +
+            '(an earlier statement failed). Nothing was changed.',
+          { code: '25P02', serverMessage: 'transaction rolled back at COMMIT', phase: 'commit' },
+        ),
+      )
+    }
+  } catch (error) {
+    if (!isServerError(error)) {
+      session.broken = true
+      const lost = context.connectionError(error)
+      return err(
+        new ConnectionError(
+          'The connection was lost during COMMIT: the changes may or may not have been committed. ' +
+            'Check the database (ddl schema, ddl query) before running the script again.',
+          { project: lost.project, variable: lost.variable, target: lost.target, code: lost.code },
+          { cause: safeCause(error, context.secrets) },
+        ),
+      )
+    }
+    await rollback(session)
+    return err(toRunError(error, site(context, 'commit', aftermath)))
+  }
+  return result
+}
+
+/** ROLLBACK; when even that fails, the connection is destroyed on release (the server then rolls back). */
+export async function rollback(session: Session): Promise<void> {
+  try {
+    await session.client.query('ROLLBACK')
+  } catch {
+    session.broken = true
+  }
+}
+
+/**
+ * Sends statements one at a time, each alone and byte for byte its classified text, over the extended
+ * protocol; stops at the first error (a `PostgresError` naming its line in the caller's SQL).
+ */
+export async function runStatements(
+  session: Session,
+  statements: readonly ClassifiedStatement[],
+  context: RunContext,
+  options: {
+    readonly aftermath: ErrorSite['aftermath']
+    readonly lockTimeoutMs?: number
+    readonly observer?: StatementObserver
+    /** 0-based index of the first statement in its script (for error reports). */
+    readonly offset?: number
+  },
+): Promise<Result<StatementRun[], RunError>> {
+  const runs: StatementRun[] = []
+  const offset = options.offset ?? 0
+  for (const [i, statement] of statements.entries()) {
+    const index = offset + i
+    const at = (phase: PostgresPhase) =>
+      site(context, phase, options.aftermath, {
+        statement,
+        index,
+        ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      })
+    try {
+      await options.observer?.before?.(session, statement, index)
+    } catch (error) {
+      return err(toRunError(error, at('inspect')))
+    }
+    const started = performance.now()
+    let run: StatementRun
+    try {
+      const result = await sendStatement(session.client, statement.text)
+      run = {
+        index,
+        line: statement.span.line,
+        statement: displayStatement(statement.text),
+        kind: statement.kind,
+        tier: statement.verdict.tier,
+        findings: statement.verdict.findings,
+        command: result.command ?? null,
+        rowCount: typeof result.rowCount === 'number' ? result.rowCount : null,
+        rows: Array.isArray(result.rows) ? result.rows : [],
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      }
+    } catch (error) {
+      if (!isServerError(error)) session.broken = true
+      return err(toRunError(error, at('statement')))
+    }
+    runs.push(run)
+    try {
+      await options.observer?.after?.(session, statement, index, run)
+    } catch (error) {
+      return err(toRunError(error, at('inspect')))
+    }
+  }
+  return ok(runs)
+}
+
+/** What {@link runPlan} did. */
+export interface PlanRun {
+  /** False when the single statement ran alone outside a transaction. */
+  readonly inTransaction: boolean
+  readonly statements: readonly StatementRun[]
+}
+
+/** Options of {@link runPlan}. */
+export interface PlanRunOptions<E = never> {
+  /** Limits inside the transaction. */
+  readonly settings: TransactionSettings
+  /** `statement_timeout` for a statement run alone outside a transaction. */
+  readonly nonTransactionalStatementTimeoutMs: number
+  /** `commit` (default) or `rollback` (a rehearsal). */
+  readonly end?: 'commit' | 'rollback'
+  readonly observer?: StatementObserver
+  /**
+   * Runs inside the transaction after the last statement, before COMMIT; an `Err` rolls everything
+   * back. The migrations engine records the applied migration here, in the same transaction.
+   */
+  readonly beforeCommit?: (session: Session) => Promise<Result<void, E>>
+}
+
+/**
+ * Runs a gated plan on one session. Usually: one transaction, every statement in it, COMMIT; any
+ * error rolls back all of them. A plan of exactly one statement that Postgres cannot run in a
+ * transaction (`verdict.transactional === false`) runs alone, outside one, under session-level
+ * timeouts (the session is reset before reuse), and the result says `inTransaction: false`.
+ * The plan must have passed the gate. Never throws.
+ *
+ * @example
+ * const run = await runPlan(session, plan, context, { settings, nonTransactionalStatementTimeoutMs: 0 })
+ */
+export async function runPlan<E = never>(
+  session: Session,
+  plan: Plan,
+  context: RunContext,
+  options: PlanRunOptions<E>,
+): Promise<Result<PlanRun, RunError | E>> {
+  const only = plan.statements.length === 1 ? plan.statements[0] : undefined
+  if (only !== undefined && !only.verdict.transactional) {
+    session.dirty = true
+    try {
+      await applyLimits(
+        session,
+        { ...options.settings, statementTimeoutMs: options.nonTransactionalStatementTimeoutMs },
+        false,
+      )
+    } catch (error) {
+      return err(toRunError(error, site(context, 'settings', 'none')))
+    }
+    const runs = await runStatements(session, plan.statements, context, {
+      aftermath: 'alone',
+      lockTimeoutMs: options.settings.lockTimeoutMs,
+      ...(options.observer !== undefined ? { observer: options.observer } : {}),
+    })
+    return runs.map((statements) => ({ inTransaction: false, statements }))
+  }
+  return inTransaction<PlanRun, RunError | E>(
+    session,
+    options.settings,
+    context,
+    async () => {
+      const runs = await runStatements(session, plan.statements, context, {
+        aftermath: options.settings.readOnly === true ? 'read-only' : 'rolled-back',
+        lockTimeoutMs: options.settings.lockTimeoutMs,
+        ...(options.observer !== undefined ? { observer: options.observer } : {}),
+      })
+      if (runs.isErr()) return err(runs.error)
+      if (options.beforeCommit !== undefined) {
+        const hook = await options.beforeCommit(session)
+        if (hook.isErr()) return err(hook.error)
+      }
+      return ok({ inTransaction: true, statements: runs.value })
+    },
+    options.end ?? 'commit',
+  )
+}
