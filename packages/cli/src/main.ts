@@ -1,8 +1,9 @@
+import { registerAudit } from './commands/audit.js'
 import { processIo } from './io.js'
 import { type CommandContext, type Register, run } from './program.js'
 
 /** Every command of `ddl`; each module registers one command (or one group). */
-const registers: Register[] = []
+const registers: Register[] = [registerAudit]
 
 const ctx: CommandContext = { io: processIo(), exitCode: 0 }
 try {
