@@ -161,7 +161,8 @@ export class AuditLog {
     const handle = await open(this.path, 'a+', 0o600)
     try {
       // A device or a pipe would swallow records (/dev/null) or block: refuse it before locking.
-      if (!(await handle.stat()).isFile()) return err(this.#notAFile())
+      const stats = await handle.stat()
+      if (!stats.isFile()) return err(this.#notAFile(stats.isDirectory()))
       const settings = { timeoutMs: this.#lockTimeoutMs, staleMs: STALE_LOCK_MS, path: this.path }
       return await withFileLock(target, settings, async (lock) => {
         const stat = await handle.stat()
@@ -200,7 +201,8 @@ export class AuditLog {
     const handle = await openForReading(this.path)
     if (handle === undefined) return ok([])
     try {
-      if (!(await handle.stat()).isFile()) return err(this.#notAFile())
+      const stats = await handle.stat()
+      if (!stats.isFile()) return err(this.#notAFile(stats.isDirectory()))
       const records: AuditRecord[] = []
       let line = 0
       for await (const raw of readLines(handle)) {
@@ -229,7 +231,8 @@ export class AuditLog {
     const handle = await openForReading(this.path)
     if (handle === undefined) return ok(verifier.report())
     try {
-      if (!(await handle.stat()).isFile()) return err(this.#notAFile())
+      const stats = await handle.stat()
+      if (!stats.isFile()) return err(this.#notAFile(stats.isDirectory()))
       for await (const raw of readLines(handle)) verifier.feed(raw)
       return ok(verifier.report())
     } finally {
@@ -237,7 +240,9 @@ export class AuditLog {
     }
   }
 
-  #notAFile(): AuditError {
+  #notAFile(directory: boolean): AuditError {
+    if (directory)
+      return toAuditError(Object.assign(new Error('is a directory'), { code: 'EISDIR' }), this.path, 'read')
     return new AuditError(
       `the audit log ${this.path} is not a regular file (a device or pipe would lose or block records). ` +
         'Set DDL_AUDIT_LOG (or pass --log) to a regular file.',

@@ -45,11 +45,14 @@ describe('an unwritable sink', () => {
     expect((await log.verify())._unsafeUnwrapErr().code).toBe('ENOTREG')
   })
 
-  it('gives an AuditError when reading a directory', async () => {
+  it('gives an AuditError that says the path is a directory when reading one', async () => {
     const dir = await tempDir()
     await mkdir(join(dir, 'sub'))
-    expect((await AuditLog.open({ path: join(dir, 'sub') }).verify())._unsafeUnwrapErr()).toMatchObject({
-      kind: 'AuditError',
-    })
+    const log = AuditLog.open({ path: join(dir, 'sub') })
+    for (const result of [await log.verify(), await log.read()]) {
+      const error = result._unsafeUnwrapErr()
+      expect(error).toMatchObject({ kind: 'AuditError', code: 'EISDIR' })
+      expect(error.message).toContain('is a directory')
+    }
   })
 })

@@ -134,7 +134,9 @@ describe('ddl audit verify', () => {
     const dir = await tempDir()
     const result = await ddl(['audit', 'verify', '--log', dir])
     expect(result.code).toBe(2)
-    expect(result.stderr).toMatch(/^ddl audit verify: the audit log .* is not a regular file .* Set DDL_AUDIT_LOG/)
+    expect(result.stderr).toBe(
+      `ddl audit verify: cannot read the audit log: ${dir} is a directory. Set DDL_AUDIT_LOG (or pass --log) to a file in a directory this user can write.\n`,
+    )
   })
 })
 
