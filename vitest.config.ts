@@ -13,6 +13,7 @@ export default defineConfig({
       '@ddl/audit': src('audit'),
       '@ddl/executor': src('executor'),
       '@ddl/cli': src('cli'),
+      '@ddl/mcp': src('mcp'),
     },
   },
   test: {

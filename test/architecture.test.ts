@@ -11,7 +11,7 @@ const allowed: Record<string, readonly string[]> = {
   classifier: [],
   audit: [],
   executor: ['classifier', 'audit'],
-  cli: ['classifier', 'audit', 'executor'],
+  cli: ['classifier', 'audit', 'executor', 'mcp'],
   mcp: ['classifier', 'audit', 'executor'],
 }
 
