@@ -262,6 +262,8 @@ export async function runPlan<E = never>(
     })
     return runs.map((statements) => ({ inTransaction: false, statements }))
   }
+  // A committed script may have changed session state (SET, set_config, temporary tables): reset it.
+  if ((options.end ?? 'commit') === 'commit') session.dirty = true
   return inTransaction<PlanRun, RunError | E>(
     session,
     options.settings,

@@ -201,7 +201,13 @@ class RehearsalProbe implements StatementObserver {
         rewritten.push(now.name)
       }
     }
-    const created = [...after.values()].filter((r) => !probe.relations.has(r.oid) && r.kind !== 't').map((r) => r.name)
+    let created = [...after.values()].filter((r) => !probe.relations.has(r.oid) && r.kind !== 't').map((r) => r.name)
+    // A relation dropped and created again under the same name by one statement was rebuilt
+    // (ALTER COLUMN TYPE rebuilds the table's indexes as new relations).
+    const rebuilt = dropped.filter((name) => created.includes(name))
+    rewritten.push(...rebuilt)
+    created = created.filter((name) => !rebuilt.includes(name))
+    const droppedOnly = dropped.filter((name) => !rebuilt.includes(name))
     let cascades: string[] = []
     if (probe.objects !== undefined && probe.rows !== undefined) {
       const objects = probe.objects
@@ -224,7 +230,7 @@ class RehearsalProbe implements StatementObserver {
       locks: sortLocks(locks),
       rewritten: rewritten.sort(),
       created: created.sort(),
-      dropped: dropped.sort(),
+      dropped: droppedOnly.sort(),
       truncated,
       cascades,
     })

@@ -268,6 +268,7 @@ export async function runTransaction<T, E = never>(
       { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
       context,
       async () => {
+        session.dirty = true
         const handle = new Transaction(ctx, session, context)
         tx = handle
         let value: unknown

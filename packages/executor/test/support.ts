@@ -44,11 +44,35 @@ export function harness(database: TestDatabase, options: PostgresAPIOptions = {}
 }
 
 /** Runs SQL directly (not through safe-ddl) and returns the rows. */
-export async function direct<R = Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<R[]> {
+export async function direct<R = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<R[]> {
   return withClient(url, async (client) => (await client.query(sql, values)).rows as R[])
 }
 
-/** Statements the server saw from this database's sessions, per pg_stat_statements-free logging: none needed. */
 export function tableRows(url: string, table: string): Promise<number> {
   return direct<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${table}`).then((r) => Number(r[0]?.n ?? -1))
+}
+
+/** A port on which nothing listens (bound, then closed). */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net')
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** The test database's URL with its port changed to one where nothing listens. */
+export async function deadUrl(database: TestDatabase): Promise<string> {
+  const url = new URL(database.url)
+  url.port = String(await closedPort())
+  return url.toString()
 }
