@@ -51,6 +51,22 @@ export interface AnalyzeOptions {
 
 const MAX_NESTING = 8
 
+/** Rules whose findings mean the statement may act outside the transaction (a rollback cannot undo it). */
+export const ESCAPING_RULES: ReadonlySet<string> = new Set([
+  'dangerous-function',
+  'unknown-function',
+  'call-destructive-function',
+  'copy-server-file',
+  'load-library',
+  'alter-system',
+  'dynamic-sql',
+  'unreadable-body',
+  'execute-prepared',
+  'unknown-statement',
+  'unparsed-statement',
+  'unparsed-destructive',
+])
+
 function severityOf(rule: AnyRule, tier: Tier): Severity {
   if (rule.severity !== undefined) return rule.severity
   return tier === 'destructive' ? 'error' : tier === 'cautious' ? 'warning' : 'info'
@@ -200,5 +216,6 @@ export function analyzeStatement(
     lock,
     rewrite,
     scan,
+    rollbackSafe: tx.transactional && !findings.some((f) => ESCAPING_RULES.has(f.rule)),
   }
 }

@@ -204,6 +204,7 @@ function unparsedVerdict(text: string): Verdict {
     lock: null,
     rewrite: false,
     scan: false,
+    rollbackSafe: false,
   }
 }
 

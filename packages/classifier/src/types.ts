@@ -76,6 +76,12 @@ export interface Verdict {
   readonly rewrite: boolean
   /** True when every row is read while the lock is held. */
   readonly scan: boolean
+  /**
+   * False when the statement may have effects a ROLLBACK cannot undo: it kills sessions, touches the
+   * server's files, reaches other servers, or calls code safe-ddl cannot read. A rehearsal (which
+   * always rolls back) must not run such a statement without the flags its tier needs.
+   */
+  readonly rollbackSafe: boolean
 }
 
 /** A statement with its verdict. */

@@ -143,6 +143,13 @@ describe('classify', () => {
     expect(p.statements.map((s) => s.verdict.transactional)).toEqual([false, false, true])
   })
 
+  it('marks statements whose effects a rollback cannot undo', () => {
+    const p = classify(
+      "DELETE FROM t; SELECT pg_terminate_backend(1); SELECT my_fn(); COPY t TO PROGRAM 'x'; DO $$ BEGIN PERFORM lo_unlink(1); END $$; SELECT nextval('s')",
+    )._unsafeUnwrap()
+    expect(p.statements.map((s) => s.verdict.rollbackSafe)).toEqual([true, false, false, false, false, true])
+  })
+
   it('names transaction control', () => {
     const p = classify('BEGIN; COMMIT; ROLLBACK; SAVEPOINT a; END')._unsafeUnwrap()
     expect(p.statements.map((s) => s.verdict.transactionControl)).toEqual([
