@@ -43,14 +43,26 @@ export interface Token {
 }
 
 /**
- * One statement: from its first token to its last, without the `;` that ends it. Comments between
- * its tokens are kept; comments before its first token or after its last are not part of it (as in
- * the statement locations Postgres itself reports). A stretch between two `;` that holds only
- * whitespace and comments is no statement and yields no piece.
+ * One statement, without the `;` that ends it: from its first token that is not a comment to the last
+ * token before the `;` (or the end of the input). Comments inside it and right before its `;` are kept,
+ * comments before it are not: the same span Postgres reports as the statement's location. A stretch
+ * between two `;` holding only whitespace and comments is no statement and yields no piece.
  */
 export interface Piece {
   readonly start: number
   readonly end: number
+}
+
+/** Options of {@link splitStatements}. */
+export interface SplitOptions {
+  /**
+   * Cut as psql does: never at a `;` inside parentheses (multi-action `CREATE RULE ... DO (a; b)`) or
+   * inside the `BEGIN ATOMIC ... END` body of `CREATE [OR REPLACE] FUNCTION|PROCEDURE`. These cuts
+   * match the statements the Postgres grammar finds in valid text; with unbalanced parentheses they
+   * can join several statements into one piece. Default `false`: cut at every `;` outside quotes
+   * and comments, exactly where libpg-query's `scan` cuts.
+   */
+  readonly psql?: boolean
 }
 
 // Token kinds as small integers, so the splitter allocates nothing per token.
@@ -456,39 +468,114 @@ export function tokenize(sql: string): Token[] {
   return tokens
 }
 
+/** True when `s[start, end)` is `word`, ignoring ASCII case (`word` is lower case). */
+function isWord(s: string, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false
+  for (let k = 0; k < word.length; k++) {
+    if ((s.charCodeAt(start + k) | 32) !== word.charCodeAt(k)) return false
+  }
+  return true
+}
+
 /**
- * Cuts SQL text into statements at top-level `;` tokens only (never inside a string, quoted
- * identifier, dollar quote or comment), as Postgres would. Each {@link Piece} runs from the statement's
- * first token to its last, without the `;`; stretches holding only whitespace and comments are dropped.
- * Never throws. Cuts where libpg-query's `scan` cuts on every file of Postgres's regression suite.
+ * psqlscan.l's statement-head tracking: the first letter of each of the first four words when it is
+ * one of CREATE, OR, REPLACE, FUNCTION, PROCEDURE (else 0), to know when BEGIN ... END nests.
+ */
+function headLetter(s: string, start: number, end: number): number {
+  const len = end - start
+  if (len === 6 && isWord(s, start, end, 'create')) return 99 // c
+  if (len === 2 && isWord(s, start, end, 'or')) return 111 // o
+  if (len === 7 && isWord(s, start, end, 'replace')) return 114 // r
+  if (len === 8 && isWord(s, start, end, 'function')) return 102 // f
+  if (len === 9 && isWord(s, start, end, 'procedure')) return 112 // p
+  return 0
+}
+
+/** A `--` comment's token keeps the spaces before its newline; a piece that ends in one does not. */
+function trimEnd(s: string, start: number, end: number): number {
+  while (end > start) {
+    const c = s.charCodeAt(end - 1)
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break
+    end--
+  }
+  return end
+}
+
+/**
+ * Cuts SQL text into statements at `;` tokens outside strings, quoted identifiers, dollar quotes and
+ * comments, as Postgres's scanner sees them. Each {@link Piece} spans the statement without its `;`;
+ * stretches holding only whitespace and comments are dropped. Never throws. On every file of
+ * Postgres's regression suite it cuts where libpg-query's `scan` cuts; with `{ psql: true }` it also
+ * keeps parenthesised rule actions and `BEGIN ATOMIC` bodies whole, as psql does.
  *
  * @example
  * splitStatements('create table t (x int); drop table t;')
  * // [{ start: 0, end: 22 }, { start: 24, end: 36 }]
  */
-export function splitStatements(sql: string): Piece[] {
+export function splitStatements(sql: string, options: SplitOptions = {}): Piece[] {
+  const psql = options.psql === true
   const pieces: Piece[] = []
   const n = sql.length
   const out: Scanned = { kind: 0, end: 0 }
   let start = -1
   let end = -1
+  let endsInComment = false
+  // psql mode: parentheses, BEGIN ... END depth, and the statement's head words.
+  let parens = 0
+  let blocks = 0
+  let words = 0
+  let h0 = 0
+  let h1 = 0
+  let h2 = 0
+  let h3 = 0
   let i = 0
   while (i < n) {
-    if (isSpace(sql.charCodeAt(i))) {
+    const c = sql.charCodeAt(i)
+    if (isSpace(c)) {
       i++
       continue
     }
     scanToken(sql, i, n, out)
     const kind = out.kind
-    if (kind === SEMICOLON) {
-      if (start >= 0) pieces.push({ start, end })
+    if (kind === SEMICOLON && ((parens === 0 && blocks === 0) || !psql)) {
+      if (start >= 0) pieces.push({ start, end: endsInComment ? trimEnd(sql, start, end) : end })
       start = -1
-    } else if (kind !== COMMENT) {
-      if (start < 0) start = i
-      end = out.end
+      parens = 0
+      blocks = 0
+      words = 0
+      h0 = h1 = h2 = h3 = 0
+    } else {
+      if (kind !== COMMENT && start < 0) start = i
+      if (start >= 0) {
+        end = out.end
+        endsInComment = kind === COMMENT
+      }
+      if (psql) {
+        if (kind === PUNCT) {
+          if (c === 40) parens++
+          else if (c === 41 && parens > 0) parens--
+        } else if (kind === WORD) {
+          if (words < 4) {
+            const letter = headLetter(sql, i, out.end)
+            if (words === 0) h0 = letter
+            else if (words === 1) h1 = letter
+            else if (words === 2) h2 = letter
+            else h3 = letter
+          }
+          words++
+          const routine =
+            h0 === 99 && (h1 === 102 || h1 === 112 || (h1 === 111 && h2 === 114 && (h3 === 102 || h3 === 112)))
+          if (routine && parens === 0) {
+            if (isWord(sql, i, out.end, 'begin')) blocks++
+            else if (isWord(sql, i, out.end, 'case')) {
+              if (blocks >= 1) blocks++
+            } else if (isWord(sql, i, out.end, 'end') && blocks > 0) blocks--
+          }
+        }
+      }
     }
     i = out.end
   }
-  if (start >= 0) pieces.push({ start, end })
+  if (start >= 0) pieces.push({ start, end: endsInComment ? trimEnd(sql, start, end) : end })
   return pieces
 }

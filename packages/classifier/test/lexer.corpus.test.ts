@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { loadModule, type ScanToken, scanSync } from 'libpg-query'
+import { loadModule, parseSync, type ScanToken, scanSync } from 'libpg-query'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Piece, splitStatements } from '../src/lexer.js'
 
@@ -36,6 +36,12 @@ function byteToUtf16(text: string): Int32Array {
   return map
 }
 
+/** A `--` comment token keeps the spaces before its newline; a statement that ends in one does not. */
+function trimSpaces(text: string, end: number): number {
+  while (end > 0 && ' \t\v\f'.includes(text.charAt(end - 1))) end--
+  return end
+}
+
 const isComment = (t: ScanToken) => t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT'
 const isSemicolon = (t: ScanToken) => t.tokenName === 'ASCII_59'
 
@@ -49,9 +55,9 @@ function scannerPieces(text: string): Piece[] {
     if (isSemicolon(token)) {
       if (start >= 0) pieces.push({ start, end })
       start = -1
-    } else if (!isComment(token)) {
-      if (start < 0) start = map[token.start] ?? -1
-      end = map[token.end] ?? -1
+    } else {
+      if (start < 0 && !isComment(token)) start = map[token.start] ?? -1
+      if (start >= 0) end = isComment(token) ? trimSpaces(text, map[token.end] ?? -1) : (map[token.end] ?? -1)
     }
   }
   if (start >= 0) pieces.push({ start, end })
@@ -148,6 +154,40 @@ if (dir === undefined) {
       expect(wholeStatements + piecewiseStatements + unscannable).toBe(
         files.reduce((n, f) => n + splitStatements(f.text).length, 0),
       )
+    })
+
+    it('with { psql: true }, cuts where the parser cuts, on every file the grammar accepts whole', () => {
+      let compared = 0
+      let statements = 0
+      const mismatches: string[] = []
+      for (const { name, text } of files) {
+        let tree: ReturnType<typeof parseSync>
+        try {
+          tree = parseSync(text)
+        } catch {
+          continue
+        }
+        compared++
+        const map = byteToUtf16(text)
+        const isSpace = (c: string) => ' \t\n\r\v\f'.includes(c)
+        const theirs = (tree.stmts ?? []).map((raw) => {
+          const location = raw.stmt_location ?? 0
+          let start = map[location] ?? -1
+          let end = raw.stmt_len !== undefined && raw.stmt_len > 0 ? (map[location + raw.stmt_len] ?? -1) : text.length
+          while (start < end && isSpace(text.charAt(start))) start++
+          while (end > start && isSpace(text.charAt(end - 1))) end--
+          return { start, end }
+        })
+        statements += theirs.length
+        const mine = splitStatements(text, { psql: true })
+        if (JSON.stringify(mine) !== JSON.stringify(theirs)) {
+          const i = mine.findIndex((p, k) => p.start !== theirs[k]?.start || p.end !== theirs[k]?.end)
+          mismatches.push(`${name}: piece ${i}: mine ${JSON.stringify(mine[i])}, parser ${JSON.stringify(theirs[i])}`)
+        }
+      }
+      console.info(`lexer.corpus: psql mode compared with parseSync on ${compared} files (${statements} statements)`)
+      expect(mismatches).toEqual([])
+      expect(compared).toBeGreaterThan(100)
     })
 
     it('splits the whole corpus much faster than scanSync', () => {

@@ -154,11 +154,41 @@ describe('splitStatements', () => {
     expect(texts('select 1 ;;; select 2')).toEqual(['select 1', 'select 2'])
   })
 
-  it('keeps comments between tokens and drops those around a statement', () => {
-    expect(texts('/* lead */ select /* mid */ 1 -- tail\n; select 2 -- last')).toEqual([
-      'select /* mid */ 1',
-      'select 2',
+  it('keeps comments inside a statement and before its semicolon, and drops those before it', () => {
+    expect(texts('/* lead */ select /* mid */ 1 -- tail\n; -- next\n select 2 -- last')).toEqual([
+      'select /* mid */ 1 -- tail',
+      'select 2 -- last',
     ])
+  })
+
+  it('with { psql: true }, keeps parenthesised rule actions and BEGIN ATOMIC bodies whole', () => {
+    const sql = `create rule r as on insert to t do also (insert into a values (1); delete from b);
+      create or replace function f() returns int language sql
+      begin atomic
+        select case when true then 1 end;
+        select 2;
+      end;
+      create procedure p() begin atomic insert into a values (1); end;
+      select 1`
+    expect(texts(sql).length).toBe(8)
+    const psql = splitStatements(sql, { psql: true }).map((p) => sql.slice(p.start, p.end))
+    expect(psql.map((t) => t.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'create rule r',
+      'create or replace',
+      'create procedure p()',
+      'select 1',
+    ])
+    expect(psql[1]?.endsWith('end')).toBe(true)
+  })
+
+  it('with { psql: true }, tracks BEGIN only in CREATE FUNCTION or PROCEDURE, outside parentheses', () => {
+    const sql = 'begin; select 1; end; create function f(begin int) returns int as $$ begin $$ language sql; select 2'
+    expect(splitStatements(sql, { psql: true })).toEqual(splitStatements(sql))
+  })
+
+  it('with { psql: true }, joins statements after an unclosed parenthesis (the engine re-splits what fails)', () => {
+    expect(texts('select (1; drop table t; select 2').length).toBe(3)
+    expect(splitStatements('select (1; drop table t; select 2', { psql: true })).toHaveLength(1)
   })
 
   it('returns nothing for empty or blank input', () => {
@@ -288,6 +318,23 @@ describe('lexer properties', () => {
     )
   })
 
+  it('with { psql: true }, every piece is a run of whole pieces of the default cut, on any text', () => {
+    fc.assert(
+      fc.property(anyText, (sql) => {
+        const scan = splitStatements(sql)
+        const starts = new Set(scan.map((p) => p.start))
+        // A psql piece ends where a default piece ends, or after a `;` it did not cut at.
+        const semicolons = tokenize(sql).filter((t) => t.type === 'semicolon')
+        const ends = new Set([...scan.map((p) => p.end), ...semicolons.map((t) => t.end)])
+        for (const p of splitStatements(sql, { psql: true })) {
+          expect(starts.has(p.start)).toBe(true)
+          expect(ends.has(p.end)).toBe(true)
+        }
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
   // A statement whose payload (any text) sits inside a string, identifier, dollar quote or comment.
   const wrapped = fc
     .tuple(
@@ -365,9 +412,13 @@ describe('agreement with the Postgres scanner on random SQL-like text', () => {
           if (t.tokenName === 'ASCII_59') {
             if (start >= 0) pieces.push({ start, end })
             start = -1
-          } else if (t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT') {
-            if (start < 0) start = s
-            end = e
+          } else {
+            const comment = t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT'
+            if (start < 0 && !comment) start = s
+            if (start >= 0) {
+              end = e
+              while (comment && end > 0 && ' \t\v\f'.includes(sql.charAt(end - 1))) end--
+            }
           }
         })
         if (start >= 0) pieces.push({ start, end })
