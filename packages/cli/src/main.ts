@@ -1,9 +1,10 @@
 import { registerAudit } from './commands/audit.js'
+import { registerCheck } from './commands/check.js'
 import { processIo } from './io.js'
 import { type CommandContext, type Register, run } from './program.js'
 
 /** Every command of `ddl`; each module registers one command (or one group). */
-const registers: Register[] = [registerAudit]
+const registers: Register[] = [registerAudit, registerCheck]
 
 const ctx: CommandContext = { io: processIo(), exitCode: 0 }
 try {

@@ -1,0 +1,475 @@
+import type { Stats } from 'node:fs'
+import { lstat, readdir, readFile, stat } from 'node:fs/promises'
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  allRules,
+  type ClassifierError,
+  classify,
+  compareTiers,
+  init,
+  isTier,
+  type Policy,
+  type Tier,
+} from '@ddl/classifier'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { err, ok, type Result } from 'neverthrow'
+import { githubReporter } from '../format/github.js'
+import { jsonReporter } from '../format/json.js'
+import type { CheckedFile, FailOn, Reporter, RunSummary } from '../format/report.js'
+import { sarifReporter } from '../format/sarif.js'
+import { renderSummary, textReporter } from '../format/text.js'
+import { colors, EXIT, type Io } from '../io.js'
+import type { CommandContext, Register } from '../program.js'
+
+const FORMATS = ['text', 'json', 'sarif', 'github'] as const
+type Format = (typeof FORMATS)[number]
+const FAIL_ON = ['safe', 'cautious', 'destructive', 'never'] as const
+
+const HELP = `
+Classifies every statement with the real Postgres grammar, without a database: safe, cautious or
+destructive, plus operational hazards (locks, rewrites). Statements the grammar rejects are at least
+cautious. Directories are searched for *.sql files (sorted; hidden directories and node_modules are
+skipped). Policy comes from --config, else ddl.config.json ("policy"), else package.json
+("safe-ddl": { "policy": ... }) in the working directory.
+
+Exit codes: 0 nothing at or above --fail-on, 1 a statement at or above it,
+            2 usage or I/O error (missing file, no .sql in a directory, invalid UTF-8, bad config).
+
+Examples:
+  $ ddl check migrations/
+  $ ddl check db/001_init.sql db/002_users.sql --fail-on cautious
+  $ git diff --name-only -- '*.sql' | xargs ddl check --format github
+  $ ddl check migrations --format sarif > safe-ddl.sarif
+  $ echo 'DROP TABLE users' | ddl check - --format json
+Docs: docs/cli/check.md`
+
+interface CheckOptions {
+  readonly format: Format
+  readonly failOn: FailOn
+  readonly config?: string
+  readonly pgVersion?: number
+}
+
+function parsePgVersion(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < 9 || n > 99) {
+    throw new InvalidArgumentError('expected a Postgres major version, e.g. 16.')
+  }
+  return n
+}
+
+/** Registers `ddl check [paths...]`. */
+export const registerCheck: Register = (program: Command, ctx: CommandContext) => {
+  program
+    .command('check')
+    .description('classify SQL files without a database: safe, cautious or destructive, with hazards')
+    .argument('[paths...]', 'SQL files, directories (every *.sql below them), or - for standard input')
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('text'))
+    .addOption(
+      new Option('--fail-on <tier>', 'exit 1 when a statement is at or above this tier')
+        .choices(FAIL_ON)
+        .default('destructive'),
+    )
+    .option('--config <path>', 'a ddl.config.json or package.json holding the policy')
+    .option('--pg-version <n>', 'Postgres major version the advice is for (default: config, else 14)', parsePgVersion)
+    .addHelpText('after', HELP)
+    .action(async (paths: string[], options: CheckOptions) => {
+      ctx.exitCode = await check(ctx.io, paths, options)
+    })
+}
+
+/** One input: a file on disk or standard input. */
+type Input =
+  | { readonly kind: 'stdin' }
+  | { readonly kind: 'file'; readonly absolute: string; readonly path: string; readonly uri: string }
+
+async function check(io: Io, paths: readonly string[], options: CheckOptions): Promise<number> {
+  const fail = (message: string) => {
+    io.stderr(`ddl check: ${message}\n`)
+    return EXIT.usage
+  }
+  if (paths.length === 0) {
+    return fail('no paths given. Pass .sql files or directories, or - to read standard input (ddl check --help).')
+  }
+
+  const config = await loadCheckConfig(io.cwd, options.config)
+  if (config.isErr()) return fail(config.error)
+  const policy = config.value.policy
+  const pgVersion = options.pgVersion ?? config.value.pgVersion
+
+  const inputs = await collectInputs(io.cwd, paths)
+  if (inputs.isErr()) {
+    for (const message of inputs.error) io.stderr(`ddl check: ${message}\n`)
+    return EXIT.usage
+  }
+
+  try {
+    await init()
+  } catch (error) {
+    return fail(
+      `the Postgres parser (libpg-query) could not be loaded: ${error instanceof Error ? error.message : String(error)}. Reinstall with pnpm install.`,
+    )
+  }
+
+  const reporter = makeReporter(io, options.format)
+  const byTier: Record<Tier, number> = { safe: 0, cautious: 0, destructive: 0 }
+  let files = 0
+  let statements = 0
+  let unparsed = 0
+  let highest: Tier = 'safe'
+  let ioFailed = false
+
+  // One file at a time: read, classify, report, let go.
+  for (const input of inputs.value) {
+    const read = await readInput(io, input)
+    const shown = input.kind === 'stdin' ? '<stdin>' : input.path
+    if (read.isErr()) {
+      io.stderr(`ddl check: ${shown}: ${read.error}\n`)
+      ioFailed = true
+      continue
+    }
+    const plan = classify(read.value, {
+      ...(policy === undefined ? {} : { policy }),
+      ...(pgVersion === undefined ? {} : { pgVersion }),
+    })
+    if (plan.isErr()) {
+      io.stderr(`ddl check: ${shown}: ${classifierMessage(plan.error)}\n`)
+      ioFailed = true
+      continue
+    }
+    const file: CheckedFile = {
+      path: shown,
+      uri: input.kind === 'stdin' ? 'stdin' : input.uri,
+      source: read.value,
+      plan: plan.value,
+    }
+    files++
+    for (const statement of plan.value.statements) {
+      statements++
+      byTier[statement.verdict.tier]++
+      if (statement.kind === 'Unparsed') unparsed++
+      if (compareTiers(statement.verdict.tier, highest) > 0) highest = statement.verdict.tier
+    }
+    reporter.file(file)
+  }
+
+  const failed =
+    options.failOn !== 'never' &&
+    statements > 0 &&
+    (Object.keys(byTier) as Tier[]).some((tier) => byTier[tier] > 0 && compareTiers(tier, options.failOn as Tier) >= 0)
+  const summary: RunSummary = {
+    files,
+    statements,
+    byTier,
+    unparsed,
+    tier: highest,
+    failOn: options.failOn,
+    failed,
+  }
+  reporter.end(summary)
+  if (ioFailed) return EXIT.usage
+  return failed ? EXIT.failed : EXIT.ok
+}
+
+function makeReporter(io: Io, format: Format): Reporter {
+  const c = colors(io)
+  switch (format) {
+    case 'text':
+      return textReporter(io.stdout, c)
+    case 'json':
+      return jsonReporter(io.stdout)
+    case 'sarif':
+      return sarifReporter(io.stdout)
+    case 'github':
+      return githubReporter(io.stdout, (summary) => renderSummary(summary, c))
+  }
+}
+
+function classifierMessage(error: ClassifierError): string {
+  switch (error.kind) {
+    case 'InputError':
+      return error.message
+    case 'NotInitializedError':
+      return `${error.message} (this is a bug in ddl check).`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+function displayPath(cwd: string, absolute: string): { path: string; uri: string } {
+  const rel = relative(cwd, absolute)
+  if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) {
+    const posix = rel.split(sep).join('/')
+    return { path: posix, uri: posix.split('/').map(encodeURIComponent).join('/') }
+  }
+  return { path: absolute, uri: pathToFileURL(absolute).href }
+}
+
+/** Every `*.sql` below `dir`, skipping hidden directories, node_modules and symlinked directories. */
+async function sqlFilesUnder(dir: string): Promise<string[]> {
+  const found: string[] = []
+  const walk = async (at: string): Promise<void> => {
+    const entries = await readdir(at, { withFileTypes: true })
+    for (const entry of entries) {
+      const path = join(at, entry.name)
+      if (entry.isDirectory()) {
+        if (!entry.name.startsWith('.') && entry.name !== 'node_modules') await walk(path)
+      } else if (entry.name.toLowerCase().endsWith('.sql')) {
+        if (entry.isFile()) found.push(path)
+        else if (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isFile() === true)
+          found.push(path)
+      }
+    }
+  }
+  await walk(dir)
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+function ioReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENOENT') return 'no such file or directory'
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  if (code === 'EISDIR') return 'is a directory'
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Resolves the paths to inputs, in order, without duplicates. Fails with every problem found. */
+async function collectInputs(cwd: string, paths: readonly string[]): Promise<Result<Input[], string[]>> {
+  const inputs: Input[] = []
+  const problems: string[] = []
+  const seen = new Set<string>()
+  let stdin = false
+  const add = (absolute: string) => {
+    if (seen.has(absolute)) return
+    seen.add(absolute)
+    inputs.push({ kind: 'file', absolute, ...displayPath(cwd, absolute) })
+  }
+  for (const path of paths) {
+    if (path === '-') {
+      if (!stdin) inputs.push({ kind: 'stdin' })
+      stdin = true
+      continue
+    }
+    const absolute = resolve(cwd, path)
+    let info: Stats
+    try {
+      info = await stat(absolute)
+    } catch (error) {
+      const reason = ioReason(error)
+      problems.push(
+        reason === 'no such file or directory'
+          ? `${path}: no such file or directory. Check the path (relative paths start at ${cwd}).`
+          : `${path}: cannot be read (${reason}).`,
+      )
+      continue
+    }
+    if (info.isDirectory()) {
+      const files = await sqlFilesUnder(absolute).catch((error: unknown) => error)
+      if (!Array.isArray(files)) {
+        problems.push(`${path}: the directory cannot be read (${ioReason(files)}).`)
+      } else if (files.length === 0) {
+        problems.push(`${path}: no .sql files in this directory. Pass .sql files, or a directory that holds some.`)
+      } else {
+        for (const file of files) add(file)
+      }
+    } else {
+      add(absolute)
+    }
+  }
+  return problems.length > 0 ? err(problems) : ok(inputs)
+}
+
+/** The byte offset of the first invalid UTF-8 sequence, or -1. */
+function invalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0
+  const n = bytes.length
+  while (i < n) {
+    const b = bytes[i] as number
+    if (b < 0x80) {
+      i++
+      continue
+    }
+    let need: number
+    let min: number
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1
+      min = 0x80
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2
+      min = 0x800
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3
+      min = 0x10000
+    } else return i
+    let cp = b & (0x3f >> need)
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k]
+      if (c === undefined || (c & 0xc0) !== 0x80) return i
+      cp = (cp << 6) | (c & 0x3f)
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i
+    i += need + 1
+  }
+  return -1
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+async function readInput(io: Io, input: Input): Promise<Result<string, string>> {
+  if (input.kind === 'stdin') {
+    try {
+      return ok(await io.readStdin())
+    } catch (error) {
+      return err(`standard input cannot be read (${ioReason(error)}).`)
+    }
+  }
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(input.absolute)
+  } catch (error) {
+    return err(`cannot be read (${ioReason(error)}). Check that the file exists and is readable.`)
+  }
+  try {
+    return ok(utf8.decode(bytes))
+  } catch {
+    const at = invalidUtf8Offset(bytes)
+    let line = 1
+    for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++
+    return err(`not valid UTF-8 (line ${line}, byte offset ${at}). Save the file as UTF-8, then run ddl check again.`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+interface CheckConfig {
+  readonly policy?: Policy
+  readonly pgVersion?: number
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+const knownRules: ReadonlySet<string> = new Set([
+  ...allRules.map((rule) => rule.id),
+  'unparsed-statement',
+  'unparsed-destructive',
+])
+
+/** Checks the shape of a policy, so a typo never silently weakens or drops a rule. */
+function checkPolicy(raw: unknown, where: string): Result<Policy, string> {
+  const bad = (message: string) => err(`${where}: ${message} See docs/cli/check.md.`)
+  if (!isRecord(raw)) return bad('"policy" must be an object.')
+  for (const key of Object.keys(raw)) {
+    if (key !== 'rules' && key !== 'allow' && key !== 'hazardsRaiseTier') {
+      return bad(`unknown policy key "${key}" (known: rules, allow, hazardsRaiseTier).`)
+    }
+  }
+  if (raw.rules !== undefined) {
+    if (!isRecord(raw.rules)) return bad('"policy.rules" must map rule ids to a tier or "off".')
+    for (const [rule, value] of Object.entries(raw.rules)) {
+      if (!knownRules.has(rule)) return bad(`unknown rule "${rule}" in policy.rules.`)
+      if (value !== 'off' && !isTier(value)) {
+        return bad(`policy.rules["${rule}"] must be "safe", "cautious", "destructive" or "off".`)
+      }
+    }
+  }
+  if (raw.allow !== undefined) {
+    if (!Array.isArray(raw.allow)) return bad('"policy.allow" must be a list of { rule, objects, tier? }.')
+    for (const [i, entry] of raw.allow.entries()) {
+      if (!isRecord(entry) || typeof entry.rule !== 'string') return bad(`policy.allow[${i}] needs a "rule".`)
+      if (!knownRules.has(entry.rule)) return bad(`unknown rule "${entry.rule}" in policy.allow[${i}].`)
+      if (
+        !Array.isArray(entry.objects) ||
+        entry.objects.length === 0 ||
+        !entry.objects.every((o) => typeof o === 'string')
+      ) {
+        return bad(`policy.allow[${i}].objects must be a non-empty list of names or globs.`)
+      }
+      if (entry.tier !== undefined && !isTier(entry.tier)) {
+        return bad(`policy.allow[${i}].tier must be "safe", "cautious" or "destructive".`)
+      }
+    }
+  }
+  if (
+    raw.hazardsRaiseTier !== undefined &&
+    raw.hazardsRaiseTier !== 'error' &&
+    raw.hazardsRaiseTier !== 'warning' &&
+    raw.hazardsRaiseTier !== 'info'
+  ) {
+    return bad('"policy.hazardsRaiseTier" must be "error", "warning" or "info".')
+  }
+  return ok(raw as Policy)
+}
+
+async function readJson(path: string): Promise<Result<unknown, string>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    return err(`${path}: cannot be read (${ioReason(error)}).`)
+  }
+  try {
+    return ok(JSON.parse(text) as unknown)
+  } catch (error) {
+    return err(`${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+function fromSection(section: Record<string, unknown>, where: string, required: boolean): Result<CheckConfig, string> {
+  let policy: Policy | undefined
+  if (section.policy !== undefined) {
+    const checked = checkPolicy(section.policy, where)
+    if (checked.isErr()) return err(checked.error)
+    policy = checked.value
+  } else if (required) {
+    return err(`${where} has no "policy". Add one, or leave out --config.`)
+  }
+  let pgVersion: number | undefined
+  if (section.pgVersion !== undefined) {
+    const v = section.pgVersion
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 9 || v > 99) {
+      return err(`${where}: "pgVersion" must be a Postgres major version, e.g. 16.`)
+    }
+    pgVersion = v
+  }
+  return ok({ ...(policy === undefined ? {} : { policy }), ...(pgVersion === undefined ? {} : { pgVersion }) })
+}
+
+/**
+ * The policy (and pgVersion) for the run: from `--config` (a ddl.config.json, or a package.json's
+ * "safe-ddl" key), else `ddl.config.json` in `cwd`, else `package.json`'s "safe-ddl" key in `cwd`.
+ */
+async function loadCheckConfig(cwd: string, explicit: string | undefined): Promise<Result<CheckConfig, string>> {
+  if (explicit !== undefined) {
+    const path = resolve(cwd, explicit)
+    const raw = await readJson(path)
+    if (raw.isErr()) return err(raw.error)
+    if (!isRecord(raw.value)) return err(`${explicit} must hold a JSON object.`)
+    if (basename(path) === 'package.json') {
+      const section = raw.value['safe-ddl']
+      if (!isRecord(section)) return err(`${explicit} has no "safe-ddl" object. Add "safe-ddl": { "policy": { ... } }.`)
+      return fromSection(section, `${explicit} ("safe-ddl")`, true)
+    }
+    return fromSection(raw.value, explicit, true)
+  }
+  const configPath = join(cwd, 'ddl.config.json')
+  if ((await lstat(configPath).catch(() => undefined)) !== undefined) {
+    const raw = await readJson(configPath)
+    if (raw.isErr()) return err(raw.error)
+    if (!isRecord(raw.value)) return err('ddl.config.json must hold a JSON object.')
+    return fromSection(raw.value, 'ddl.config.json', false)
+  }
+  const packagePath = join(cwd, 'package.json')
+  if ((await lstat(packagePath).catch(() => undefined)) !== undefined) {
+    const raw = await readJson(packagePath)
+    if (raw.isErr()) return err(raw.error)
+    if (isRecord(raw.value) && isRecord(raw.value['safe-ddl'])) {
+      return fromSection(raw.value['safe-ddl'], 'package.json ("safe-ddl")', false)
+    }
+  }
+  return ok({})
+}
