@@ -131,7 +131,33 @@ export function gatePlan(
   return checkParsed(plan)
     .andThen((p) => checkTransactionControl(p, context))
     .andThen((p) => (context === 'rehearse' ? ok(p) : checkNonTransactional(p, context)))
-    .andThen((p) => (context === 'rehearse' ? ok(p) : checkTier(p, flags, style)))
+    .andThen((p) => (context === 'rehearse' ? checkRehearsable(p, flags, style) : checkTier(p, flags, style)))
+}
+
+/**
+ * A rehearsal always rolls back, so it needs no flag, except for statements whose effects a rollback
+ * cannot undo (`verdict.rollbackSafe === false`: a killed session, a written server file, code that
+ * cannot be read): those need the flag their tier needs, as if they ran for real. Never throws.
+ */
+export function checkRehearsable(plan: Plan, flags: GateFlags, style: FlagStyle = 'api'): Result<Plan, SafetyError> {
+  const escaping = plan.statements.filter((s) => !s.verdict.rollbackSafe && !flagsAllow(s.verdict.tier, flags))
+  if (escaping.length === 0) return ok(plan)
+  const first = escaping[0] as ClassifiedStatement
+  const refused = refusal('tier', plan, escaping, { headline: '', body: '', hint: '' }, style)
+  return err(
+    new SafetyError(
+      `Rehearsal refused: ${displayStatement(first.text)} (line ${first.span.line}) may act outside the transaction, ` +
+        'so rolling back would not undo it.\n' +
+        refused.message,
+      {
+        reason: 'tier',
+        tier: refused.tier,
+        requires: refused.requires,
+        statements: refused.statements,
+        hint: refused.hint,
+      },
+    ),
+  )
 }
 
 /** One refused statement as shown to a person. */

@@ -34,6 +34,7 @@ export type { FlagStyle, GateContext, GateFlags } from './gate.js'
 export {
   checkNonTransactional,
   checkParsed,
+  checkRehearsable,
   checkTier,
   checkTransactionControl,
   formatTierRefusal,
