@@ -77,6 +77,7 @@ const summary: RunSummary = {
   tier: 'destructive',
   failOn: 'destructive',
   failed: true,
+  unreadable: 0,
 }
 
 function collect(): { write: (s: string) => void; text: () => string } {
@@ -135,6 +136,12 @@ describe('text format', () => {
   it('reads CRLF line ends without showing the carriage return', () => {
     const source = 'SELECT 1;\r\nDROP TABLE t;\r\n'
     expect(codeFrame(source, statement(source, 'DROP TABLE t', [drop]), plain)).toBe('  2 | DROP TABLE t;\n    | ^\n')
+  })
+
+  it('says how many files could not be checked', () => {
+    expect(renderSummary({ ...summary, unreadable: 2 }, plain)).toContain(
+      'Fails: destructive is at or above --fail-on destructive. 2 files could not be checked (exit 2): see the errors on stderr.\n',
+    )
   })
 
   it('summarises a passing run and says when statements could not be parsed', () => {

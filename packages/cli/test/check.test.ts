@@ -178,6 +178,7 @@ describe('ddl check: inputs', () => {
       'ddl check: latin1.sql: not valid UTF-8 (line 2, byte offset 24). Save the file as UTF-8, then run ddl check again.\n',
     )
     expect(r.stdout).toContain('1 file, 2 statements')
+    expect(r.stdout).toContain('1 file could not be checked (exit 2)')
   })
 
   it('exits 2 for an unknown format or a bad --pg-version', async () => {

@@ -118,7 +118,7 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
   let statements = 0
   let unparsed = 0
   let highest: Tier = 'safe'
-  let ioFailed = false
+  let unreadable = 0
 
   // One file at a time: read, classify, report, let go.
   for (const input of inputs.value) {
@@ -126,7 +126,7 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
     const shown = input.kind === 'stdin' ? '<stdin>' : input.path
     if (read.isErr()) {
       io.stderr(`ddl check: ${shown}: ${read.error}\n`)
-      ioFailed = true
+      unreadable++
       continue
     }
     const plan = classify(read.value, {
@@ -135,7 +135,7 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
     })
     if (plan.isErr()) {
       io.stderr(`ddl check: ${shown}: ${classifierMessage(plan.error)}\n`)
-      ioFailed = true
+      unreadable++
       continue
     }
     const file: CheckedFile = {
@@ -166,9 +166,10 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
     tier: highest,
     failOn: options.failOn,
     failed,
+    unreadable,
   }
   reporter.end(summary)
-  if (ioFailed) return EXIT.usage
+  if (unreadable > 0) return EXIT.usage
   return failed ? EXIT.failed : EXIT.ok
 }
 

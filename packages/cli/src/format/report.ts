@@ -27,6 +27,8 @@ export interface RunSummary {
   readonly failOn: FailOn
   /** True when the highest tier is at or above `failOn`. */
   readonly failed: boolean
+  /** Inputs that could not be read or classified (each named on stderr); the run exits 2. */
+  readonly unreadable: number
 }
 
 /** Writes one output format: a file at a time as they are checked, then the end of the run. */

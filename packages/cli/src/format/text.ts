@@ -118,5 +118,9 @@ export function renderSummary(summary: RunSummary, c: Colors): string {
       : summary.failed
         ? c.bold(`Fails: ${summary.tier} is at or above --fail-on ${summary.failOn}.`)
         : `Passes: nothing at or above --fail-on ${summary.failOn}.`
-  return `${plural(summary.files, 'file')}, ${plural(summary.statements, 'statement')}: ${counts}${unparsed}. ${verdict}\n`
+  const unreadable =
+    summary.unreadable > 0
+      ? c.bold(` ${plural(summary.unreadable, 'file')} could not be checked (exit 2): see the errors on stderr.`)
+      : ''
+  return `${plural(summary.files, 'file')}, ${plural(summary.statements, 'statement')}: ${counts}${unparsed}. ${verdict}${unreadable}\n`
 }
