@@ -235,14 +235,16 @@ describe('ddl check: policy', () => {
     expect(r.stdout).toContain('DESTRUCTIVE  delete-with-where')
   })
 
-  it('exits 2 for a policy with an unknown rule, a bad tier, or invalid JSON', async () => {
+  it('exits 2 for a policy with an unknown rule, a bad tier, a lowered fallback rule, or invalid JSON', async () => {
     await writeFile(join(dir, 'typo.json'), JSON.stringify({ policy: { rules: { 'drop-tabel': 'safe' } } }))
     await writeFile(join(dir, 'tier.json'), JSON.stringify({ policy: { rules: { 'drop-table': 'fine' } } }))
     await writeFile(join(dir, 'bad.json'), '{ "policy": ')
+    await writeFile(join(dir, 'lower.json'), JSON.stringify({ policy: { rules: { 'unparsed-statement': 'safe' } } }))
     for (const [config, message] of [
       ['typo.json', 'unknown rule "drop-tabel" in policy.rules'],
       ['tier.json', 'policy.rules["drop-table"] must be "safe", "cautious", "destructive" or "off"'],
       ['bad.json', 'is not valid JSON'],
+      ['lower.json', 'cannot lower it: text the grammar rejects is never below cautious'],
       ['missing.json', 'cannot be read (no such file or directory)'],
     ] as const) {
       const r = await ddlCheck(['drop.sql', '--config', config])

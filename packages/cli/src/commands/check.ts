@@ -360,6 +360,12 @@ const knownRules: ReadonlySet<string> = new Set([
   'unparsed-destructive',
 ])
 
+/** The token fallback's rules, and the tier policy can never take them below. */
+const UNPARSED_FLOOR: ReadonlyMap<string, Tier> = new Map<string, Tier>([
+  ['unparsed-statement', 'cautious'],
+  ['unparsed-destructive', 'destructive'],
+])
+
 /** Checks the shape of a policy, so a typo never silently weakens or drops a rule. */
 function checkPolicy(raw: unknown, where: string): Result<Policy, string> {
   const bad = (message: string) => err(`${where}: ${message} See docs/cli/check.md.`)
@@ -376,6 +382,10 @@ function checkPolicy(raw: unknown, where: string): Result<Policy, string> {
       if (value !== 'off' && !isTier(value)) {
         return bad(`policy.rules["${rule}"] must be "safe", "cautious", "destructive" or "off".`)
       }
+      const floor = UNPARSED_FLOOR.get(rule)
+      if (floor !== undefined && (value === 'off' || compareTiers(value, floor) < 0)) {
+        return bad(`policy.rules["${rule}"] cannot lower it: text the grammar rejects is never below ${floor}.`)
+      }
     }
   }
   if (raw.allow !== undefined) {
@@ -383,6 +393,9 @@ function checkPolicy(raw: unknown, where: string): Result<Policy, string> {
     for (const [i, entry] of raw.allow.entries()) {
       if (!isRecord(entry) || typeof entry.rule !== 'string') return bad(`policy.allow[${i}] needs a "rule".`)
       if (!knownRules.has(entry.rule)) return bad(`unknown rule "${entry.rule}" in policy.allow[${i}].`)
+      if (UNPARSED_FLOOR.has(entry.rule)) {
+        return bad(`policy.allow[${i}]: "${entry.rule}" cannot be allowed through; fix the statement's syntax instead.`)
+      }
       if (
         !Array.isArray(entry.objects) ||
         entry.objects.length === 0 ||
