@@ -239,10 +239,12 @@ export function formatTierRefusal(tier: Tier, refused: readonly RefusedStatement
  * CLI). Never throws.
  */
 export function renderSafetyError(error: SafetyError, style: FlagStyle): string {
-  if (error.reason === 'tier') return formatTierRefusal(error.tier, error.statements, style)
   if (style === 'api') return error.message
   return error.message
+    .replace(/iKnowWhatImDoing: true/g, '--i-know-what-im-doing')
+    .replace(/confirm: true/g, '--confirm')
     .replace(/execute \(ddl exec\)/g, 'ddl exec')
     .replace(/use execute\(\)/g, 'use ddl exec')
     .replace(/Use execute\(\)/g, 'Use ddl exec')
+    .replace(/^query\(\) only reads/, 'ddl query only reads')
 }
