@@ -3,6 +3,8 @@
  * follows SQL embedded in it (function bodies, DO blocks, EXECUTE strings), applies the policy.
  */
 
+import { recordStatement } from './hazard-state.js'
+import { statementLocks } from './locks.js'
 import type { Policy } from './policy.js'
 import type { AnyRule, RuleContext, RuleMatch, ScriptState } from './rule.js'
 import { kindRules, registry } from './rules/index.js'
@@ -95,8 +97,20 @@ function policyTier(policy: Policy | undefined, rule: AnyRule, target: string): 
     if (entry.rule !== rule.id || target === '') continue
     if (entry.objects.some((glob) => globMatches(glob, target))) tier = entry.tier ?? 'safe'
   }
+  // What the engine could not read stays at least cautious, whatever the policy says.
+  if (FAIL_CLOSED_RULES.has(rule.id) && (tier === 'off' || tier === 'safe')) return 'cautious'
   return tier
 }
+
+/** Rules that say "safe-ddl cannot read this": policy may not make them safe. */
+const FAIL_CLOSED_RULES: ReadonlySet<string> = new Set([
+  'unknown-statement',
+  'unknown-alter-table-action',
+  'dynamic-sql',
+  'unreadable-body',
+  'unknown-function',
+  'lexer-setting',
+])
 
 function matches(result: RuleMatch, fallbackTarget: string): readonly string[] {
   if (result === undefined || result === false) return []
@@ -204,6 +218,10 @@ export function analyzeStatement(
     }
     return undefined
   })
+
+  const locks = statementLocks(kind, fields, options.pgVersion)
+  if (locks.lock !== null) ctx.lock(locks.lock, { rewrite: locks.rewrite, scan: locks.scan })
+  if (depth === 0) recordStatement(state.hazards, kind, fields, text, locks)
 
   const tx = transactionFacts(kind, fields)
   findings.sort((a, b) => compareTiers(b.tier, a.tier))

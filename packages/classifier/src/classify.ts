@@ -7,6 +7,7 @@ import { err, ok, type Result } from 'neverthrow'
 import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
+import { newHazardState } from './hazard-state.js'
 import { splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
@@ -36,6 +37,9 @@ export const DEFAULT_PG_VERSION = 14
 export async function init(): Promise<void> {
   await loadParser()
 }
+
+/** Receives each statement as it is cut, so a long script's trees can be dropped chunk by chunk. */
+type Emit = (cut: Cut) => void
 
 interface Cut {
   readonly start: number
@@ -80,7 +84,7 @@ function isSpace(c: number): boolean {
 }
 
 /** Statements of a parse tree of `text`, which starts at `base` in the script. */
-function cutsFromTree(text: string, tree: ParseResult, base: number, out: Cut[]): void {
+function cutsFromTree(text: string, tree: ParseResult, base: number, out: Emit): void {
   const toChar = byteMapper(text)
   for (const raw of tree.stmts ?? []) {
     const location = raw.stmt_location ?? 0
@@ -90,7 +94,7 @@ function cutsFromTree(text: string, tree: ParseResult, base: number, out: Cut[])
     while (end > start && isSpace(text.charCodeAt(end - 1))) end--
     const node = unwrap(raw.stmt)
     if (node === undefined) continue
-    out.push({ start: base + start, end: base + end, node })
+    out({ start: base + start, end: base + end, node })
   }
 }
 
@@ -127,10 +131,10 @@ function tooDeep(text: string): boolean {
   return false
 }
 
-function parsePiece(sql: string, start: number, end: number, out: Cut[]): void {
+function parsePiece(sql: string, start: number, end: number, out: Emit): void {
   const text = sql.slice(start, end)
   if (tooDeep(text)) {
-    out.push({
+    out({
       start,
       end,
       parseError: { message: 'statement nested too deeply for the parser; not parsed', offset: start },
@@ -139,26 +143,23 @@ function parsePiece(sql: string, start: number, end: number, out: Cut[]): void {
   }
   const parsed = parseRaw(text)
   if (parsed.ok) {
-    const before = out.length
     cutsFromTree(text, parsed.tree, start, out)
-    if (out.length === before) return
     return
   }
   const cursor = parsed.cursor === undefined ? 0 : byteMapper(text)(parsed.cursor)
-  out.push({ start, end, parseError: { message: parsed.message, offset: start + cursor } })
+  out({ start, end, parseError: { message: parsed.message, offset: start + cursor } })
 }
 
 /** Cuts a script: one parse when it is accepted, piece by piece where it is not. */
-function cutScript(sql: string): Cut[] {
-  const out: Cut[] = []
+function cutScript(sql: string, out: Emit): void {
   if (sql.length <= WHOLE_PARSE_LENGTH && !tooDeep(sql)) {
     const whole = parseRaw(sql)
     if (whole.ok) {
       cutsFromTree(sql, whole.tree, 0, out)
-      return out
+      return
     }
     for (const piece of splitStatements(sql)) parsePiece(sql, piece.start, piece.end, out)
-    return out
+    return
   }
   // Long scripts: parse chunks of whole statements; a rejected chunk is parsed piece by piece.
   const pieces = splitStatements(sql)
@@ -174,7 +175,6 @@ function cutScript(sql: string): Cut[] {
     else for (let k = i; k <= j; k++) parsePiece(sql, pieces[k]?.start ?? 0, pieces[k]?.end ?? 0, out)
     i = j + 1
   }
-  return out
 }
 
 /** Line starts of `sql`, for 1-based line and column. */
@@ -246,25 +246,20 @@ function classifyCuts(
   depth: number,
   each: (cut: Cut, text: string, verdict: Verdict) => void,
 ): void {
-  for (const cut of cutScript(sql)) {
+  const analyzeOptions = {
+    policy: engine.options.policy,
+    pgVersion: engine.pgVersion,
+    classifyNested: (inner: string, innerState: ScriptState, innerDepth: number) =>
+      nested(inner, innerState, engine, innerDepth),
+  }
+  cutScript(sql, (cut) => {
     const text = sql.slice(cut.start, cut.end)
     const verdict =
       cut.node === undefined
         ? unparsedVerdict(text)
-        : analyzeStatement(
-            cut.node[0],
-            cut.node[1],
-            text,
-            state,
-            {
-              policy: engine.options.policy,
-              pgVersion: engine.pgVersion,
-              classifyNested: (inner, innerState, innerDepth) => nested(inner, innerState, engine, innerDepth),
-            },
-            depth,
-          )
+        : analyzeStatement(cut.node[0], cut.node[1], text, state, analyzeOptions, depth)
     each(cut, text, verdict)
-  }
+  })
 }
 
 function nested(sql: string, state: ScriptState, engine: Engine, depth: number): { tier: Tier; findings: Finding[] } {
@@ -299,11 +294,12 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   const input = checkInput(sql)
   if (input.isErr()) return err(input.error)
   const position = lineIndex(sql)
-  const state: ScriptState = { functions: new Map(), prepared: new Map() }
+  const state: ScriptState = { functions: new Map(), prepared: new Map(), hazards: newHazardState() }
   const engine: Engine = { options, pgVersion: options.pgVersion ?? DEFAULT_PG_VERSION }
   const statements: ClassifiedStatement[] = []
   let tier: Tier = 'safe'
   let hasParseErrors = false
+  const keepAst = options.keepAst !== false
   classifyCuts(sql, state, engine, 0, (cut, text, verdict) => {
     const { line, column } = position(cut.start)
     let parseError: StatementParseError | undefined
@@ -318,7 +314,9 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
       span: { offset: cut.start, length: cut.end - cut.start, line, column },
       kind: cut.node?.[0] ?? 'Unparsed',
       ast:
-        cut.node === undefined ? undefined : ({ [cut.node[0]]: cut.node[1] } as unknown as ClassifiedStatement['ast']),
+        cut.node === undefined || !keepAst
+          ? undefined
+          : ({ [cut.node[0]]: cut.node[1] } as unknown as ClassifiedStatement['ast']),
       ...(parseError === undefined ? {} : { parseError }),
       verdict,
     })

@@ -74,6 +74,9 @@ export const PROTECTIVE_SETTINGS: ReadonlySet<string> = new Set([
   'lock_timeout',
   'statement_timeout',
   'idle_in_transaction_session_timeout',
+  'standard_conforming_strings',
+  'client_encoding',
+  'backslash_quote',
 ])
 
 /** Built-ins known to have no side effect beyond the value they return (or a harmless one: sequences, advisory locks). */

@@ -2,7 +2,7 @@ export { classify, DEFAULT_PG_VERSION, init, MAX_INPUT_LENGTH } from './classify
 export type { ClassifierError } from './errors.js'
 export { InputError, NotInitializedError } from './errors.js'
 export { fallbackVerdict } from './fallback.js'
-export type { Piece, Token, TokenType } from './lexer.js'
+export type { Piece, SplitOptions, Token, TokenType } from './lexer.js'
 export { splitStatements, tokenize } from './lexer.js'
 export type { AllowEntry, ClassifyOptions, Policy } from './policy.js'
 export { redactSql } from './redact.js'

@@ -31,4 +31,9 @@ export interface ClassifyOptions {
   readonly policy?: Policy
   /** Postgres major version the advice is for (default 14, the oldest still supported upstream). */
   readonly pgVersion?: number
+  /**
+   * Keep each statement's parse tree in the plan (default true). Linters over large files pass
+   * false: memory then grows with the statement count only (about 0.4 KB a statement), not with trees.
+   */
+  readonly keepAst?: boolean
 }

@@ -1,3 +1,4 @@
+import type { HazardState } from './hazard-state.js'
 import type { Tier } from './tier.js'
 import type { LockMode, Severity } from './types.js'
 import type { Fields } from './walk.js'
@@ -33,6 +34,8 @@ export interface ScriptState {
   readonly functions: Map<string, Tier>
   /** Statements prepared earlier in this script, by name, with the PREPARE statement text. */
   readonly prepared: Map<string, string>
+  /** What the hazard rules track across statements (created tables, lock_timeout, locks held). */
+  readonly hazards: HazardState
 }
 
 /**

@@ -98,6 +98,8 @@ const table: ReadonlyArray<readonly [Tier, string]> = [
   ['destructive', 'EXECUTE unknown_plan'],
   ['destructive', 'ALTER TABLE t DISABLE ROW LEVEL SECURITY'],
   ['destructive', 'DROP POLICY p ON t'],
+  ['destructive', "SET client_encoding = 'SJIS'"],
+  ['destructive', "SELECT set_config('standard_conforming_strings', 'off', false)"],
 ]
 
 describe('classify', () => {
@@ -194,6 +196,11 @@ describe('classify', () => {
     expect(classify('TRUNCATE t', { policy })._unsafeUnwrap().tier).toBe('destructive')
     expect(classify('DROP TABLE scratch.tmp1', { policy })._unsafeUnwrap().tier).toBe('safe')
     expect(classify('DROP TABLE public.users', { policy })._unsafeUnwrap().tier).toBe('destructive')
+  })
+
+  it('does not let policy call what the engine cannot read safe', () => {
+    const policy = { rules: { 'unknown-statement': 'safe' as const, 'dynamic-sql': 'safe' as const } }
+    expect(classify("DO $$ BEGIN EXECUTE 'x' || 'y'; END $$", { policy })._unsafeUnwrap().tier).not.toBe('safe')
   })
 
   it('does not let a comment lower a tier', () => {

@@ -83,6 +83,7 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
   'grant-dangerous-role': { fires: 'GRANT pg_execute_server_program TO app', nearMiss: 'GRANT reader TO app' },
   'grant-or-revoke': { fires: 'GRANT SELECT ON users TO reader', nearMiss: 'COMMENT ON TABLE users IS $$people$$' },
   'set-role': { fires: 'SET ROLE admin', nearMiss: "SET search_path = 'app'" },
+  'lexer-setting': { fires: 'SET standard_conforming_strings = off', nearMiss: 'SET standard_conforming_strings = on' },
   'unsafe-setting': {
     fires: 'SET session_replication_role = replica',
     nearMiss: 'SET default_transaction_read_only = on',

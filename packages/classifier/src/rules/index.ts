@@ -32,6 +32,7 @@ import { executePrepared } from './execute-prepared.js'
 import { functionBody } from './function-body.js'
 import { grantDangerousRole } from './grant-dangerous-role.js'
 import { grantOrRevoke } from './grant-or-revoke.js'
+import { lexerSetting } from './lexer-setting.js'
 import { loadLibrary } from './load-library.js'
 import { merge } from './merge.js'
 import { prepare } from './prepare.js'
@@ -98,6 +99,7 @@ export const rules: readonly AnyRule[] = [
   grantOrRevoke,
   setRole,
   unsafeSetting,
+  lexerSetting,
   securityChange,
   serverChange,
   createRule,
