@@ -41,6 +41,34 @@ export {
   gatePlan,
   renderSafetyError,
 } from './gate.js'
+export type { MigrateOptions } from './migrations/migrate.js'
+export {
+  DEFAULT_MIGRATION_WAIT_MS,
+  migrateDirectory,
+  migrateFile,
+  planMigrationRun,
+  readMigrationStatus,
+} from './migrations/migrate.js'
+export type { MigrationIssue, MigrationIssueReason, MigrationProblem } from './migrations/migration-error.js'
+export { MigrationRunError } from './migrations/migration-error.js'
+export type { MigrationEntry, MigrationLayout, MigrationSource } from './migrations/migration-layout.js'
+export { compareMigrationNames, describeLayout, findMigrations } from './migrations/migration-layout.js'
+export { RUNNER_LOCK_KEY } from './migrations/migration-lock.js'
+export type {
+  AcceptedChange,
+  AppliedMigration,
+  MigrationEvent,
+  MigrationPlan,
+  MigrationReport,
+  MigrationState,
+  MigrationStatus,
+  MigrationStatusEntry,
+  PlannedMigration,
+} from './migrations/migration-results.js'
+export type { RunMigrationsOptions } from './migrations/run-migrations.js'
+export { migrationStatus, planMigrations, runMigration, runMigrationsFromDir } from './migrations/run-migrations.js'
+export { CLAIMS_TABLE, TRACKING_TABLE } from './migrations/tracking-table.js'
+export { stripTransactionBlocks } from './migrations/transaction-blocks.js'
 export type {
   PlanRun,
   PlanRunOptions,

@@ -3,6 +3,8 @@ import type pg from 'pg'
 import { type ConfigError, type ExecutorError, InputError, PostgresError, type TransactionError } from './errors.js'
 import { type ExecuteOptions, executeSql, withSession } from './execute.js'
 import { createContext, type ExecutorContext, type PostgresAPIOptions, runContextOf } from './executor-context.js'
+import { type MigrateOptions, migrateDirectory, migrateFile } from './migrations/migrate.js'
+import type { MigrationReport } from './migrations/migration-results.js'
 import { querySql } from './query.js'
 import type { DryRunResult, ExecuteOutcome, ExecuteResult, QueryResult, RehearsalResult, Row } from './results.js'
 import { inspectTable, listRelations, relationExists, type TableSchema, type TableSummary } from './schema-inspector.js'
@@ -166,6 +168,30 @@ export class PostgresAPI {
    */
   listTables(): ResultAsync<TableSummary[], ExecutorError> {
     return this.#inspect(undefined, async (client) => ok(await listRelations(client)))
+  }
+
+  /**
+   * Applies one migration file, tracked in `public.ddl_migrations`: skipped when applied, refused
+   * when changed since (unless accepted), gated on its tier, run in one transaction with its tracking
+   * row. Fails with `MigrationError` (a `MigrationRunError`), `ConfigError`, `ConnectionError`. Never throws.
+   *
+   * @example
+   * await db.runMigration('migrations/001_add_users_table.sql')
+   */
+  runMigration(file: string, options: MigrateOptions = {}): ResultAsync<MigrationReport, ExecutorError> {
+    return this.#withContext((ctx) => migrateFile(ctx, file, options))
+  }
+
+  /**
+   * Applies the pending migrations of a directory (flat `*.sql` in natural order, or Prisma folders),
+   * one transaction per file, after gating every pending file; two runners never apply a file twice.
+   * See docs/migrations.md. Fails like {@link PostgresAPI.runMigration}. Never throws.
+   *
+   * @example
+   * await db.runMigrationsFromDir('migrations/', { confirm: true })
+   */
+  runMigrationsFromDir(dir: string, options: MigrateOptions = {}): ResultAsync<MigrationReport, ExecutorError> {
+    return this.#withContext((ctx) => migrateDirectory(ctx, dir, options))
   }
 
   /** Closes the connections. Later calls fail with `ConfigError`. Never fails. */

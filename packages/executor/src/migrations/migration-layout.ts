@@ -92,7 +92,7 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
   const foldersWithout: string[] = []
   for (const entry of visible) {
     const path = join(absolute, entry.name)
-    if (isFile(entry, path) && entry.name.toLowerCase().endsWith('.sql')) {
+    if (isFile(entry) && entry.name.toLowerCase().endsWith('.sql')) {
       flat.push({ name: entry.name, path })
     } else if (await isDirectory(entry, path)) {
       const file = join(path, 'migration.sql')
@@ -150,7 +150,7 @@ function layoutError(message: string): MigrationRunError {
   return new MigrationRunError(message, { problem: 'layout' })
 }
 
-function isFile(entry: Dirent, _path: string): boolean {
+function isFile(entry: Dirent): boolean {
   return entry.isFile() || entry.isSymbolicLink()
 }
 
