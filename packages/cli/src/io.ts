@@ -24,6 +24,13 @@ export function colorEnabled(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
 }
 
 export function processIo(): Io {
+  // `ddl check ... | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw error
+    })
+  }
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
