@@ -1,5 +1,6 @@
 import { registerAudit } from './commands/audit.js'
 import { registerCheck } from './commands/check.js'
+import { registerDemo } from './commands/demo.js'
 import { registerExec } from './commands/exec.js'
 import { registerQuery } from './commands/query.js'
 import { registerSchema } from './commands/schema.js'
@@ -7,7 +8,7 @@ import { processIo } from './io.js'
 import { type CommandContext, type Register, run } from './program.js'
 
 /** Every command of `ddl`; each module registers one command (or one group). */
-const registers: Register[] = [registerAudit, registerCheck, registerExec, registerQuery, registerSchema]
+const registers: Register[] = [registerAudit, registerCheck, registerDemo, registerExec, registerQuery, registerSchema]
 
 const ctx: CommandContext = { io: processIo(), exitCode: 0 }
 try {
