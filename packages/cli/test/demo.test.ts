@@ -70,6 +70,7 @@ describe('ddl demo', () => {
     expect(out).toMatch(/✓ Committed 1 statement; SAFE; \d+ ms\./)
     // Pattern 2: applied once, skipped the second time.
     expect(out).toMatch(/migrations\/\n.*001_create_users\.sql/)
+    expect(out).toMatch(/✓ Applied 2 migrations in \d+ ms\.\n.*\n.*Nothing to apply/)
     // Pattern 4: refused, then granted.
     expect(out).toContain('✗ refused: Cautious operation blocked: TRUNCATE test_data')
     expect(out).toContain('✗ refused: Destructive operation blocked: DROP TABLE old_backup')

@@ -319,24 +319,11 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
   await cli(out, ['audit', 'verify', '--log', auditPath])
 }
 
-/** The shape of `PostgresAPI.runMigrationsFromDir`, once the migrations engine lands. */
-type MigrationsRunner = (dir: string) => ResultAsync<{ readonly message: string }, ExecutorError>
-
 async function runMigrations(out: Narrator, db: PostgresAPI, dir: string): Promise<void> {
-  // TODO(migrations): call db.runMigrationsFromDir directly once it is on PostgresAPI.
-  const runner = (db as unknown as { runMigrationsFromDir?: MigrationsRunner }).runMigrationsFromDir
-  if (typeof runner === 'function') {
-    out.call(`await db.runMigrationsFromDir('migrations/')`)
-    out.ok((await expectOk(runner.call(db, dir))).message)
-    out.call(`await db.runMigrationsFromDir('migrations/')`, 'again: applied files are skipped')
-    out.ok((await expectOk(runner.call(db, dir))).message)
-    return
-  }
-  out.note('[pending] runMigrationsFromDir has not landed yet: each file runs through execute() instead.')
-  for (const [name] of MIGRATIONS) {
-    out.call(`await db.execute(await readFile('migrations/${name}', 'utf8'))`)
-    out.ok((await expectOk(db.execute(await readFile(join(dir, name), 'utf8')))).message)
-  }
+  out.call(`await db.runMigrationsFromDir('migrations/')`)
+  out.ok((await expectOk(db.runMigrationsFromDir(dir))).message)
+  out.call(`await db.runMigrationsFromDir('migrations/')`, 'again: applied files are skipped')
+  out.ok((await expectOk(db.runMigrationsFromDir(dir))).message)
 }
 
 /** Runs `ddl <argv>` in-process, its output indented under the command line. */
