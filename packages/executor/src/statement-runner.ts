@@ -2,7 +2,7 @@ import type { ClassifiedStatement } from '@ddl/classifier'
 import type pg from 'pg'
 import { safeCause } from './connection.js'
 import { displayStatement } from './display.js'
-import { type ConnectionError, PostgresError, type PostgresPhase } from './errors.js'
+import { ConnectionError, PostgresError, type PostgresPhase } from './errors.js'
 import { scrub } from './redact.js'
 import type { Row } from './results.js'
 import { lineColumn } from './sql-input.js'
@@ -55,7 +55,22 @@ export function isServerError(error: unknown): error is pg.DatabaseError {
  * advice for lock and statement timeouts); any other error as a `ConnectionError`. No secret in it.
  */
 export function toRunError(error: unknown, site: ErrorSite): PostgresError | ConnectionError {
-  if (!isServerError(error)) return site.connectionError(error)
+  if (!isServerError(error) || /^(08|57P0[1-3])/.test(error.code ?? '')) {
+    const lost = site.connectionError(error)
+    if (site.phase !== 'statement' && site.phase !== 'query') return lost
+    const at = site.statement !== undefined ? ` while running line ${site.statement.span.line}` : ''
+    const raw = error instanceof Error ? scrub(error.message, site.secrets) : 'connection lost'
+    const aftermath =
+      site.aftermath === 'alone'
+        ? 'The statement ran alone, outside a transaction: check whether it took effect.'
+        : 'Nothing was committed.'
+    return new ConnectionError(
+      `The connection to Postgres at ${lost.target} was lost${at} (${raw}). ${aftermath} ` +
+        'Check that the server is up, then run it again.',
+      { project: lost.project, variable: lost.variable, target: lost.target, code: lost.code },
+      { cause: safeCause(error, site.secrets) },
+    )
+  }
   const code = error.code ?? 'XX000'
   const serverMessage = scrub(error.message, site.secrets)
   let line: number | undefined
