@@ -2,13 +2,22 @@ import { registerAudit } from './commands/audit.js'
 import { registerCheck } from './commands/check.js'
 import { registerDemo } from './commands/demo.js'
 import { registerExec } from './commands/exec.js'
+import { registerMigrate } from './commands/migrate.js'
 import { registerQuery } from './commands/query.js'
 import { registerSchema } from './commands/schema.js'
 import { processIo } from './io.js'
 import { type CommandContext, type Register, run } from './program.js'
 
 /** Every command of `ddl`; each module registers one command (or one group). */
-const registers: Register[] = [registerAudit, registerCheck, registerDemo, registerExec, registerQuery, registerSchema]
+const registers: Register[] = [
+  registerAudit,
+  registerCheck,
+  registerDemo,
+  registerExec,
+  registerMigrate,
+  registerQuery,
+  registerSchema,
+]
 
 const ctx: CommandContext = { io: processIo(), exitCode: 0 }
 try {
