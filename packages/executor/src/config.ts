@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
-import type { Policy } from '@ddl/classifier'
+import { allRules, compareTiers, isTier, type Policy, type Tier } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { ConfigError } from './errors.js'
 
@@ -130,7 +130,8 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
   }
 
   if (raw.policy !== undefined) {
-    if (!isRecord(raw.policy)) return fail('"policy" must be an object (see docs/configuration.md).')
+    const problem = policyProblem(raw.policy)
+    if (problem !== undefined) return fail(`${problem} See docs/cli/check.md.`)
     config.policy = raw.policy as Policy
   }
 
@@ -217,6 +218,70 @@ export function loadEnv(cwd: string, env: Env): Result<Env, ConfigError> {
   const merged: Record<string, string | undefined> = { ...parsed }
   for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value
   return ok(merged)
+}
+
+/** Rule ids a policy may name: every rule of the classifier and the token fallback's two. */
+const knownRules: ReadonlySet<string> = new Set([
+  ...allRules.map((rule) => rule.id),
+  'unparsed-statement',
+  'unparsed-destructive',
+])
+
+/** The token fallback's rules, and the tier policy can never take them below. */
+const UNPARSED_FLOOR: ReadonlyMap<string, Tier> = new Map<string, Tier>([
+  ['unparsed-statement', 'cautious'],
+  ['unparsed-destructive', 'destructive'],
+])
+
+/**
+ * What is wrong with a policy, or `undefined`: the same checks as `ddl check`, so a typo never
+ * silently weakens or drops a rule and the gate never runs under a policy the linter refuses.
+ */
+export function policyProblem(raw: unknown): string | undefined {
+  if (!isRecord(raw)) return '"policy" must be an object.'
+  for (const key of Object.keys(raw)) {
+    if (key !== 'rules' && key !== 'allow' && key !== 'hazardsRaiseTier') {
+      return `unknown policy key "${key}" (known: rules, allow, hazardsRaiseTier).`
+    }
+  }
+  if (raw.rules !== undefined) {
+    if (!isRecord(raw.rules)) return '"policy.rules" must map rule ids to a tier or "off".'
+    for (const [rule, value] of Object.entries(raw.rules)) {
+      if (!knownRules.has(rule)) return `unknown rule "${rule}" in policy.rules.`
+      if (value !== 'off' && !isTier(value)) {
+        return `policy.rules["${rule}"] must be "safe", "cautious", "destructive" or "off".`
+      }
+      const floor = UNPARSED_FLOOR.get(rule)
+      if (floor !== undefined && (value === 'off' || compareTiers(value, floor) < 0)) {
+        return `policy.rules["${rule}"] cannot lower it: text the grammar rejects is never below ${floor}.`
+      }
+    }
+  }
+  if (raw.allow !== undefined) {
+    if (!Array.isArray(raw.allow)) return '"policy.allow" must be a list of { rule, objects, tier? }.'
+    for (const [i, entry] of raw.allow.entries()) {
+      if (!isRecord(entry) || typeof entry.rule !== 'string') return `policy.allow[${i}] needs a "rule".`
+      if (!knownRules.has(entry.rule)) return `unknown rule "${entry.rule}" in policy.allow[${i}].`
+      if (UNPARSED_FLOOR.has(entry.rule)) {
+        return `policy.allow[${i}]: "${entry.rule}" cannot be allowed through; fix the statement's syntax instead.`
+      }
+      if (
+        !Array.isArray(entry.objects) ||
+        entry.objects.length === 0 ||
+        !entry.objects.every((o) => typeof o === 'string')
+      ) {
+        return `policy.allow[${i}].objects must be a non-empty list of names or globs.`
+      }
+      if (entry.tier !== undefined && !isTier(entry.tier)) {
+        return `policy.allow[${i}].tier must be "safe", "cautious" or "destructive".`
+      }
+    }
+  }
+  const raise = raw.hazardsRaiseTier
+  if (raise !== undefined && raise !== 'error' && raise !== 'warning' && raise !== 'info') {
+    return '"policy.hazardsRaiseTier" must be "error", "warning" or "info".'
+  }
+  return undefined
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -60,6 +60,9 @@ describe('ddl.config.json', () => {
     ['{"timeouts":{"lockTimeoutMs":-1}}', 'whole number of milliseconds'],
     ['{"audit":{"path":3}}', '"audit.path" must be a file path'],
     ['{"policy":[]}', '"policy" must be an object'],
+    ['{"policy":{"rules":{"drop-tabel":"safe"}}}', 'unknown rule "drop-tabel" in policy.rules'],
+    ['{"policy":{"rules":{"unparsed-statement":"safe"}}}', 'cannot lower it'],
+    ['{"policy":{"allow":[{"rule":"drop-table","objects":[]}]}}', 'non-empty list of names or globs'],
   ])('refuses %s', (text, message) => {
     expect(parseConfig(text, '/p/ddl.config.json')._unsafeUnwrapErr().message).toContain(message)
   })
