@@ -1,0 +1,1 @@
+ALTER TABEL users ADD COLUMN phone text;
