@@ -260,9 +260,9 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
     'query() runs in a READ ONLY transaction, and a statement that writes is refused before it is sent.',
   )
   out.call(`const schema = await db.getSchema('users')`)
-  out.call(`for (const col of schema.columns) console.log(\`\${col.name}: \${col.type}\`)`)
+  out.call(`for (const col of schema) console.log(\`\${col.name}: \${col.type}\`)`)
   const schema = await expectOk(db.getSchema('users'))
-  for (const col of schema.columns) out.value(`${col.name}: ${col.type}`)
+  for (const col of schema) out.value(`${col.name}: ${col.type}`)
   const count = 'SELECT count(*) FROM users WHERE created_at > $1'
   out.call(`(await db.query('${count}', ['2026-01-01'])).rows`)
   out.value(JSON.stringify((await expectOk(db.query(count, ['2026-01-01']))).rows))
