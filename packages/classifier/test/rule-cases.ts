@@ -44,6 +44,10 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: 'ALTER TABLE t ALTER COLUMN x TYPE bigint',
     nearMiss: 'ALTER TABLE t ALTER COLUMN x SET DEFAULT 0',
   },
+  'alter-column-type-discards-values': {
+    fires: 'ALTER TABLE t ALTER COLUMN x TYPE int USING 0',
+    nearMiss: 'ALTER TABLE t ALTER COLUMN x TYPE int USING x::int',
+  },
   'disable-trigger': { fires: 'ALTER TABLE t DISABLE TRIGGER ALL', nearMiss: 'ALTER TABLE t ENABLE TRIGGER ALL' },
   'disable-row-level-security': {
     fires: 'ALTER TABLE t DISABLE ROW LEVEL SECURITY',
