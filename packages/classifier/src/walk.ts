@@ -23,9 +23,18 @@ export function unwrap(node: unknown): readonly [string, Fields] | undefined {
 
 export type Visitor = (type: string, fields: Fields, ancestors: readonly string[]) => boolean | undefined
 
-interface Frame {
-  readonly value: unknown
-  readonly depth: number
+/** The type name of a node wrapper (`{ TypeName: { ...fields } }`), or undefined; {@link unwrap} without the tuple. */
+function wrapperType(node: object): string | undefined {
+  let found: string | undefined
+  for (const key in node) {
+    if (found !== undefined) return undefined
+    const first = key.charCodeAt(0)
+    if (first < 65 || first > 90) return undefined
+    const value = (node as Fields)[key]
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+    found = key
+  }
+  return found
 }
 
 /**
@@ -35,32 +44,48 @@ interface Frame {
 export function walk(root: unknown, visit: Visitor, rootAncestors: readonly string[] = []): void {
   const ancestors: string[] = [...rootAncestors]
   const base = ancestors.length
-  const stack: Frame[] = [{ value: root, depth: 0 }]
-  while (stack.length > 0) {
-    const frame = stack.pop() as Frame
-    const { value, depth } = frame
-    if (value === null || typeof value !== 'object') continue
-    ancestors.length = base + depth
+  // Two parallel stacks (node, depth) instead of a frame object per node: the walk runs several
+  // times per statement and its allocations were a large share of the classifier's GC.
+  const values: object[] = []
+  const depths: number[] = []
+  if (root !== null && typeof root === 'object') {
+    values.push(root)
+    depths.push(0)
+  }
+  while (values.length > 0) {
+    const value = values.pop() as object
+    const depth = depths.pop() as number
+    const level = base + depth
+    if (ancestors.length !== level) ancestors.length = level
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth })
+      for (let i = value.length - 1; i >= 0; i--) {
+        const child: unknown = value[i]
+        if (child !== null && typeof child === 'object') {
+          values.push(child)
+          depths.push(depth)
+        }
+      }
       continue
     }
-    const wrapped = unwrap(value)
-    if (wrapped !== undefined) {
-      const [type, fields] = wrapped
+    const type = wrapperType(value)
+    if (type !== undefined) {
+      const fields = (value as Fields)[type] as Fields
       if (visit(type, fields, ancestors) === false) continue
       ancestors.push(type)
-      pushChildren(stack, fields, depth + 1)
+      pushChildren(values, depths, fields, depth + 1)
       continue
     }
-    pushChildren(stack, value as Fields, depth)
+    pushChildren(values, depths, value as Fields, depth)
   }
 }
 
-function pushChildren(stack: Frame[], fields: Fields, depth: number): void {
+function pushChildren(values: object[], depths: number[], fields: Fields, depth: number): void {
   for (const key in fields) {
     const child = fields[key]
-    if (child !== null && typeof child === 'object') stack.push({ value: child, depth })
+    if (child !== null && typeof child === 'object') {
+      values.push(child)
+      depths.push(depth)
+    }
   }
 }
 
