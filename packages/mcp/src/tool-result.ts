@@ -1,0 +1,64 @@
+import type { ExecutorError } from '@ddl/executor'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { ApprovalError } from './approval-error.js'
+import type { ProjectError } from './projects.js'
+
+/** What a tool's `structuredContent` says it did. */
+export type ToolStatus = 'ok' | 'executed' | 'rehearsed' | 'classified' | 'pending_approval' | 'refused' | 'failed'
+
+/** Any error a tool reports to the model. */
+export type ToolError = ExecutorError | ApprovalError | ProjectError
+
+/**
+ * A tool result for a model: the text it reads, and the same facts as `structuredContent`
+ * (with `status` first) for clients that use them. Never throws.
+ */
+export function toolResult(
+  status: ToolStatus,
+  text: string,
+  structured: Readonly<Record<string, unknown>> = {},
+): CallToolResult {
+  return {
+    content: [{ type: 'text', text }],
+    structuredContent: { status, ...structured },
+    ...(status === 'refused' || status === 'failed' ? { isError: true } : {}),
+  }
+}
+
+/**
+ * The result for an error: `refused` when nothing was sent (the gate, an approval, a project, input),
+ * `failed` when the server or the connection failed. The text is the error's own message (it says
+ * what happened and what to do) plus `next`. Never throws.
+ */
+export function errorResult(error: ToolError, next?: string): CallToolResult {
+  const status: ToolStatus = sentNothing(error) ? 'refused' : 'failed'
+  const extra: Record<string, unknown> = { error: error.kind, message: error.message }
+  if (error.kind === 'PostgresError') {
+    extra.sqlstate = error.code
+    if (error.line !== undefined) extra.line = error.line
+  }
+  if (error.kind === 'SafetyError') extra.reason = error.reason
+  if (error.kind === 'ApprovalError') {
+    extra.reason = error.problem
+    if (error.approvalId !== undefined) extra.approval_id = error.approvalId
+  }
+  if (next !== undefined) extra.next_step = next
+  return toolResult(status, next === undefined ? error.message : `${error.message}\nNext step: ${next}`, extra)
+}
+
+function sentNothing(error: ToolError): boolean {
+  switch (error.kind) {
+    case 'SafetyError':
+    case 'ParseError':
+    case 'InputError':
+    case 'ConfigError':
+    case 'ApprovalError':
+    case 'ProjectError':
+    case 'AuditError':
+      return true
+    case 'ConnectionError':
+    case 'PostgresError':
+    case 'MigrationError':
+      return false
+  }
+}
