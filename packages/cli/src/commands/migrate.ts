@@ -13,6 +13,7 @@ import {
   readMigrationStatus,
 } from '@ddl/executor'
 import { type Command, InvalidArgumentError } from 'commander'
+import { SIGNAL_EXIT, whileInterruptible } from '../interrupt.js'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
 import { errorJson, exitCodeOf, openApi } from './exec.js'
@@ -34,7 +35,9 @@ runs outside one, statement by statement; a file mixing both is refused. Two run
 apply a file twice (a transaction-scoped advisory lock: it works through Supabase's pooler too).
 
 Exit codes: 0 applied (or nothing to apply; status without changed files; a plan that would run),
-1 refused or failed (or a changed file in status), 2 usage, layout or configuration error.
+1 refused or failed (or a changed file in status), 2 usage, layout or configuration error,
+130 interrupted (Ctrl-C; 143 for SIGTERM): the running statement is cancelled and its file rolled
+back and audited as failed; files applied before stay applied; no later file starts.
 
 Examples:
   $ ddl migrate migrations/
@@ -156,23 +159,32 @@ async function apply(io: Io, dir: string, options: MigrateCliOptions): Promise<n
   const c = colors(io)
   const json = options.json === true
   const progress = json ? undefined : progressPrinter(io, c, dir)
-  return withApi(
-    io,
-    options,
-    async (ctx) => {
-      const result = await migrateDirectory(ctx, resolve(io.cwd, dir), runOptions(options, progress))
-      if (result.isErr()) return fail(io, 'migrate', result.error, options.json)
-      const report = result.value
-      if (json) {
-        io.stdout(`${JSON.stringify({ ok: true, result: report }, null, 2)}\n`)
-        return EXIT.ok
-      }
-      for (const note of report.notes) io.stderr(`ddl migrate: note: ${note}\n`)
-      io.stdout(`${c.green(report.message)}\n`)
-      return EXIT.ok
-    },
-    (error) => fail(io, 'migrate', error, options.json),
-  )
+  const stopping = 'cancelling the running statement and rolling its file back'
+  return whileInterruptible(io, 'migrate', stopping, ({ signal, received }) => {
+    const interrupted = (code: number) => {
+      const by = received()
+      return by === undefined ? code : SIGNAL_EXIT[by]
+    }
+    return withApi(
+      io,
+      options,
+      async (ctx) => {
+        const run = { ...runOptions(options, progress), signal }
+        const result = await migrateDirectory(ctx, resolve(io.cwd, dir), run)
+        if (result.isErr()) return interrupted(fail(io, 'migrate', result.error, options.json))
+        const report = result.value
+        if (json) {
+          io.stdout(`${JSON.stringify({ ok: true, result: report }, null, 2)}\n`)
+          return interrupted(EXIT.ok)
+        }
+        for (const note of report.notes) io.stderr(`ddl migrate: note: ${note}\n`)
+        io.stdout(`${c.green(report.message)}\n`)
+        if (received() !== undefined) io.stderr('ddl migrate: interrupted after the last migration had finished.\n')
+        return interrupted(EXIT.ok)
+      },
+      (error) => interrupted(fail(io, 'migrate', error, options.json)),
+    )
+  })
 }
 
 /** Prints one line per step as the run goes: the layout found, then each file's name, tier and time. */
@@ -185,9 +197,7 @@ function progressPrinter(io: Io, c: Colors, dir: string): (event: MigrationEvent
           `Found ${event.total} migration${event.total === 1 ? '' : 's'} in ${dir} (${describeLayout(event.layout)}); ` +
             `${event.pending} pending.\n`,
         )
-        break
-      case 'start':
-        width = Math.max(width, Math.min(48, event.name.length))
+        width = Math.min(48, Math.max(0, ...event.names.map((n) => n.length)))
         break
       case 'applied': {
         const m = event.migration

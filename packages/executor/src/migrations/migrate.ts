@@ -4,6 +4,7 @@ import type { AuditEntry, AuditFlags, AuditOutcome } from '@ddl/audit'
 import { compareTiers, type RequiredFlag, requiredFlag, type Tier } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { type AuditScope, auditFlags, auditIds, type OutcomeDetails, recordAll } from '../audit-trail.js'
+import { cancelOnAbort } from '../cancel-request.js'
 import { checkTimeout } from '../config.js'
 import type { ExecutorError } from '../errors.js'
 import { auditError, withSession } from '../execute.js'
@@ -12,6 +13,7 @@ import type { GateFlags } from '../gate.js'
 import { type RunContext, rollback } from '../plan-runner.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
+import { interruptedBefore, interruptedDuring } from './interruption.js'
 import { MigrationRunError, withApplied } from './migration-error.js'
 import { type MigrationFile, type PreparedMigration, prepareMigration, readMigrationFile } from './migration-file.js'
 import { type ChangedMigration, fileIssues, gateMigrations } from './migration-gate.js'
@@ -57,6 +59,12 @@ export interface MigrateOptions extends GateFlags {
   readonly waitMs?: number
   /** Called at each step (for progress lines). Must not throw. */
   readonly onProgress?: (event: MigrationEvent) => void
+  /**
+   * Aborting it stops the run (Ctrl-C): the running statement is cancelled (a protocol cancel
+   * request, as psql sends), its file rolls back and is audited as failed, and no later file starts.
+   * The run then fails with `MigrationError` (`interrupted`).
+   */
+  readonly signal?: AbortSignal
 }
 
 /** What a run learns from the directory and the tracking table before it gates anything. */
@@ -135,7 +143,14 @@ async function migrateSource(
     const { pending, alreadyApplied } = state.value
     const toAccept = state.value.changed.filter((c) => (options.acceptChanged ?? []).includes(c.name))
     const changed = state.value.changed.filter((c) => !(options.acceptChanged ?? []).includes(c.name))
-    emit({ type: 'found', dir: source.dir, layout: source.layout, total: files.value.length, pending: pending.length })
+    emit({
+      type: 'found',
+      dir: source.dir,
+      layout: source.layout,
+      total: files.value.length,
+      pending: pending.length,
+      names: pending.map((f) => f.name),
+    })
 
     const prepared: PreparedMigration[] = []
     for (const file of pending) prepared.push(await prepareMigration(file, ctx.classifyOptions))
@@ -169,7 +184,17 @@ async function migrateSource(
 
     const applied: AppliedMigration[] = []
     const appliedByOthers: string[] = []
+    const aborted = () => options.signal?.aborted === true
     for (const [index, file] of prepared.entries()) {
+      if (aborted()) {
+        return err(
+          stopped(
+            interruptedBefore(file.name),
+            applied.map((a) => a.name),
+            prepared.slice(index + 1),
+          ),
+        )
+      }
       emit({
         type: 'start',
         name: file.name,
@@ -195,14 +220,19 @@ async function migrateSource(
           ),
         )
       }
-      const outcome = await applyMigration(session, file, settings, context, (reason) =>
-        emit({ type: 'waiting', name: file.name, reason }),
+      const outcome = await cancelOnAbort(session.client, options.signal, () =>
+        applyMigration(session, file, settings, context, (reason) =>
+          emit({ type: 'waiting', name: file.name, reason }),
+        ),
       )
       if (outcome.isErr()) {
-        await recordFailure(scope, items, flags, file, outcome.error)
+        const failure = aborted()
+          ? { ...outcome.error, error: interruptedDuring(file.name, outcome.error.error) }
+          : outcome.error
+        await recordFailure(scope, items, flags, file, failure)
         return err(
           stopped(
-            outcome.error.error,
+            failure.error,
             applied.map((a) => a.name),
             prepared.slice(index + 1),
           ),

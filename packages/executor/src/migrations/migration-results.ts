@@ -126,6 +126,8 @@ export type MigrationEvent =
       readonly layout: MigrationLayout
       readonly total: number
       readonly pending: number
+      /** The names of the pending files, in order. */
+      readonly names: readonly string[]
     }
   | {
       readonly type: 'start'
