@@ -407,9 +407,18 @@ describe('the runners lock', () => {
       await holder.query('BEGIN')
       await holder.query('SELECT pg_advisory_xact_lock(8314038972764679277)')
       const release = new Promise((r) => setTimeout(r, 500)).then(() => holder.query('COMMIT'))
-      const report = (await runMigrationsFromDir(dir, runOptions(url, { waitMs: 10_000 })))._unsafeUnwrap()
+      const events: MigrationEvent[] = []
+      const options = runOptions(url, { waitMs: 10_000, onProgress: (e) => events.push(e) })
+      const report = (await runMigrationsFromDir(dir, options))._unsafeUnwrap()
       await release
       expect(report.applied.map((m) => m.name)).toEqual(['1_a.sql'])
+      const waiting = events.filter((e) => e.type === 'waiting')
+      expect(waiting).toHaveLength(1)
+      expect(waiting[0]).toMatchObject({
+        reason: expect.stringMatching(
+          /^another runner holds the migration lock \(backend pid \d+.*\); waiting up to 10 s$/,
+        ),
+      })
     })
   })
 })

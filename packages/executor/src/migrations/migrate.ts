@@ -170,13 +170,17 @@ async function migrateSource(
     }
     const notes = [...source.notes, ...state.value.notes]
     if ((prepared.length > 0 || toAccept.length > 0) && !state.value.tracking) {
-      const created = await ensureTrackingTable(session, settings, context)
+      const created = await ensureTrackingTable(session, settings, context, (reason) =>
+        emit({ type: 'waiting', name: 'public.ddl_migrations', reason }),
+      )
       if (created.isErr()) return err(created.error)
     }
 
     const accepted: AcceptedChange[] = []
     for (const change of toAccept) {
-      const done = await acceptChange(session, ctx.audit, change, flags, settings, context)
+      const done = await acceptChange(session, ctx.audit, change, flags, settings, context, (reason) =>
+        emit({ type: 'waiting', name: change.name, reason }),
+      )
       if (done.isErr()) return err(done.error)
       accepted.push(done.value)
       emit({ type: 'accepted', change: done.value })
@@ -493,8 +497,9 @@ async function ensureTrackingTable(
   session: Session,
   settings: { waitMs: number; lockTimeoutMs: number; statementTimeoutMs: number },
   context: RunContext,
+  onWait: (reason: string) => void,
 ): Promise<Result<void, ExecutorError>> {
-  const locked = await beginLocked(session, settings, context)
+  const locked = await beginLocked(session, settings, context, onWait)
   if (locked.isErr()) return err(locked.error instanceof MigrationRunError ? locked.error : trackingError(locked.error))
   try {
     await createTrackingTable(session.client)
@@ -518,6 +523,7 @@ async function acceptChange(
   flags: AuditFlags,
   settings: { waitMs: number; lockTimeoutMs: number; statementTimeoutMs: number },
   context: RunContext,
+  onWait: (reason: string) => void,
 ): Promise<Result<AcceptedChange, ExecutorError>> {
   const runId = randomUUID()
   const quoted = (s: string) => `'${s.replaceAll("'", "''")}'`
@@ -551,7 +557,7 @@ async function acceptChange(
     await scope.log.append(entry('failed', auditError(error)))
     return err(error)
   }
-  const locked = await beginLocked(session, settings, context)
+  const locked = await beginLocked(session, settings, context, onWait)
   if (locked.isErr()) {
     const error = locked.error instanceof MigrationRunError ? locked.error : trackingError(locked.error)
     return fail(error)

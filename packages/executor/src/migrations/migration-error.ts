@@ -16,6 +16,8 @@ import { MigrationError } from '../errors.js'
  * - `tracking`: the tracking table could not be created, read or written.
  * - `audit`: the audit intent could not be written, so the file was not run.
  * - `options`: the options do not make sense (an unknown name to accept, a bad timeout).
+ * - `interrupted`: the run was asked to stop (`signal`, Ctrl-C): the running statement was cancelled
+ *   and its file rolled back (or, outside a transaction, what ran stays), and no later file ran.
  */
 export type MigrationProblem =
   | 'layout'
@@ -28,6 +30,7 @@ export type MigrationProblem =
   | 'tracking'
   | 'audit'
   | 'options'
+  | 'interrupted'
 
 /** Why the gate refused one file. */
 export type MigrationIssueReason = 'tier' | 'transaction-control' | 'mixed' | 'parse' | 'input' | 'checksum'

@@ -31,8 +31,9 @@ async function setLocal(session: Session, lockTimeoutMs: number, statementTimeou
 
 /**
  * Opens a migration transaction and takes the runners' lock in it:
- * `BEGIN ISOLATION LEVEL READ COMMITTED`, `pg_advisory_xact_lock` under a `lock_timeout` of the wait
- * (or `pg_try_advisory_xact_lock` for no wait), then `SET LOCAL lock_timeout` and `statement_timeout`
+ * `BEGIN ISOLATION LEVEL READ COMMITTED`, `pg_try_advisory_xact_lock`; when another runner holds it,
+ * `onWait` is told and `pg_advisory_xact_lock` waits under a `lock_timeout` of the wait (no wait: fail
+ * at once); then `SET LOCAL lock_timeout` and `statement_timeout`
  * for the file. The lock is held until COMMIT or ROLLBACK; being transaction-scoped, it holds through
  * a transaction-mode pooler (PgBouncer, Supavisor on port 6543), where a session lock would not.
  * READ COMMITTED makes every later statement see what other runners committed before the lock was
@@ -45,6 +46,7 @@ export async function beginLocked(
   session: Session,
   settings: LockSettings,
   context: RunContext,
+  onWait: (reason: string) => void = () => undefined,
 ): Promise<Result<void, MigrationRunError | RunError>> {
   const site = (phase: 'begin' | 'settings') => ({
     phase,
@@ -59,17 +61,18 @@ export async function beginLocked(
     return err(toRunError(error, site('begin')))
   }
   try {
-    if (settings.waitMs <= 0) {
-      const tried = await session.client.query<{ locked: boolean }>({
-        text: 'SELECT pg_try_advisory_xact_lock($1::bigint) AS locked',
-        values: [RUNNER_LOCK_KEY],
-      })
-      if (tried.rows[0]?.locked !== true) {
-        const holder = await lockHolder(session)
+    const tried = await session.client.query<{ locked: boolean }>({
+      text: 'SELECT pg_try_advisory_xact_lock($1::bigint) AS locked',
+      values: [RUNNER_LOCK_KEY],
+    })
+    if (tried.rows[0]?.locked !== true) {
+      const holder = await lockHolder(session)
+      if (settings.waitMs <= 0) {
         await rollback(session)
         return err(lockedError(0, holder))
       }
-    } else {
+      const who = holder !== undefined ? ` (${holder})` : ''
+      onWait(`another runner holds the migration lock${who}; waiting up to ${formatSeconds(settings.waitMs)}`)
       await setLocal(session, settings.waitMs, 0)
       await session.client.query({ text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [RUNNER_LOCK_KEY] })
     }

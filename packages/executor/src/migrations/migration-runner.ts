@@ -70,7 +70,7 @@ export async function applyMigration(
   onWait: WaitListener = () => undefined,
 ): Promise<Result<ApplyOutcome, ApplyFailure>> {
   return file.transactional
-    ? applyInTransaction(session, file, settings, context)
+    ? applyInTransaction(session, file, settings, context, onWait)
     : applyOutside(session, file, settings, context, onWait)
 }
 
@@ -79,8 +79,9 @@ async function applyInTransaction(
   file: PreparedMigration,
   settings: ApplySettings,
   context: RunContext,
+  onWait: WaitListener,
 ): Promise<Result<ApplyOutcome, ApplyFailure>> {
-  const locked = await beginLocked(session, settings, context)
+  const locked = await beginLocked(session, settings, context, onWait)
   if (locked.isErr()) return failure(fileError(file, locked.error, { phase: 'lock' }))
   const seen = await recheck(session, file, context)
   if (seen.isErr()) return failure(seen.error)
@@ -218,7 +219,7 @@ async function claimFile(
   const pollMs = settings.pollMs ?? 500
   for (;;) {
     const remaining = Math.max(0, Math.round(deadline - performance.now()))
-    const locked = await beginLocked(session, { ...settings, waitMs: remaining }, context)
+    const locked = await beginLocked(session, { ...settings, waitMs: remaining }, context, onWait)
     if (locked.isErr()) return err(fileError(file, locked.error, { phase: 'lock' }))
     const seen = await recheck(session, file, context)
     if (seen.isErr()) return err(seen.error.error)
