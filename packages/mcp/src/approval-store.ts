@@ -73,10 +73,12 @@ export interface ApprovalStoreOptions {
    * regular file (not a link) and is writable by its owner alone.
    */
   readonly approverUids?: readonly number[]
+  /** Write files 0640 and new directories 0750 (a store shared with an approver's group). Default 0600/0700. */
+  readonly shared?: boolean
 }
 
 /**
- * The approval store: a directory (mode 0700) of JSON files (mode 0600), one per approval id in each
+ * The approval store: a directory (mode 0700) of JSON files (mode 0600; 0750/0640 when `shared`), one per approval id in each
  * of `requests/` (written by the MCP server), `grants/` and `denials/` (written by `ddl approve`),
  * and `used/` (created exclusively by the server that ran the SQL, so an approval runs once even
  * when two servers race). Files are published whole (written aside, then hard-linked into place),
@@ -93,10 +95,14 @@ export class ApprovalStore {
   /** The store's directory. */
   readonly dir: string
   readonly #approverUids: readonly number[]
+  readonly #fileMode: number
+  readonly #dirMode: number
 
   constructor(dir: string, options: ApprovalStoreOptions = {}) {
     this.dir = dir
     this.#approverUids = options.approverUids ?? []
+    this.#fileMode = options.shared === true ? 0o640 : 0o600
+    this.#dirMode = options.shared === true ? 0o750 : 0o700
   }
 
   /** Publishes a new request. Fails with `ApprovalError` (`store`) when it cannot be written. */
@@ -230,16 +236,16 @@ export class ApprovalStore {
     const final = join(directory, `${id}.json`)
     const temp = join(directory, `.${id}.${randomBytes(6).toString('hex')}.tmp`)
     try {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 })
-      await mkdir(directory, { recursive: true, mode: 0o700 })
-      const handle = await open(temp, 'wx', 0o600)
+      await mkdir(this.dir, { recursive: true, mode: this.#dirMode })
+      await mkdir(directory, { recursive: true, mode: this.#dirMode })
+      const handle = await open(temp, 'wx', this.#fileMode)
       try {
         await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8')
         await handle.sync()
       } finally {
         await handle.close()
       }
-      await chmod(temp, 0o600)
+      await chmod(temp, this.#fileMode)
       try {
         // link() fails with EEXIST when the file is there: publishing is exclusive and atomic.
         await link(temp, final)

@@ -58,7 +58,10 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
   const ctx: ToolContext = {
     settings,
     projects: new Projects(settings, actor),
-    store: new ApprovalStore(settings.approvals.dir, { approverUids: settings.approvals.approverUids }),
+    store: new ApprovalStore(settings.approvals.dir, {
+      approverUids: settings.approvals.approverUids,
+      shared: settings.approvals.shared,
+    }),
     server,
     actor,
     clientName,

@@ -27,6 +27,11 @@ export interface ApprovalSettings {
    * and is writable by no one else: the setup for an approver who is not the agent's OS user.
    */
   readonly approverUids: readonly number[]
+  /**
+   * Write the store's files 0640 and new directories 0750 instead of 0600/0700, so an approver in a
+   * shared group can read requests and the server can read the approver's grants. Default false.
+   */
+  readonly shared: boolean
   /** How long to wait for the person to answer the client's prompt. Default 600. */
   readonly elicitationTimeoutSeconds: number
 }
@@ -84,7 +89,7 @@ const MCP_KEYS = [
   'maxRows',
   'migrationsDir',
 ]
-const APPROVAL_KEYS = ['channels', 'ttlSeconds', 'dir', 'approverUids', 'elicitationTimeoutSeconds']
+const APPROVAL_KEYS = ['channels', 'ttlSeconds', 'dir', 'approverUids', 'shared', 'elicitationTimeoutSeconds']
 
 /**
  * The approval store's directory: `override`, else `DDL_APPROVALS_DIR`, else the configuration's
@@ -146,6 +151,7 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
     ttl: positiveInteger(approvalsRaw.ttlSeconds, 'approvals.ttlSeconds'),
     dir: optionalString(approvalsRaw.dir, 'approvals.dir'),
     uids: uidList(approvalsRaw.approverUids, 'approvals.approverUids'),
+    shared: optionalBoolean(approvalsRaw.shared, 'approvals.shared'),
     elicitationTimeout: positiveInteger(approvalsRaw.elicitationTimeoutSeconds, 'approvals.elicitationTimeoutSeconds'),
     rehearse: optionalBoolean(mcp.rehearse, 'rehearse'),
     maxRows: positiveInteger(mcp.maxRows, 'maxRows'),
@@ -221,6 +227,7 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
       ttlSeconds: overrides.ttlSeconds ?? fromEnv.ttl ?? layers.ttl ?? DEFAULT_APPROVAL_TTL_SECONDS,
       dir: resolve(cwd, dir),
       approverUids: layers.uids ?? [],
+      shared: layers.shared === true || isTrue(env.DDL_APPROVALS_SHARED),
       elicitationTimeoutSeconds: layers.elicitationTimeout ?? DEFAULT_ELICITATION_TIMEOUT_SECONDS,
     },
     rehearse: layers.rehearse ?? true,
@@ -235,7 +242,11 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
 export function describeSettings(settings: McpSettings): string {
   const channels = settings.approvals.channels.join(' and ')
   const lines = [
-    `projects: ${settings.projects.join(', ')}${settings.defaultProject !== undefined ? ` (default ${settings.defaultProject})` : ''}`,
+    `projects: ${settings.projects.join(', ')}${
+      settings.defaultProject !== undefined && settings.projects.length > 1
+        ? ` (default: ${settings.defaultProject})`
+        : ''
+    }`,
     settings.readOnly
       ? 'read-only: every write is refused'
       : `runs without a person: ${settings.unattendedTiers.length > 0 ? settings.unattendedTiers.join(', ') : 'nothing'}; ` +

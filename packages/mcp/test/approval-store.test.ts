@@ -56,6 +56,14 @@ describe('ApprovalStore', () => {
     expect((await s.list())._unsafeUnwrap().map((x) => x.request?.id)).toEqual([id])
   })
 
+  it('writes group-readable files in a shared store, still writable by the owner alone', async () => {
+    const s = new ApprovalStore((await store()).dir, { shared: true })
+    await s.grant(grant)
+    expect((await stat(join(s.dir, 'grants', `${id}.json`))).mode & 0o777).toBe(0o640)
+    const trusting = new ApprovalStore(s.dir, { approverUids: [process.getuid?.() ?? 0] })
+    expect((await trusting.read(id))._unsafeUnwrap().grant).toEqual(grant)
+  })
+
   it('marks an approval used exactly once, even when two servers race', async () => {
     const s = await store()
     await s.saveRequest(request)

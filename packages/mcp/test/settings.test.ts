@@ -36,7 +36,7 @@ describe('loadSettings', () => {
         projects: ['app', 'reporting'],
         defaultProject: 'app',
         unattendedTiers: ['safe', 'cautious'],
-        approvals: { ttlSeconds: 60, dir: 'state/approvals', channels: ['cli'], approverUids: [1001] },
+        approvals: { ttlSeconds: 60, dir: 'state/approvals', channels: ['cli'], approverUids: [1001], shared: true },
         timeouts: { lockTimeoutMs: 2000 },
         maxRows: 50,
         migrationsDir: 'db/migrations',
@@ -51,6 +51,7 @@ describe('loadSettings', () => {
       dir: join(cwd, 'state/approvals'),
       channels: ['cli'],
       approverUids: [1001],
+      shared: true,
     })
     expect(s.timeouts).toEqual({ lockTimeoutMs: 2000 })
     expect(s.maxRows).toBe(50)

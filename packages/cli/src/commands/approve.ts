@@ -70,7 +70,10 @@ async function approve(io: Io, id: string | undefined, options: ApproveOptions):
     io.env,
   )
   if (settings.isErr()) return fail(io, settings.error.message, EXIT.usage)
-  const store = new ApprovalStore(settings.value.approvals.dir, { approverUids: settings.value.approvals.approverUids })
+  const store = new ApprovalStore(settings.value.approvals.dir, {
+    approverUids: settings.value.approvals.approverUids,
+    shared: settings.value.approvals.shared,
+  })
   if (options.deny !== undefined) return deny(io, store, options.deny, options)
   if (id === undefined || options.list === true) return list(io, store, options)
   return grant(io, store, settings.value, id, options)
