@@ -62,7 +62,12 @@ export function recordApprovalEvent(
   )
 }
 
-/** The audit `source` of an approved run: which approval let it through, and who gave it. Never throws. */
+/**
+ * The audit `source` of an approved run: which approval let it through, and who gave it. Never throws.
+ *
+ * @example
+ * approvedRunSource('ap-7k2m9xq4ra', 'ada', 'cli') // 'mcp approval ap-7k2m9xq4ra (approved by ada via cli)'
+ */
 export function approvedRunSource(id: string, approvedBy: string, via: string): string {
   return `mcp approval ${id} (approved by ${approvedBy} via ${via})`
 }

@@ -16,6 +16,8 @@ export type ApprovalProblem =
   | 'sql-mismatch'
   /** It was given for another project. */
   | 'project-mismatch'
+  /** It was given for work of another tool (`apply_migrations` rather than `execute_sql`). */
+  | 'tool-mismatch'
   /** The SQL classifies higher than the tier the person approved. */
   | 'tier-mismatch'
   /** The grant was not written by a trusted approver (file owner, permissions), or arrived by a channel this server does not accept. */

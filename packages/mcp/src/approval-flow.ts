@@ -29,7 +29,7 @@ export interface GateSubject {
   readonly plan: Plan
   /** The tier that decides: the plan's, or a migration run's highest file tier. */
   readonly tier: Tier
-  /** What asks: `execute_sql`, `apply_migrations migrations/`. */
+  /** What asks: `execute_sql`, `apply_migrations migrations/`; its first word is the tool an approval is for. */
   readonly origin: string
   /** The audit log the run will write to. */
   readonly log: AuditLog
@@ -55,6 +55,14 @@ export interface ClearOptions {
   readonly rehearse?: Rehearse
   readonly relatedRequestId?: RequestId
   readonly signal?: AbortSignal
+}
+
+/** SQLSTATEs of a rehearsal that ran out of time: lock_not_available, query_canceled (statement_timeout). */
+const BUSY: ReadonlySet<string> = new Set(['55P03', '57014'])
+
+/** The tool named by an origin (`apply_migrations migrations/ (...)` → `apply_migrations`). */
+function toolOf(origin: string): string {
+  return origin.split(' ')[0] ?? origin
 }
 
 /** The flag a tier needs, as the server passes it for an unattended tier or an approval. Never throws. */
@@ -91,7 +99,12 @@ export async function clearWork(
   const listed = await ctx.store.list()
   if (listed.isErr()) return err(listed.error)
   const now = ctx.now()
-  const same = listed.value.filter((s) => s.request?.project === subject.project && s.request.sqlSha256 === sha)
+  const same = listed.value.filter(
+    (s) =>
+      s.request?.project === subject.project &&
+      s.request.sqlSha256 === sha &&
+      toolOf(s.request.origin) === toolOf(subject.origin),
+  )
   const approved = same.find((s) => approvalStatus(s, now) === 'approved')
   if (approved?.request !== undefined) return settle(ctx, subject, approved.request.id, approved, sha, options)
   const pending = same.find((s) => approvalStatus(s, now) === 'pending')
@@ -112,6 +125,17 @@ async function settle(
   if (request !== undefined && state.use === undefined && state.denial === undefined) {
     const binding = bindingProblem(id, request, { project: subject.project, sqlSha256: sha })
     if (binding !== undefined) return refuse(ctx, subject, binding)
+    const tool = toolOf(subject.origin)
+    if (toolOf(request.origin) !== tool) {
+      return refuse(
+        ctx,
+        subject,
+        new ApprovalError(
+          `Approval ${id} was given for ${toolOf(request.origin)}, not ${tool}. Nothing ran; call ${toolOf(request.origin)} with it.`,
+          { problem: 'tool-mismatch', approvalId: id },
+        ),
+      )
+    }
   }
   const checked = checkGrant(state, {
     id,
@@ -150,7 +174,10 @@ async function newRequest(
     const rehearsed = await options.rehearse()
     if (rehearsed.isErr()) {
       const e = rehearsed.error
-      if (e.kind !== 'SafetyError') return err(e)
+      // Refused (a rollback could not undo it) or out of time: the person is told, and still asked.
+      // Any other failure means the real run would fail the same way: no one is asked.
+      const busy = e.kind === 'PostgresError' && BUSY.has(e.code)
+      if (e.kind !== 'SafetyError' && !busy) return err(e)
       rehearsal = [`Not rehearsed: ${e.message.split('\n')[0] ?? e.message}`]
     } else {
       rehearsal = rehearsed.value

@@ -86,7 +86,12 @@ export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expir
 const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'
 const ID_PATTERN = /^ap-[0-9a-hjkmnp-tv-z]{10}$/
 
-/** A fresh approval id: `ap-` and ten characters of Crockford base32 (50 random bits). Never throws. */
+/**
+ * A fresh approval id: `ap-` and ten characters of Crockford base32 (50 random bits). Never throws.
+ *
+ * @example
+ * newApprovalId() // 'ap-7k2m9xq4ra'
+ */
 export function newApprovalId(): string {
   const bytes = randomBytes(10)
   let id = 'ap-'
@@ -94,17 +99,35 @@ export function newApprovalId(): string {
   return id
 }
 
-/** True for a string of the form {@link newApprovalId} gives (so it is safe in a file name). Never throws. */
+/**
+ * True for a string of the form {@link newApprovalId} gives (so it is safe in a file name). Never throws.
+ *
+ * @example
+ * isApprovalId('ap-7k2m9xq4ra') // true
+ * isApprovalId('../grants/x') // false
+ */
 export function isApprovalId(value: string): boolean {
   return ID_PATTERN.test(value)
 }
 
-/** SHA-256 (hex) of the SQL's UTF-8 bytes: an approval is bound to this. Never throws. */
+/**
+ * SHA-256 (hex) of the SQL's UTF-8 bytes: an approval is bound to this, so one changed byte (a space,
+ * a letter's case) is other SQL. Never throws.
+ *
+ * @example
+ * sqlSha256('DROP TABLE t') === sqlSha256('DROP TABLE  t') // false
+ */
 export function sqlSha256(sql: string): string {
   return createHash('sha256').update(sql, 'utf8').digest('hex')
 }
 
-/** Where an approval stands at `now`. Never throws. */
+/**
+ * Where an approval stands at `now`: `unknown` (no request), `used`, `denied`, `expired`, `approved`
+ * or `pending`, in that order of precedence. Never throws.
+ *
+ * @example
+ * approvalStatus(await unwrap(store.read(id)), new Date()) // 'pending'
+ */
 export function approvalStatus(state: ApprovalState, now: Date): ApprovalStatus {
   if (state.request === undefined) return 'unknown'
   if (state.use !== undefined) return 'used'
@@ -132,7 +155,11 @@ export interface GrantCheck {
  * Checks that an approval lets exactly this SQL run now: it exists, a person granted it through an
  * accepted channel, nobody denied it, it was not used, it has not expired (by its own time and by the
  * server's TTL), and it is for this project, this SQL (SHA-256) and at least this tier. Fails with
- * `ApprovalError` naming the first problem. Never throws.
+ * `ApprovalError` naming the first problem. Never throws. See {@link bindingProblem}.
+ *
+ * @example
+ * checkGrant(state, { id, project: 'smoothed', sqlSha256: sqlSha256(sql), tier: 'destructive', now: new Date(), ttlSeconds: 900, channels: ['cli'] })
+ * // err(ApprovalError { problem: 'sql-mismatch' }) when the SQL differs by one byte
  */
 export function checkGrant(state: ApprovalState, check: GrantCheck): Result<ApprovalGrant, ApprovalError> {
   const id = check.id
@@ -189,6 +216,9 @@ export function checkGrant(state: ApprovalState, check: GrantCheck): Result<Appr
 /**
  * Why an approval (its request or its grant) does not cover this SQL on this project: another
  * project, or other SQL (another SHA-256). Undefined when it does. Never throws.
+ *
+ * @example
+ * bindingProblem(id, request, { project: 'smoothed', sqlSha256: sqlSha256('DROP TABLE other') })?.problem // 'sql-mismatch'
  */
 export function bindingProblem(
   id: string,

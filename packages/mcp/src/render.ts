@@ -4,12 +4,23 @@ import type { RequestedStatement } from './approval.js'
 
 const TIER_NAME: Record<Tier, string> = { safe: 'SAFE', cautious: 'CAUTIOUS', destructive: 'DESTRUCTIVE' }
 
-/** A tier in capitals, as the rest of safe-ddl writes it. Never throws. */
+/**
+ * A tier in capitals, as the rest of safe-ddl writes it. Never throws.
+ *
+ * @example
+ * tierName('destructive') // 'DESTRUCTIVE'
+ */
 export function tierName(tier: Tier): string {
   return TIER_NAME[tier]
 }
 
-/** The statements of a plan as an approval request shows them: line, tier, findings. Never throws. */
+/**
+ * The statements of a plan as an approval request shows them: line, redacted text, tier, findings.
+ * Never throws. See {@link statementLines}.
+ *
+ * @example
+ * requestedStatements(plan) // [{ line: 1, display: 'DROP TABLE t', kind: 'DropStmt', tier: 'destructive', findings: [...] }]
+ */
 export function requestedStatements(plan: Plan): RequestedStatement[] {
   return plan.statements.map((s) => ({
     line: s.span.line,
@@ -23,6 +34,11 @@ export function requestedStatements(plan: Plan): RequestedStatement[] {
 /**
  * Statements with their tiers and findings, one block each:
  * `line 1 [DESTRUCTIVE] DROP TABLE t`, then each finding and its hint, indented. Never throws.
+ *
+ * @example
+ * statementLines(requestedStatements(plan)).join('\n')
+ * //   line 1 [DESTRUCTIVE] DROP TABLE t
+ * //     drop-table: DROP TABLE t deletes the table and all its rows; ...
  */
 export function statementLines(statements: readonly RequestedStatement[]): string[] {
   const lines: string[] = []

@@ -94,7 +94,11 @@ const APPROVAL_KEYS = ['channels', 'ttlSeconds', 'dir', 'approverUids', 'shared'
 /**
  * The approval store's directory: `override`, else `DDL_APPROVALS_DIR`, else the configuration's
  * `mcp.approvals.dir`, else `$XDG_STATE_HOME/safe-ddl/approvals` (`~/.local/state/safe-ddl/approvals`).
- * `ddl approve` and the server resolve it the same way. Never throws.
+ * `ddl approve` and the server resolve it the same way (see {@link loadSettings}); this is the last
+ * of those. Never throws.
+ *
+ * @example
+ * defaultApprovalsDir({ HOME: '/home/ada' }) // '/home/ada/.local/state/safe-ddl/approvals'
  */
 export function defaultApprovalsDir(env: Env): string {
   const home = present(env.HOME) ?? homedir()
@@ -238,7 +242,12 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
   })
 }
 
-/** A one-paragraph description of the effective policy, for stderr at startup. Never throws. */
+/**
+ * A few lines describing the effective policy, for stderr at startup. Never throws.
+ *
+ * @example
+ * describeSettings(settings) // 'projects: default\nruns without a person: safe; ...'
+ */
 export function describeSettings(settings: McpSettings): string {
   const channels = settings.approvals.channels.join(' and ')
   const lines = [

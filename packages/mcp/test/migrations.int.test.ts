@@ -48,6 +48,11 @@ describe('migrations through MCP', () => {
     expect(approved.code, approved.stderr).toBe(0)
     expect(approved.stdout).toContain('-- migration: 3_drop.sql')
 
+    // The approval is for apply_migrations: the same text through execute_sql is refused.
+    const canonical = '-- migration: 3_drop.sql\nDROP TABLE mig_a;\n\n;\n'
+    const elsewhere = await agent.call('execute_sql', { sql: canonical, approval_id: id })
+    expect(elsewhere.structuredContent.reason).toBe('tool-mismatch')
+
     // The file changes after the approval: the approval does not cover it.
     await writeFile(file, 'DROP TABLE mig_a CASCADE;\n')
     const changed = await agent.call('apply_migrations', { dir: 'migrations', approval_id: id })
