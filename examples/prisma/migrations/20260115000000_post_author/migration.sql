@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "author" TEXT;
+
+-- CreateIndex
+CREATE INDEX "Post_author_idx" ON "Post"("author");
