@@ -153,6 +153,31 @@ export class ApprovalStore {
     return new ResultAsync(this.#list())
   }
 
+  /**
+   * Deletes every file of approvals whose request expired before `before` (and unreadable leftovers
+   * of those ids), so the store does not grow without end. Files it may not delete (an approver's
+   * grants in a shared store) are left. Resolves to how many requests were removed. Never fails.
+   */
+  prune(before: Date): ResultAsync<number, never> {
+    return ResultAsync.fromSafePromise(this.#prune(before))
+  }
+
+  async #prune(before: Date): Promise<number> {
+    const listed = await this.#list()
+    if (listed.isErr()) return 0
+    let removed = 0
+    for (const state of listed.value) {
+      const request = state.request
+      if (request === undefined || !(Date.parse(request.expiresAt) < before.getTime())) continue
+      // The request goes last: while it exists, a used or denied mark still speaks for the id.
+      for (const folder of ['grants', 'denials', 'used', 'requests'] as const) {
+        await unlink(join(this.dir, folder, `${request.id}.json`)).catch(() => undefined)
+      }
+      removed++
+    }
+    return removed
+  }
+
   async #list(): Promise<Result<ApprovalState[], ApprovalError>> {
     let names: string[]
     try {

@@ -16,6 +16,9 @@ import { registerRehearseSql } from './tools/rehearse-sql.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 
+/** How long after expiry an approval's files are kept (for `ddl approve --list` and people): 7 days. */
+const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000
+
 /** The server's name in `initialize`. */
 export const SERVER_NAME = 'safe-ddl'
 
@@ -103,6 +106,9 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
 export async function serveStdio(settings: McpSettings): Promise<void> {
   const running = createMcpServer(settings)
   process.stderr.write(`safe-ddl mcp ${version}\n${describeSettings(settings)}\n`)
+  // Approvals that expired over a week ago can never run: drop their files so the store stays small.
+  const store = new ApprovalStore(settings.approvals.dir, { shared: settings.approvals.shared })
+  await store.prune(new Date(Date.now() - PRUNE_AFTER_MS))
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= running.close().finally(() => process.exit(process.exitCode ?? 0))

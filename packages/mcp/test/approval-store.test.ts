@@ -64,6 +64,22 @@ describe('ApprovalStore', () => {
     expect((await trusting.read(id))._unsafeUnwrap().grant).toEqual(grant)
   })
 
+  it('prunes approvals that expired before a date, and nothing newer', async () => {
+    const s = await store()
+    const old = { ...request, id: 'ap-0000000000', expiresAt: new Date(now.getTime() - 86_400_000).toISOString() }
+    await s.saveRequest(old)
+    await s.markUsed({ v: 1, id: old.id, usedBy: 'mcp:test', usedAt: now.toISOString() })
+    await s.saveRequest(request)
+    expect((await s.prune(new Date(now.getTime() - 3_600_000)))._unsafeUnwrap()).toBe(1)
+    expect((await s.read(old.id))._unsafeUnwrap()).toEqual({
+      request: undefined,
+      grant: undefined,
+      denial: undefined,
+      use: undefined,
+    })
+    expect((await s.read(id))._unsafeUnwrap().request).toEqual(request)
+  })
+
   it('marks an approval used exactly once, even when two servers race', async () => {
     const s = await store()
     await s.saveRequest(request)
