@@ -157,6 +157,7 @@ export function analyzeStatement(
 
   const ctx: RuleContext = {
     text,
+    statementKind: kind,
     get ancestors() {
       return ancestors
     },

@@ -31,10 +31,22 @@ export function columnType(typeName: unknown): ColumnType | undefined {
   return { name: name.toLowerCase(), mods, array: Array.isArray(t.arrayBounds) }
 }
 
-/** How a type is spelled back to the user (`varchar(20)`, `int4`). */
+/** SQL spellings of the catalog's internal type names. */
+const SPELLINGS: Record<string, string> = {
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  float4: 'real',
+  float8: 'double precision',
+  bool: 'boolean',
+  bpchar: 'char',
+}
+
+/** How a type is spelled back to the user (`varchar(20)`, `bigint`). */
 export function typeWords(type: ColumnType | undefined): string {
   if (type === undefined) return 'the new type'
-  const base = type.mods.length > 0 ? `${type.name}(${type.mods.join(',')})` : type.name
+  const name = SPELLINGS[type.name] ?? type.name
+  const base = type.mods.length > 0 ? `${name}(${type.mods.join(',')})` : name
   return type.array ? `${base}[]` : base
 }
 

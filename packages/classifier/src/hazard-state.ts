@@ -17,7 +17,7 @@ export interface HazardState {
   lockTimeoutLocal: boolean
   /** An explicit transaction is open (BEGIN without COMMIT or ROLLBACK yet). */
   inTransaction: boolean
-  /** Statements so far other than SET, RESET, SHOW and transaction control. */
+  /** Statements since the script began or its last COMMIT/ROLLBACK, other than SET, RESET, SHOW and transaction control. */
   statements: number
   /** The first statement that cannot run in a transaction block (its opening words), and statements since it. */
   nonTransactional: { readonly text: string; after: number } | undefined
@@ -70,8 +70,13 @@ export function notNullCheckColumn(con: Fields): string | undefined {
   return last?.[0] === 'String' ? String(last[1].sval) : undefined
 }
 
+/**
+ * COMMIT or ROLLBACK: locks and NOT VALID constraints of the transaction are gone, and a script that
+ * ends its own transactions is not run inside one wrapper, so earlier statements stop counting.
+ */
 function endTransaction(state: HazardState): void {
   state.inTransaction = false
+  state.statements = 0
   state.accessExclusive.clear()
   state.notValid.clear()
   if (state.lockTimeoutLocal) {

@@ -53,6 +53,11 @@ export function lockWords(mode: LockMode): string {
     .toUpperCase()
 }
 
+/** `an ACCESS EXCLUSIVE`, `a SHARE`: the words with their article. */
+export function withArticle(words: string): string {
+  return `${/^[AEIOU]/.test(words) ? 'an' : 'a'} ${words}`
+}
+
 /** One relation and the strongest lock the statement takes on it. */
 export interface RelationLock {
   /** As written in the statement (`public.users`, `users`). */
@@ -310,10 +315,9 @@ function alterTableLocks(s: Fields, e: Effects, pgVersion: number): void {
         }
         break
       case 'AT_DetachPartition':
-        e.take(
-          relationOf(def?.[1].name),
-          def?.[1].concurrent === true ? 'ShareUpdateExclusiveLock' : 'AccessExclusiveLock',
-        )
+        // CONCURRENTLY too: its second transaction adds the partition's bound as a CHECK constraint on
+        // the detached table, under ACCESS EXCLUSIVE (briefly; the parent stays SHARE UPDATE EXCLUSIVE).
+        e.take(relationOf(def?.[1].name), 'AccessExclusiveLock')
         break
       case 'AT_AddInherit':
         e.take(relationOf(cmd.def), 'ShareUpdateExclusiveLock')

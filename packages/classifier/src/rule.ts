@@ -12,6 +12,8 @@ export interface RuleContext {
   readonly text: string
   /** Node types enclosing the current node, outermost first (the top-level statement kind first). */
   readonly ancestors: readonly string[]
+  /** The kind of the top-level statement being analyzed (`AlterTableStmt`, `IndexStmt`, ...). */
+  readonly statementKind: string
   /** The relation named by the nearest enclosing statement (`public.users`), or ''. */
   readonly relation: string
   /** The script so far: functions and prepared statements defined by earlier statements. */

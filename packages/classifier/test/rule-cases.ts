@@ -109,4 +109,103 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: 'CREATE FUNCTION f() RETURNS int LANGUAGE plpython3u AS $$ return 1 $$',
     nearMiss: 'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$',
   },
+  // Hazard rules (locks, rewrites, broken clients): they never change the tier.
+  'add-index-without-concurrently': {
+    fires: 'CREATE INDEX users_email_idx ON users (email)',
+    nearMiss: 'CREATE INDEX CONCURRENTLY users_email_idx ON users (email)',
+  },
+  'drop-index-without-concurrently': {
+    fires: 'DROP INDEX users_email_idx',
+    nearMiss: 'DROP INDEX CONCURRENTLY users_email_idx',
+  },
+  'concurrently-in-transaction': {
+    fires: 'BEGIN; CREATE INDEX CONCURRENTLY users_email_idx ON users (email)',
+    nearMiss: "SET lock_timeout = '5s'; CREATE INDEX CONCURRENTLY users_email_idx ON users (email)",
+  },
+  'add-foreign-key-without-not-valid': {
+    fires: 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)',
+    nearMiss: 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID',
+  },
+  'add-check-without-not-valid': {
+    fires: 'ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age >= 0)',
+    nearMiss: 'ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age >= 0) NOT VALID',
+  },
+  'validate-constraint-in-same-transaction': {
+    fires:
+      'ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age >= 0) NOT VALID; ALTER TABLE users VALIDATE CONSTRAINT users_age_check',
+    nearMiss: 'ALTER TABLE users VALIDATE CONSTRAINT users_age_check',
+  },
+  'add-unique-without-index': {
+    fires: 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)',
+    nearMiss: 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx',
+  },
+  'add-exclusion-constraint': {
+    fires: 'ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&)',
+    nearMiss: 'CREATE TABLE bookings (room int, during tstzrange, EXCLUDE USING gist (room WITH =, during WITH &&))',
+  },
+  'set-not-null-without-check': {
+    fires: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL',
+    nearMiss:
+      'ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL); ALTER TABLE users ALTER COLUMN email SET NOT NULL',
+  },
+  'alter-column-type-rewrite': {
+    fires: 'ALTER TABLE users ALTER COLUMN id TYPE bigint',
+    nearMiss: 'ALTER TABLE users ALTER COLUMN email TYPE varchar(320)',
+  },
+  'add-column-with-volatile-default': {
+    fires: 'ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()',
+    nearMiss: 'ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true',
+  },
+  'add-stored-generated-column': {
+    fires: 'ALTER TABLE users ADD COLUMN email_lower text GENERATED ALWAYS AS (lower(email)) STORED',
+    nearMiss: 'CREATE TABLE users (email text, email_lower text GENERATED ALWAYS AS (lower(email)) STORED)',
+  },
+  'set-logged-or-unlogged': {
+    fires: 'ALTER TABLE events SET LOGGED',
+    nearMiss: 'CREATE UNLOGGED TABLE events (id bigint)',
+  },
+  'vacuum-full': { fires: 'VACUUM FULL users', nearMiss: 'VACUUM (ANALYZE) users' },
+  cluster: { fires: 'CLUSTER users USING users_pkey', nearMiss: 'ALTER TABLE users CLUSTER ON users_pkey' },
+  'reindex-without-concurrently': {
+    fires: 'REINDEX INDEX users_email_idx',
+    nearMiss: 'REINDEX INDEX CONCURRENTLY users_email_idx',
+  },
+  'lock-table': { fires: 'LOCK TABLE users', nearMiss: 'LOCK TABLE users IN ACCESS SHARE MODE' },
+  'rename-table': {
+    fires: 'ALTER TABLE users RENAME TO people',
+    nearMiss: 'CREATE TABLE staging (id int); ALTER TABLE staging RENAME TO imports',
+  },
+  'rename-column': {
+    fires: 'ALTER TABLE users RENAME COLUMN name TO full_name',
+    nearMiss: 'ALTER TABLE users RENAME CONSTRAINT users_pkey TO users_id_pkey',
+  },
+  'drop-column-breaks-clients': {
+    fires: 'ALTER TABLE users DROP COLUMN phone',
+    nearMiss: 'CREATE TABLE t (a int, b int); ALTER TABLE t DROP COLUMN b',
+  },
+  'multiple-access-exclusive': {
+    fires: 'ALTER TABLE users ADD COLUMN a int; ALTER TABLE users ADD COLUMN b int',
+    nearMiss: 'ALTER TABLE users ADD COLUMN a int, ADD COLUMN b int',
+  },
+  'missing-lock-timeout': {
+    fires: 'ALTER TABLE users ADD COLUMN phone text',
+    nearMiss: "SET lock_timeout = '5s'; ALTER TABLE users ADD COLUMN phone text",
+  },
+  'prefer-bigint-over-int': {
+    fires: 'CREATE TABLE users (id int PRIMARY KEY)',
+    nearMiss: 'CREATE TABLE users (id bigint PRIMARY KEY, age int)',
+  },
+  'prefer-identity': {
+    fires: 'CREATE TABLE users (id bigserial PRIMARY KEY)',
+    nearMiss: 'CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)',
+  },
+  'prefer-text-field': {
+    fires: 'CREATE TABLE users (email varchar(255))',
+    nearMiss: 'CREATE TABLE users (email text)',
+  },
+  'prefer-timestamptz': {
+    fires: 'CREATE TABLE events (at timestamp)',
+    nearMiss: 'CREATE TABLE events (at timestamptz)',
+  },
+  'prefer-jsonb': { fires: 'CREATE TABLE events (payload json)', nearMiss: 'CREATE TABLE events (payload jsonb)' },
 }

@@ -1,10 +1,21 @@
 /** Every rule, and the statement kinds that are safe by default. */
 import type { AnyRule } from '../rule.js'
+import { addCheckWithoutNotValid } from './add-check-without-not-valid.js'
+import { addColumnWithVolatileDefault } from './add-column-with-volatile-default.js'
+import { addExclusionConstraint } from './add-exclusion-constraint.js'
+import { addForeignKeyWithoutNotValid } from './add-foreign-key-without-not-valid.js'
+import { addIndexWithoutConcurrently } from './add-index-without-concurrently.js'
+import { addStoredGeneratedColumn } from './add-stored-generated-column.js'
+import { addUniqueWithoutIndex } from './add-unique-without-index.js'
 import { alterColumnType } from './alter-column-type.js'
+import { alterColumnTypeDiscardsValues } from './alter-column-type-discards-values.js'
+import { alterColumnTypeRewrite } from './alter-column-type-rewrite.js'
 import { alterSystem } from './alter-system.js'
 import { callDestructiveFunction } from './call-destructive-function.js'
 import { cascade } from './cascade.js'
 import { changeOwner } from './change-owner.js'
+import { cluster } from './cluster.js'
+import { concurrentlyInTransaction } from './concurrently-in-transaction.js'
 import { copyServerFile } from './copy-server-file.js'
 import { createRole } from './create-role.js'
 import { createRule } from './create-rule.js'
@@ -16,11 +27,13 @@ import { detachPartition } from './detach-partition.js'
 import { disableRowLevelSecurity } from './disable-row-level-security.js'
 import { disableTrigger } from './disable-trigger.js'
 import { dropColumn } from './drop-column.js'
+import { dropColumnBreaksClients } from './drop-column-breaks-clients.js'
 import { dropConstraint } from './drop-constraint.js'
 import { dropDatabase } from './drop-database.js'
 import { dropDomainConstraint } from './drop-domain-constraint.js'
 import { dropFunction } from './drop-function.js'
 import { dropIndex } from './drop-index.js'
+import { dropIndexWithoutConcurrently } from './drop-index-without-concurrently.js'
 import { dropObject } from './drop-object.js'
 import { dropOwned } from './drop-owned.js'
 import { dropRole } from './drop-role.js'
@@ -34,13 +47,26 @@ import { grantDangerousRole } from './grant-dangerous-role.js'
 import { grantOrRevoke } from './grant-or-revoke.js'
 import { lexerSetting } from './lexer-setting.js'
 import { loadLibrary } from './load-library.js'
+import { lockTable } from './lock-table.js'
 import { merge } from './merge.js'
+import { missingLockTimeout } from './missing-lock-timeout.js'
+import { multipleAccessExclusive } from './multiple-access-exclusive.js'
+import { preferBigintOverInt } from './prefer-bigint-over-int.js'
+import { preferIdentity } from './prefer-identity.js'
+import { preferJsonb } from './prefer-jsonb.js'
+import { preferTextField } from './prefer-text-field.js'
+import { preferTimestamptz } from './prefer-timestamptz.js'
 import { prepare } from './prepare.js'
 import { reassignOwned } from './reassign-owned.js'
+import { reindexWithoutConcurrently } from './reindex-without-concurrently.js'
+import { renameColumn } from './rename-column.js'
+import { renameTable } from './rename-table.js'
 import { roleSuperuser } from './role-superuser.js'
 import { securityChange } from './security-change.js'
 import { securityDefiner } from './security-definer.js'
 import { serverChange } from './server-change.js'
+import { setLoggedOrUnlogged } from './set-logged-or-unlogged.js'
+import { setNotNullWithoutCheck } from './set-not-null-without-check.js'
 import { setRole } from './set-role.js'
 import { setUnlogged } from './set-unlogged.js'
 import { truncate } from './truncate.js'
@@ -52,6 +78,8 @@ import { unsafeSetting } from './unsafe-setting.js'
 import { updateWithWhere } from './update-with-where.js'
 import { updateWithoutWhere } from './update-without-where.js'
 import { upsert } from './upsert.js'
+import { vacuumFull } from './vacuum-full.js'
+import { validateConstraintInSameTransaction } from './validate-constraint-in-same-transaction.js'
 
 /** Every rule, in the order they run (the order findings are listed in within a tier). */
 export const rules: readonly AnyRule[] = [
@@ -74,6 +102,7 @@ export const rules: readonly AnyRule[] = [
   dropConstraint,
   dropDomainConstraint,
   alterColumnType,
+  alterColumnTypeDiscardsValues,
   disableTrigger,
   disableRowLevelSecurity,
   setUnlogged,
@@ -104,6 +133,34 @@ export const rules: readonly AnyRule[] = [
   serverChange,
   createRule,
   createTrigger,
+  // Hazards: they report locks, rewrites and broken clients, and never change the tier.
+  addIndexWithoutConcurrently,
+  dropIndexWithoutConcurrently,
+  concurrentlyInTransaction,
+  addForeignKeyWithoutNotValid,
+  addCheckWithoutNotValid,
+  validateConstraintInSameTransaction,
+  addUniqueWithoutIndex,
+  addExclusionConstraint,
+  setNotNullWithoutCheck,
+  alterColumnTypeRewrite,
+  addColumnWithVolatileDefault,
+  addStoredGeneratedColumn,
+  setLoggedOrUnlogged,
+  vacuumFull,
+  cluster,
+  reindexWithoutConcurrently,
+  lockTable,
+  renameTable,
+  renameColumn,
+  dropColumnBreaksClients,
+  multipleAccessExclusive,
+  missingLockTimeout,
+  preferBigintOverInt,
+  preferIdentity,
+  preferTextField,
+  preferTimestamptz,
+  preferJsonb,
 ]
 
 /** Rules reported by the engine or by other rules rather than dispatched on a node kind. */
