@@ -9,7 +9,7 @@ import { type ClassifierError, InputError, NotInitializedError } from './errors.
 import { fallbackVerdict } from './fallback.js'
 import { newHazardState } from './hazard-state.js'
 import { splitStatements } from './lexer.js'
-import { loadParser, parseRaw, parserReady } from './parser.js'
+import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
 import type { ScriptState } from './rule.js'
 import { maxTier, requiredFlag, type Tier } from './tier.js'
@@ -158,7 +158,14 @@ function cutScript(sql: string, out: Emit): void {
       cutsFromTree(sql, whole.tree, 0, out)
       return
     }
-    for (const piece of splitStatements(sql)) parsePiece(sql, piece.start, piece.end, out)
+    const pieces = splitStatements(sql)
+    const only = pieces.length === 1 ? pieces[0] : undefined
+    if (whole.crashed && only !== undefined) {
+      // The parser crashed on this very statement: parsing it again would only crash the spare too.
+      out({ start: only.start, end: only.end, parseError: { message: whole.message, offset: only.start } })
+      return
+    }
+    for (const piece of pieces) parsePiece(sql, piece.start, piece.end, out)
     return
   }
   // Long scripts: parse chunks of whole statements; a rejected chunk is parsed piece by piece.
@@ -281,8 +288,9 @@ function nested(sql: string, state: ScriptState, engine: Engine, depth: number):
  * {@link Verdict}; the script's tier (the highest) and the flag it needs. Pure and synchronous.
  * Text the grammar rejects is classified from tokens and is never `safe`.
  *
- * Fails with `NotInitializedError` before {@link init} resolved, and `InputError` for input Postgres
- * could not receive (a NUL byte, invalid Unicode) or larger than {@link MAX_INPUT_LENGTH}. Never throws.
+ * Fails with `NotInitializedError` before {@link init} resolved (and, briefly, while a parser instance
+ * that crashed with no spare left is replaced), and `InputError` for input Postgres could not receive
+ * (a NUL byte, invalid Unicode) or larger than {@link MAX_INPUT_LENGTH}. Never throws.
  *
  * @example
  * await init()
@@ -290,7 +298,15 @@ function nested(sql: string, state: ScriptState, engine: Engine, depth: number):
  * if (plan.isOk()) console.log(plan.value.tier, plan.value.requires) // 'cautious' 'confirm'
  */
 export function classify(sql: string, options: ClassifyOptions = {}): Result<Plan, ClassifierError> {
-  if (!parserReady()) return err(new NotInitializedError())
+  if (!parserReady()) {
+    if (!parserRecovering()) return err(new NotInitializedError())
+    return err(
+      new NotInitializedError(
+        'The parser crashed on earlier input and is being reloaded; nothing was classified. ' +
+          'Try again in a moment (`await init()` waits for it).',
+      ),
+    )
+  }
   const input = checkInput(sql)
   if (input.isErr()) return err(input.error)
   const position = lineIndex(sql)

@@ -1,8 +1,8 @@
-/** `classify` was called before `init()` resolved. */
+/** `classify` was called before `init()` resolved, or while the parser is reloaded after a crash. */
 export class NotInitializedError extends Error {
   readonly kind = 'NotInitializedError'
-  constructor() {
-    super('The classifier is not initialised: call `await init()` once before classify().')
+  constructor(message = 'The classifier is not initialised: call `await init()` once before classify().') {
+    super(message)
     this.name = 'NotInitializedError'
   }
 }

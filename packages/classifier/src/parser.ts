@@ -44,6 +44,8 @@ let compiled: Promise<WasmModule> | undefined
 let active: EmscriptenModule | undefined
 let spare: EmscriptenModule | undefined
 let spareLoading: Promise<void> | undefined
+/** True once {@link loadParser} has resolved: from then on, a missing instance means one is being replaced. */
+let everLoaded = false
 
 function compile(): Promise<WasmModule> {
   if (compiled === undefined)
@@ -66,8 +68,12 @@ function refillSpare(): void {
   if (spare !== undefined || spareLoading !== undefined) return
   spareLoading = instantiate().then(
     (m) => {
-      spare = m
       spareLoading = undefined
+      // A crash that found no spare left no parser: the new instance takes over, and another loads.
+      if (active === undefined && everLoaded) {
+        active = m
+        refillSpare()
+      } else spare = m
     },
     () => {
       spareLoading = undefined
@@ -78,6 +84,7 @@ function refillSpare(): void {
 /** Loads the parser once; later calls return at once. Never rejects twice for one cause. */
 export async function loadParser(): Promise<void> {
   if (active === undefined) active = await instantiate()
+  everLoaded = true
   refillSpare()
   await spareLoading
 }
@@ -85,6 +92,11 @@ export async function loadParser(): Promise<void> {
 /** True once {@link loadParser} has resolved. */
 export function parserReady(): boolean {
   return active !== undefined
+}
+
+/** True while a crashed instance is being replaced (no spare was left): classify must wait. */
+export function parserRecovering(): boolean {
+  return active === undefined && everLoaded
 }
 
 /** Replaces a trapped instance with the spare (if one is ready) and starts loading another. */
