@@ -8,7 +8,7 @@ import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
 import { newHazardState } from './hazard-state.js'
-import { splitStatements } from './lexer.js'
+import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
 import type { ScriptState } from './rule.js'
@@ -99,36 +99,13 @@ function cutsFromTree(text: string, tree: ParseResult, base: number, out: Emit):
 }
 
 /**
- * Cheap guard against inputs that exhaust the parser's C stack (measured: 6,000 nested brackets or
- * chained operators still parse; 10,000 trap). Counts per `;`-separated stretch, over-counting
- * (strings, comments): a false alarm only sends text to the piece-by-piece path, never lowers a tier.
+ * Guard against inputs that exhaust the parser's C stack (measured: 6,000 nested brackets or chained
+ * operators still parse; 10,000 trap), counted on tokens per `;`-separated statement, so strings and
+ * comments never count (see {@link exceedsNesting}). A deep shape it misses makes the parser fail:
+ * that is a fail-closed verdict too, and the instance is replaced.
  */
 function tooDeep(text: string): boolean {
-  let depth = 0
-  let operators = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 40 || c === 91) {
-      if (++depth > MAX_BRACKET_DEPTH) return true
-    } else if (c === 41 || c === 93) depth--
-    else if (c === 59) {
-      depth = 0
-      operators = 0
-    } else if (
-      c === 43 ||
-      c === 45 ||
-      c === 42 ||
-      c === 47 ||
-      c === 60 ||
-      c === 62 ||
-      c === 61 ||
-      c === 124 ||
-      c === 58
-    ) {
-      if (++operators > MAX_OPERATORS) return true
-    }
-  }
-  return false
+  return exceedsNesting(text, MAX_BRACKET_DEPTH, MAX_OPERATORS)
 }
 
 function parsePiece(sql: string, start: number, end: number, out: Emit): void {

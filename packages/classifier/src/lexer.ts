@@ -579,3 +579,87 @@ export function splitStatements(sql: string, options: SplitOptions = {}): Piece[
   if (start >= 0) pieces.push({ start, end: endsInComment ? trimEnd(sql, start, end) : end })
   return pieces
 }
+
+/**
+ * Words that chain like operators: each makes one more level of the tree (`x IS NOT NULL IS NOT
+ * NULL ...`, `'a' COLLATE "C" COLLATE "C" ...`, `NOT NOT ... true`, `a JOIN b ON ... JOIN c ...`).
+ */
+const CHAINING_WORDS = new Set([
+  'and',
+  'or',
+  'not',
+  'is',
+  'isnull',
+  'notnull',
+  'collate',
+  'at',
+  'like',
+  'ilike',
+  'similar',
+  'between',
+  'overlaps',
+  'in',
+  'join',
+  'operator',
+])
+
+/** True for `UNION`, `INTERSECT` and `EXCEPT`, ignoring case. */
+function isSetOperation(s: string, start: number, end: number): boolean {
+  return isWord(s, start, end, 'union') || isWord(s, start, end, 'intersect') || isWord(s, start, end, 'except')
+}
+
+function isChainingWord(s: string, start: number, end: number): boolean {
+  const len = end - start
+  if (len < 2 || len > 8) return false
+  return CHAINING_WORDS.has(s.slice(start, end).toLowerCase())
+}
+
+/**
+ * True when a statement of `sql` (a stretch between `;` tokens) would make a tree deeper than the
+ * parser's C stack allows: brackets nested deeper than `maxDepth`; more than `maxChain` operators or
+ * operator-like words (`IS`, `NOT`, `COLLATE`, `AND`, ...) chained, counted along the open brackets
+ * and since the last `,` at each level (a list such as `VALUES (-1), (-2), ...` is wide, not deep);
+ * or more than `maxChain` `UNION`/`INTERSECT`/`EXCEPT`. Counts tokens as the scanner reads them, so
+ * brackets, operators and words inside strings, quoted identifiers, dollar quotes and comments do not
+ * count. A deep shape it misses makes the parser fail, which is a fail-closed verdict too. Never throws.
+ */
+export function exceedsNesting(sql: string, maxDepth: number, maxChain: number): boolean {
+  const n = sql.length
+  const out: Scanned = { kind: 0, end: 0 }
+  const outer: number[] = []
+  let outerSum = 0
+  let run = 0
+  let setOperations = 0
+  let i = 0
+  while (i < n) {
+    const c = sql.charCodeAt(i)
+    if (isSpace(c)) {
+      i++
+      continue
+    }
+    scanToken(sql, i, n, out)
+    const kind = out.kind
+    if (kind === SEMICOLON) {
+      outer.length = 0
+      outerSum = 0
+      run = 0
+      setOperations = 0
+    } else if (kind === OPERATOR || (kind === WORD && isChainingWord(sql, i, out.end))) {
+      if (++run + outerSum > maxChain) return true
+    } else if (kind === WORD && isSetOperation(sql, i, out.end)) {
+      if (++setOperations > maxChain) return true
+    } else if (kind === PUNCT) {
+      if (c === 40 || c === 91) {
+        outer.push(run)
+        outerSum += run
+        run = 0
+        if (outer.length > maxDepth) return true
+      } else if (c === 41 || c === 93) {
+        run = outer.pop() ?? 0
+        outerSum -= run
+      } else if (c === 44) run = 0
+    }
+    i = out.end
+  }
+  return false
+}
