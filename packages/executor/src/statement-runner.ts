@@ -86,7 +86,7 @@ export function toRunError(error: unknown, site: ErrorSite): PostgresError | Con
       column = within.line === 1 ? statement.span.column + within.column - 1 : within.column
     }
   }
-  const advice = adviceFor(code, site)
+  const advice = adviceFor(code, site, error.message)
   const where = line !== undefined ? ` at line ${line}, column ${column}` : site.phase === 'commit' ? ' at COMMIT' : ''
   const lines = [`Postgres error ${code}${where}: ${serverMessage}`]
   const shown = statement !== undefined ? displayStatement(statement.text) : undefined
@@ -128,7 +128,7 @@ export function toRunError(error: unknown, site: ErrorSite): PostgresError | Con
   )
 }
 
-function adviceFor(code: string, site: ErrorSite): string | undefined {
+function adviceFor(code: string, site: ErrorSite, serverMessage: string): string | undefined {
   switch (code) {
     case '55P03': {
       const ms = site.lockTimeoutMs
@@ -139,6 +139,9 @@ function adviceFor(code: string, site: ErrorSite): string | undefined {
       )
     }
     case '57014':
+      // 57014 is also a cancel request (Ctrl-C, pg_cancel_backend): only a timeout gets the timeout advice.
+      if (!/statement timeout/i.test(serverMessage))
+        return 'The statement was cancelled on request (Ctrl-C, pg_cancel_backend).'
       return (
         'The statement ran longer than statement_timeout and was cancelled. Run the change in smaller batches, ' +
         'or raise timeouts.statementTimeoutMs in ddl.config.json.'
