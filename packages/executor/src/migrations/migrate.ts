@@ -169,26 +169,33 @@ async function migrateSource(
       appliedBy: ctx.audit.actor ?? ctx.audit.log.actor,
     }
     const notes = [...source.notes, ...state.value.notes]
+    const aborted = () => options.signal?.aborted === true
+    // Waiting for another runner's lock before the first file can be interrupted too.
+    const notStarted = (error: ExecutorError) =>
+      aborted() ? stopped(interruptedBefore(prepared[0]?.name ?? 'the first migration'), [], prepared.slice(1)) : error
     if ((prepared.length > 0 || toAccept.length > 0) && !state.value.tracking) {
-      const created = await ensureTrackingTable(session, settings, context, (reason) =>
-        emit({ type: 'waiting', name: 'public.ddl_migrations', reason }),
+      const created = await cancelOnAbort(session.client, options.signal, () =>
+        ensureTrackingTable(session, settings, context, (reason) =>
+          emit({ type: 'waiting', name: 'public.ddl_migrations', reason }),
+        ),
       )
-      if (created.isErr()) return err(created.error)
+      if (created.isErr()) return err(notStarted(created.error))
     }
 
     const accepted: AcceptedChange[] = []
     for (const change of toAccept) {
-      const done = await acceptChange(session, ctx.audit, change, flags, settings, context, (reason) =>
-        emit({ type: 'waiting', name: change.name, reason }),
+      const done = await cancelOnAbort(session.client, options.signal, () =>
+        acceptChange(session, ctx.audit, change, flags, settings, context, (reason) =>
+          emit({ type: 'waiting', name: change.name, reason }),
+        ),
       )
-      if (done.isErr()) return err(done.error)
+      if (done.isErr()) return err(notStarted(done.error))
       accepted.push(done.value)
       emit({ type: 'accepted', change: done.value })
     }
 
     const applied: AppliedMigration[] = []
     const appliedByOthers: string[] = []
-    const aborted = () => options.signal?.aborted === true
     for (const [index, file] of prepared.entries()) {
       if (aborted()) {
         return err(
