@@ -105,12 +105,28 @@ function cutsFromTree(text: string, tree: ParseResult, base: number, out: Emit):
  * that is a fail-closed verdict too, and the instance is replaced.
  */
 function tooDeep(text: string): boolean {
+  // Each token takes at least one character and each level at least one bracket character: text
+  // no longer than the chain limit, with no more brackets than the depth limit, cannot exceed either,
+  // and is not tokenized (most migration files).
+  if (text.length <= MAX_OPERATORS) {
+    let brackets = 0
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      if (c === 40 || c === 91) brackets++
+    }
+    if (brackets <= MAX_BRACKET_DEPTH) return false
+  }
   return exceedsNesting(text, MAX_BRACKET_DEPTH, MAX_OPERATORS)
 }
 
-function parsePiece(sql: string, start: number, end: number, out: Emit): void {
+/**
+ * Parses one piece. `nestingChecked`: the text around it passed {@link tooDeep}, which counts per
+ * `;`-separated statement on the same tokens, so the piece (a run of whole tokens between `;` tokens)
+ * passes too and is not tokenized again.
+ */
+function parsePiece(sql: string, start: number, end: number, out: Emit, nestingChecked = false): void {
   const text = sql.slice(start, end)
-  if (tooDeep(text)) {
+  if (!nestingChecked && tooDeep(text)) {
     out({
       start,
       end,
@@ -142,7 +158,7 @@ function cutScript(sql: string, out: Emit): void {
       out({ start: only.start, end: only.end, parseError: { message: whole.message, offset: only.start } })
       return
     }
-    for (const piece of pieces) parsePiece(sql, piece.start, piece.end, out)
+    for (const piece of pieces) parsePiece(sql, piece.start, piece.end, out, true)
     return
   }
   // Long scripts: parse chunks of whole statements; a rejected chunk is parsed piece by piece.
@@ -156,7 +172,10 @@ function cutScript(sql: string, out: Emit): void {
     const text = sql.slice(first.start, last.end)
     const parsed = tooDeep(text) ? undefined : parseRaw(text)
     if (parsed?.ok === true) cutsFromTree(text, parsed.tree, first.start, out)
-    else for (let k = i; k <= j; k++) parsePiece(sql, pieces[k]?.start ?? 0, pieces[k]?.end ?? 0, out)
+    else {
+      const checked = parsed !== undefined
+      for (let k = i; k <= j; k++) parsePiece(sql, pieces[k]?.start ?? 0, pieces[k]?.end ?? 0, out, checked)
+    }
     i = j + 1
   }
 }
@@ -288,6 +307,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   if (input.isErr()) return err(input.error)
   const position = lineIndex(sql)
   const state: ScriptState = { functions: new Map(), prepared: new Map(), hazards: newHazardState() }
+  if (options.lockTimeoutSet === true) state.hazards.lockTimeout = true
   const engine: Engine = { options, pgVersion: options.pgVersion ?? DEFAULT_PG_VERSION }
   const statements: ClassifiedStatement[] = []
   let tier: Tier = 'safe'

@@ -36,4 +36,9 @@ export interface ClassifyOptions {
    * false: memory then grows with the statement count only (about 0.4 KB a statement), not with trees.
    */
   readonly keepAst?: boolean
+  /**
+   * The runner sets `lock_timeout` itself before the script (the executor and the migrations engine
+   * do): `missing-lock-timeout` then has nothing to say. Default false (a linter cannot know).
+   */
+  readonly lockTimeoutSet?: boolean
 }

@@ -108,6 +108,8 @@ export function createContext(
   const classifyOptions: ClassifyOptions = {
     ...(policy !== undefined ? { policy } : {}),
     ...(pgVersion !== undefined ? { pgVersion } : {}),
+    // Every run sets lock_timeout itself, so a script need not (no missing-lock-timeout advice).
+    lockTimeoutSet: timeouts.lockTimeoutMs > 0,
   }
   const envAudit = env.DDL_AUDIT_LOG
   const auditPath =

@@ -6,7 +6,8 @@ beforeAll(async () => {
   await init()
 })
 
-const plan = (sql: string): Plan => classify(sql)._unsafeUnwrap()
+/** Classified as the executor classifies: it sets lock_timeout itself on every run. */
+const plan = (sql: string): Plan => classify(sql, { lockTimeoutSet: true })._unsafeUnwrap()
 const refusal = (sql: string, flags = {}) => gatePlan(plan(sql), flags, 'execute')._unsafeUnwrapErr() as SafetyError
 
 describe('the gate', () => {
