@@ -84,6 +84,8 @@ describe('ddl check: text', () => {
     expect(r.stdout).toMatchInlineSnapshot(`
       "drop.sql:2:1  DESTRUCTIVE  drop-table  DROP TABLE orders deletes the table and all its rows; once committed there is no undo.
         hint: 1. Stop using \`orders\` in the app and deploy. 2. Rename it to \`orders_retired\` and wait a release. 3. Back it up, then drop it.
+      drop.sql:2:1  HAZARD  missing-lock-timeout  DROP TABLE orders waits for an ACCESS EXCLUSIVE lock on orders with no lock_timeout set: while it waits behind a long-running query, every query that reads or writes orders queues behind it.
+        hint: Start the migration with SET lock_timeout = '5s' (and retry it when it times out), so a lock it cannot get fails fast instead of stalling the table.
         2 | DROP TABLE orders;
           | ^
 
@@ -319,6 +321,7 @@ describe('ddl check: sarif', () => {
     })
     expect(run.tool.driver.rules.map((rule: { id: string }) => rule.id)).toEqual([
       'drop-table',
+      'missing-lock-timeout',
       'delete-with-where',
       'unparsed-destructive',
     ])
@@ -328,7 +331,7 @@ describe('ddl check: sarif', () => {
       helpUri: 'docs/rules/drop-table.md',
       defaultConfiguration: { level: 'error' },
     })
-    expect(run.results.map((result: { level: string }) => result.level)).toEqual(['error', 'warning', 'error'])
+    expect(run.results.map((result: { level: string }) => result.level)).toEqual(['error', 'note', 'warning', 'error'])
     expect(run.results[0]).toMatchObject({
       ruleId: 'drop-table',
       ruleIndex: 0,
@@ -347,13 +350,16 @@ describe('ddl check: github', () => {
     const r = await ddlCheck(['odd, name: x.sql', '--format', 'github'])
     expect(r.code).toBe(1)
     const lines = r.stdout.split('\n')
-    expect(lines[0]).toMatch(
+    const titled = (rule: string) => lines.find((l) => l.includes(`title=${rule} `)) ?? ''
+    expect(titled('drop-table')).toMatch(
       /^::error file=odd%2C name%3A x\.sql,line=1,col=1,title=drop-table \(destructive\)::DROP TABLE t deletes .*%0Ahint: 1\. /,
     )
-    expect(lines[1]).toMatch(
+    expect(titled('delete-with-where')).toMatch(
       /^::warning file=odd%2C name%3A x\.sql,line=2,col=1,title=delete-with-where \(cautious\)::/,
     )
-    expect(lines[2]).toContain('1 file, 2 statements')
+    // Hazards, which never change the tier, are notices.
+    expect(titled('missing-lock-timeout')).toMatch(/^::notice file=odd%2C name%3A x\.sql,line=1,col=1,/)
+    expect(lines.at(-2) ?? lines.at(-1)).toContain('1 file, 2 statements')
   })
 })
 
