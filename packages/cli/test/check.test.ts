@@ -340,7 +340,7 @@ describe('ddl check: sarif', () => {
         { physicalLocation: { artifactLocation: { uri: 'drop.sql' }, region: { startLine: 2, startColumn: 1 } } },
       ],
     })
-    expect(run.results[2].message.text).toContain('Parse error: syntax error at or near "TABEL" (2:7).')
+    expect(run.results[3].message.text).toContain('Parse error: syntax error at or near "TABEL" (2:7).')
   })
 })
 
