@@ -16,9 +16,9 @@ export type Register = (program: Command, ctx: CommandContext) => void
 export function createProgram(ctx: CommandContext, registers: readonly Register[]): Command {
   const program = new Command('ddl')
     .description(
-      'safe-ddl: change Postgres schemas from code, safely.\n' +
-        'Every statement is parsed by the real Postgres grammar, classified safe / cautious / destructive,\n' +
-        'gated, run in a transaction and recorded in an audit log.',
+      'safe-ddl: change Postgres schemas from code, safely. Every statement is parsed by the real ' +
+        'Postgres grammar, classified safe / cautious / destructive, gated, run in a transaction and ' +
+        'recorded in an audit log.',
     )
     .version(version, '-v, --version', 'print the version')
     .configureOutput({
@@ -27,6 +27,7 @@ export function createProgram(ctx: CommandContext, registers: readonly Register[
     })
     .exitOverride()
     .showSuggestionAfterError(true)
+    .showHelpAfterError('(run `ddl --help` or `ddl <command> --help` for usage)')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 refused / failed / at or above --fail-on, 2 usage or I/O error.\nDocs: docs/cli.md',
