@@ -1,5 +1,5 @@
 import type { ClassifiedStatement, Finding, Tier } from '@ddl/classifier'
-import { compareTiers } from '@ddl/classifier'
+import { compareTiers, redactSql } from '@ddl/classifier'
 import type { Colors } from '../io.js'
 import type { CheckedFile, Reporter, RunSummary } from './report.js'
 
@@ -58,24 +58,38 @@ function renderStatement(file: CheckedFile, statement: ClassifiedStatement, c: C
   return `${out}\n`
 }
 
-/** The statement's first lines with line numbers, and a caret at its start (or at its parse error). */
+/**
+ * The statement's first lines with line numbers, and a caret at its start (or at its parse error).
+ * Password literals are shown as `'***'` (CI logs are read by more people than the repository).
+ */
 export function codeFrame(source: string, statement: ClassifiedStatement, c: Colors): string {
   const { offset, length, line } = statement.span
   const lineStart = source.lastIndexOf('\n', offset - 1) + 1
-  const lines: string[] = []
-  let at = lineStart
   const end = offset + length
-  while (lines.length < FRAME_LINES && at <= end) {
-    const next = source.indexOf('\n', at)
-    const stop = next === -1 ? source.length : next
-    lines.push(source.slice(at, stop).replace(/\r$/, ''))
+  const lineEnd = source.indexOf('\n', end)
+  // Redacted piece by piece: text before and after the statement on its lines may be other statements.
+  const shownText =
+    redactSql(source.slice(lineStart, offset)) +
+    redactSql(statement.text) +
+    redactSql(source.slice(end, lineEnd === -1 ? source.length : lineEnd))
+  const lines: string[] = []
+  let at = 0
+  while (lines.length < FRAME_LINES && at <= shownText.length) {
+    const next = shownText.indexOf('\n', at)
+    const stop = next === -1 ? shownText.length : next
+    lines.push(shownText.slice(at, stop).replace(/\r$/, ''))
     if (next === -1) break
     at = next + 1
   }
+  // The caret: at the statement's start, or at its parse error when that lies in the statement;
+  // placed in the shown (redacted) text, where a literal may have changed length.
   const error = statement.parseError
-  const errorInFrame = error !== undefined && error.line >= line && error.line < line + lines.length
-  const caretLine = errorInFrame ? error.line : line
-  const caretColumn = errorInFrame ? error.column : statement.span.column
+  const inStatement =
+    error === undefined ? 0 : offsetIn(statement.text, error.line - line, error, statement.span.column)
+  const shownPrefix = redactSql(source.slice(lineStart, offset)) + redactSql(statement.text.slice(0, inStatement))
+  const lastBreak = shownPrefix.lastIndexOf('\n')
+  const caretLine = line + shownPrefix.split('\n').length - 1
+  const caretColumn = shownPrefix.length - lastBreak
   const gutter = String(line + lines.length - 1).length
   let out = ''
   lines.forEach((text, i) => {
@@ -88,6 +102,18 @@ export function codeFrame(source: string, statement: ClassifiedStatement, c: Col
     }
   })
   return out
+}
+
+/** The 0-based offset in `text` (which starts at column `startColumn`) of the error `lines` lines down; 0 when outside. */
+function offsetIn(text: string, lines: number, error: { readonly column: number }, startColumn: number): number {
+  let at = 0
+  for (let i = 0; i < lines; i++) {
+    const next = text.indexOf('\n', at)
+    if (next === -1) return 0
+    at = next + 1
+  }
+  const offset = at + error.column - (lines === 0 ? startColumn : 1)
+  return offset >= 0 && offset <= text.length ? offset : 0
 }
 
 /** Cuts a long line to FRAME_WIDTH characters around `caret` (0-based); `shift` is where the shown part starts. */
