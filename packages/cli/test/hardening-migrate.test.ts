@@ -291,6 +291,50 @@ describe('ddl migrate as a process, under faults', () => {
     expect(await tableExists(url, 'b')).toBe(true)
   }, 180_000)
 
+  it('on SIGINT during CREATE INDEX CONCURRENTLY: exits 130, leaves an INVALID index and no claim, says how to clean up', async () => {
+    const url = await freshDatabase()
+    await sql(url, 'CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 100)')
+    const dir = folder({ '1_index.sql': 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);\n' })
+    const audit = auditPath()
+    // An open snapshot on another connection makes the build wait for it.
+    const reader = new pg.Client({ connectionString: url })
+    await reader.connect()
+    try {
+      await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
+      await reader.query('SELECT count(*) FROM t')
+      const run = ddl(['migrate', dir], url, audit)
+      await until('the index build waits', () => running(url, 'CREATE INDEX CONCURRENTLY', true))
+      run.child.kill('SIGINT')
+      const r = await run.done
+      expect(r.code).toBe(130)
+      expect(r.stderr).toContain('Interrupted while migration 1_index.sql was running')
+      expect(r.stderr).toContain('1_index.sql runs outside a transaction')
+      expect(r.stderr).toContain('SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid')
+    } finally {
+      await reader.query('ROLLBACK').catch(() => undefined)
+      await reader.end()
+    }
+    // What it leaves: an INVALID index (Postgres keeps it after a cancelled concurrent build), no
+    // tracking row, no claim; the audit says the statement failed.
+    expect(await sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_id'::regclass")).toEqual([
+      { indisvalid: false },
+    ])
+    expect(await tracked(url)).toEqual([])
+    expect(await sql(url, 'SELECT * FROM public.ddl_migration_claims')).toEqual([])
+    const records = auditOf(audit)
+    expect(unanswered(records)).toEqual([])
+    expect(records.filter((x) => x.outcome !== 'intent').map((x) => [x.outcome, x.sqlstate])).toEqual([
+      ['failed', '57014'],
+    ])
+    // As the message says: drop the invalid index, then run again.
+    await sql(url, 'DROP INDEX CONCURRENTLY t_id')
+    const rerun = await ddl(['migrate', dir], url, audit).done
+    expect(rerun.code).toBe(0)
+    expect(await sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_id'::regclass")).toEqual([
+      { indisvalid: true },
+    ])
+  }, 180_000)
+
   it('when the server kills its connection mid-file: exits 1, keeps nothing of the file, audits it failed; a rerun finishes', async () => {
     const url = await freshDatabase()
     await sql(url, 'CREATE TABLE pause (x int); INSERT INTO pause VALUES (1)')
