@@ -56,7 +56,9 @@ export function walk(root: unknown, visit: Visitor, rootAncestors: readonly stri
     const value = values.pop() as object
     const depth = depths.pop() as number
     const level = base + depth
-    if (ancestors.length !== level) ancestors.length = level
+    // Back up to this node's level: a pop or two, cheaper than setting `length` (a runtime call).
+    while (ancestors.length > level) ancestors.pop()
+    if (ancestors.length < level) ancestors.length = level
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) {
         const child: unknown = value[i]
