@@ -56,7 +56,7 @@ export function classifyPlpgsql(
 ): Tier {
   const parsed = parsePlpgsqlRaw(createSql)
   if (!parsed.ok) {
-    onUnreadable(`${where} (${parsed.message})`)
+    onUnreadable(`${where.replace(/^in /, '')} (${parsed.message})`)
     return 'destructive'
   }
   let tier: Tier = 'safe'
