@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** ALTER SYSTEM rewrites the configuration of the whole server. */
 export const alterSystem = defineRule<Fields>({
   id: 'alter-system',
   tier: 'destructive',

@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** COPY to or from a file on the database server, or through a shell program there. */
 export const copyServerFile = defineRule<Fields>({
   id: 'copy-server-file',
   tier: 'destructive',

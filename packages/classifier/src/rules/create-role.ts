@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** CREATE/ALTER ROLE changes who can log in and what a login may do. */
 export const createRole = defineRule<Fields>({
   id: 'create-role',
   tier: 'cautious',

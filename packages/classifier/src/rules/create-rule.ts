@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** CREATE RULE rewrites future queries on a table (its actions are classified as statements). */
 export const createRule = defineRule<Fields>({
   id: 'create-rule',
   tier: 'cautious',

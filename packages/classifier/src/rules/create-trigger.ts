@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** CREATE TRIGGER runs a function on every matching write; safe only when that function was shown harmless in the script. */
 export const createTrigger = defineRule<Fields>({
   id: 'create-trigger',
   tier: 'cautious',

@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** DROP DATABASE deletes every schema, table and row in it. */
 export const dropDatabase = defineRule<Fields>({
   id: 'drop-database',
   tier: 'destructive',

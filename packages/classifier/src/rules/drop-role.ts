@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** DROP ROLE removes a login and its privileges. */
 export const dropRole = defineRule<Fields>({
   id: 'drop-role',
   tier: 'destructive',

@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** EXECUTE of a statement prepared outside this script: nobody can see what it runs. */
 export const executePrepared = defineRule<Fields>({
   id: 'execute-prepared',
   tier: 'destructive',

@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** GRANT and REVOKE change who can read or change data. */
 export const grantOrRevoke = defineRule<Fields>({
   id: 'grant-or-revoke',
   tier: 'cautious',

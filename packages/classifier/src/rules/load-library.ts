@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** LOAD puts native code into the server process. */
 export const loadLibrary = defineRule<Fields>({
   id: 'load-library',
   tier: 'destructive',

@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** Statements that change access control: policies, owners, security labels, foreign servers, event triggers. */
 export const securityChange = defineRule<Fields>({
   id: 'security-change',
   tier: 'cautious',

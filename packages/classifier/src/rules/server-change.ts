@@ -1,7 +1,7 @@
 import { defineRule } from '../rule.js'
 import type { Fields } from '../walk.js'
 
-/**  */
+/** Statements that change the database or server setup: replication, tablespaces, extensions, database settings. */
 export const serverChange = defineRule<Fields>({
   id: 'server-change',
   tier: 'cautious',
