@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8'
 import { processIo } from './io.js'
 import { type CommandContext, type Register, run } from './program.js'
 
@@ -34,9 +35,18 @@ async function registersFor(argv: readonly string[]): Promise<Register[]> {
   return all
 }
 
+const argv = process.argv.slice(2)
+
+// A one-shot command runs the parser's WebAssembly on V8's baseline compiler (Liftoff) only. With
+// tier-up, V8 compiles the hot parser functions again with TurboFan on background threads, which on
+// a small machine compete with the parse itself, and Node waits for them before exiting: measured
+// on 2 cores, ddl check of 150 migration files took 0.36 s with tier-up and 0.25 s without, and
+// 3.7 MB of regression SQL was no slower (1.84 s against 1.81 s). The long-running MCP server keeps
+// tier-up: after warm-up, TurboFan code parses about 15% faster.
+if (argv[0] !== 'mcp') setFlagsFromString('--liftoff-only')
+
 // Loaded before the try, as static imports were: a module that cannot load fails the process the
 // same way (bin/ddl.js explains an unbuilt CLI).
-const argv = process.argv.slice(2)
 const registers = await registersFor(argv)
 
 const ctx: CommandContext = { io: processIo(), exitCode: 0 }
