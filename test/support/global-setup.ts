@@ -12,6 +12,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { letPostgresUserReachBinaries } from '@ddl/cli'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {
@@ -76,6 +77,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const port = await freePort()
   const logs: string[] = []
   const EmbeddedPostgres = await loadEmbeddedPostgres()
+  letPostgresUserReachBinaries()
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,

@@ -1,4 +1,5 @@
 export type { ExitCode, Io } from './io.js'
 export { colorEnabled, EXIT } from './io.js'
+export { letPostgresUserReachBinaries } from './postgres-binaries.js'
 export type { CommandContext, Register } from './program.js'
 export { createProgram, run } from './program.js'

@@ -11,6 +11,7 @@ import { type ExecutorError, PostgresAPI, SafetyError } from '@ddl/executor'
 import type { Command } from 'commander'
 import type { ResultAsync } from 'neverthrow'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
+import { letPostgresUserReachBinaries } from '../postgres-binaries.js'
 import { type CommandContext, type Register, run } from '../program.js'
 import { registerAudit } from './audit.js'
 
@@ -557,6 +558,7 @@ async function startServer(
   }
   const password = randomBytes(16).toString('hex')
   const asPostgresUser = process.getuid?.() === 0
+  letPostgresUserReachBinaries()
   const log: string[] = []
   const failed = (what: string, error: unknown) =>
     new ServerFailed(
