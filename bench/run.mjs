@@ -205,6 +205,15 @@ function render(res) {
       `<= ${c.target}`,
       met(c.ratio, c.target),
     ])
+    rows.push([
+      '',
+      `  ddl check vs floor run with --liftoff-only (ddl's own V8 setting)`,
+      '',
+      `${fig(c.floorLiftoff)}; ${rss(c.floorLiftoff.peakRssMiB)}`,
+      ratio(c.floorLiftoff.ratio),
+      'report',
+      '',
+    ])
     if (c.squawk) {
       rows.push([
         '',

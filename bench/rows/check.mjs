@@ -74,6 +74,8 @@ export async function checkInput({ files, squawkFiles, runs, squawk }) {
   const commands = {
     ddl: { cmd: 'node', args: [ddlBin, 'check', ...paths], codes: [0, 1] },
     floor: { cmd: 'node', args: [floorScript, ...paths], codes: [0] },
+    // The floor with the V8 setting ddl uses for itself (no WebAssembly tier-up): same work, fairer clock.
+    floorLiftoff: { cmd: 'node', args: ['--liftoff-only', floorScript, ...paths], codes: [0] },
   }
   const sameForSquawk = squawkFiles !== undefined && squawkFiles.length === files.length
   if (squawk !== undefined && squawkFiles !== undefined) {
@@ -89,6 +91,7 @@ export async function checkInput({ files, squawkFiles, runs, squawk }) {
     floor: summarizeRuns(r.floor),
     ratio: ratioOf(ms('ddl'), ms('floor')),
     target: 1.3,
+    floorLiftoff: { ...summarizeRuns(r.floorLiftoff), ratio: ratioOf(ms('ddl'), ms('floorLiftoff')) },
   }
   if (r.squawk !== undefined) {
     const ddlForSquawk = sameForSquawk ? 'ddl' : 'ddlOnSquawkFiles'
