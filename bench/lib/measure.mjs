@@ -23,7 +23,8 @@ export function ratioOf(a, b) {
 const GNU_TIME = '/usr/bin/time'
 const hasGnuTime = existsSync(GNU_TIME)
 const rssReporter = fileURLToPath(new URL('./rss-report.mjs', import.meta.url))
-const scratch = mkdtempSync(join(tmpdir(), 'safe-ddl-bench-rss-'))
+/** Where GNU time writes its figures; made on the first process run. */
+let scratch
 let counter = 0
 
 /** How peak RSS is measured in this run. */
@@ -31,7 +32,8 @@ export const rssMethod = hasGnuTime ? '/usr/bin/time' : 'process.resourceUsage()
 
 /** Removes the scratch directory of the RSS files. */
 export function cleanupMeasure() {
-  rmSync(scratch, { recursive: true, force: true })
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true })
+  scratch = undefined
 }
 
 /**
@@ -40,6 +42,7 @@ export function cleanupMeasure() {
  * as the command means this Node binary.
  */
 export function runProcess(command, args, options = {}) {
+  scratch ??= mkdtempSync(join(tmpdir(), 'safe-ddl-bench-rss-'))
   const out = join(scratch, `rss-${process.pid}-${counter++}.txt`)
   let file = command === 'node' ? process.execPath : command
   let argv = args
