@@ -600,10 +600,18 @@ function collect(kind: string, s: Fields, e: Effects, pgVersion: number): void {
  * // { lock: 'ShareLock', relations: [{ relation: 'users', mode: 'ShareLock' }], rewrite: false, scan: true }
  */
 export function statementLocks(kind: string, fields: Fields, pgVersion: number): StatementLocks {
+  // The engine and two hazard rules ask for the same statement's locks: compute them once.
+  const cached = memo.get(fields)
+  if (cached !== undefined && cached.kind === kind && cached.pgVersion === pgVersion) return cached.locks
   const e = new Effects()
   if (LOCKING_KINDS.has(kind)) collect(kind, fields, e, pgVersion)
-  return e.result()
+  const locks = e.result()
+  memo.set(fields, { kind, pgVersion, locks })
+  return locks
 }
+
+/** Locks by statement node (the parse tree's own object): dropped with the tree. */
+const memo = new WeakMap<Fields, { kind: string; pgVersion: number; locks: StatementLocks }>()
 
 /** `schema.name` of a statement's relation names, compared without a leading `public.`. */
 export function relationKey(name: string): string {
