@@ -207,5 +207,9 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: 'CREATE TABLE events (at timestamp)',
     nearMiss: 'CREATE TABLE events (at timestamptz)',
   },
+  'adding-required-field': {
+    fires: 'ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL',
+    nearMiss: 'ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1',
+  },
   'prefer-jsonb': { fires: 'CREATE TABLE events (payload json)', nearMiss: 'CREATE TABLE events (payload jsonb)' },
 }

@@ -7,6 +7,7 @@ import { addForeignKeyWithoutNotValid } from './add-foreign-key-without-not-vali
 import { addIndexWithoutConcurrently } from './add-index-without-concurrently.js'
 import { addStoredGeneratedColumn } from './add-stored-generated-column.js'
 import { addUniqueWithoutIndex } from './add-unique-without-index.js'
+import { addingRequiredField } from './adding-required-field.js'
 import { alterColumnType } from './alter-column-type.js'
 import { alterColumnTypeDiscardsValues } from './alter-column-type-discards-values.js'
 import { alterColumnTypeRewrite } from './alter-column-type-rewrite.js'
@@ -146,6 +147,7 @@ export const rules: readonly AnyRule[] = [
   alterColumnTypeRewrite,
   addColumnWithVolatileDefault,
   addStoredGeneratedColumn,
+  addingRequiredField,
   setLoggedOrUnlogged,
   vacuumFull,
   cluster,
