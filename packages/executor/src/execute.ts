@@ -50,6 +50,39 @@ export async function withSession<T, E>(
   }
 }
 
+/**
+ * Like {@link withSession}, then `after(result)` (the audit outcome) while the session is given back:
+ * the reset of a used connection (`DISCARD ALL`) and the audit write overlap instead of following
+ * each other. The connection stays checked out until its release is done, and this resolves only
+ * when both are, so no caller or later checkout can see the difference. Never throws unless `after`
+ * does (after the release is done).
+ */
+export async function withSessionThen<T, E, A>(
+  connector: Connector,
+  work: (session: Session) => Promise<Result<T, E>>,
+  after: (result: Result<T, E | ConnectionError>) => Promise<A>,
+): Promise<{ readonly result: Result<T, E | ConnectionError>; readonly after: A }> {
+  const client = await connector.connect()
+  if (client.isErr()) {
+    const result = err(client.error)
+    return { result, after: await after(result) }
+  }
+  const session = openSession(client.value)
+  let result: Result<T, E>
+  try {
+    result = await work(session)
+  } catch (error) {
+    await releaseSession(session)
+    throw error
+  }
+  const released = releaseSession(session)
+  try {
+    return { result, after: await after(result) }
+  } finally {
+    await released
+  }
+}
+
 /** The audit scope of one call: the context's, with this call's source. */
 export function scopeOf(ctx: ExecutorContext, source: string | undefined): AuditScope {
   return source === undefined ? ctx.audit : { ...ctx.audit, source }
@@ -152,18 +185,21 @@ export async function executeSql(
   if (options.rehearse === true) return rehearse(ctx, connector.value, plan, scope, items, flags)
 
   const started = performance.now()
-  const run = await withSession(connector.value, (session) =>
-    runPlan(session, plan, runContextOf(connector.value), {
-      settings: { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
-      nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
-    }),
-  )
-  const warnings = await recordOutcomes(
-    scope,
-    items,
-    flags,
-    run.map((r) => r.statements),
-    'committed',
+  const { result: run, after: warnings } = await withSessionThen(
+    connector.value,
+    (session) =>
+      runPlan(session, plan, runContextOf(connector.value), {
+        settings: { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
+        nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
+      }),
+    (result) =>
+      recordOutcomes(
+        scope,
+        items,
+        flags,
+        result.map((r) => r.statements),
+        'committed',
+      ),
   )
   if (run.isErr()) return err(run.error)
   const durationMs = Math.round(performance.now() - started)

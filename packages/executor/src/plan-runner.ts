@@ -66,8 +66,29 @@ async function applyLimits(session: Session, settings: TransactionSettings, loca
 }
 
 /**
- * Runs `work` inside one transaction on one session: `BEGIN [READ ONLY]`, `SET LOCAL lock_timeout`
- * and `statement_timeout` (through `set_config(..., true)`), `work`, then `COMMIT` (or `ROLLBACK`
+ * A timeout as a quoted `SET` value, as `applyLimits` passes it to `set_config`. `String(number)` is
+ * only digits, `-`, `.`, `e`, `+`, `NaN` or `Infinity`: never a quote, so nothing can break out (a
+ * value the server refuses is a server error, as before).
+ */
+function millis(ms: number): string {
+  return `'${Math.trunc(Number(ms))}ms'`
+}
+
+/**
+ * `BEGIN [READ ONLY]` and the transaction's `SET LOCAL` timeouts in one simple-protocol query (one
+ * round trip). Built here from numbers only; user statements never go through this path.
+ */
+function beginWithLimits(settings: TransactionSettings): string {
+  return (
+    `${settings.readOnly === true ? 'BEGIN READ ONLY' : 'BEGIN'}; ` +
+    `SET LOCAL lock_timeout = ${millis(settings.lockTimeoutMs)}; ` +
+    `SET LOCAL statement_timeout = ${millis(settings.statementTimeoutMs)}`
+  )
+}
+
+/**
+ * Runs `work` inside one transaction on one session: `BEGIN [READ ONLY]; SET LOCAL lock_timeout ...;
+ * SET LOCAL statement_timeout ...` (one round trip), `work`, then `COMMIT` (or `ROLLBACK`
  * when `end` is `rollback`). Any `Err` from `work`, or a throw, rolls back. A COMMIT that the server
  * turns into a rollback is an error. The session is marked broken when its state is unknown; the
  * caller releases it (see `releaseSession`). Resolves to a `Result`; rethrows only what `work` throws,
@@ -82,14 +103,13 @@ export async function inTransaction<T, E>(
 ): Promise<Result<T, E | RunError>> {
   const aftermath = settings.readOnly === true ? 'read-only' : 'rolled-back'
   try {
-    await session.client.query(settings.readOnly === true ? 'BEGIN READ ONLY' : 'BEGIN')
+    await session.client.query(beginWithLimits(settings))
   } catch (error) {
-    session.broken = true
-    return err(toRunError(error, site(context, 'begin', 'none')))
-  }
-  try {
-    await applyLimits(session, settings, true)
-  } catch (error) {
+    if (!isServerError(error)) {
+      session.broken = true
+      return err(toRunError(error, site(context, 'begin', 'none')))
+    }
+    // A server error here is a refused setting after BEGIN: the transaction is open and aborted.
     await rollback(session)
     return err(toRunError(error, site(context, 'settings', aftermath)))
   }
