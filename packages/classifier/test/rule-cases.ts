@@ -212,4 +212,8 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     nearMiss: 'ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 1',
   },
   'prefer-jsonb': { fires: 'CREATE TABLE events (payload json)', nearMiss: 'CREATE TABLE events (payload jsonb)' },
+  'ban-char-field': {
+    fires: 'CREATE TABLE countries (code char(2))',
+    nearMiss: 'CREATE TABLE countries (code text)',
+  },
 }

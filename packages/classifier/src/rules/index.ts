@@ -12,6 +12,7 @@ import { alterColumnType } from './alter-column-type.js'
 import { alterColumnTypeDiscardsValues } from './alter-column-type-discards-values.js'
 import { alterColumnTypeRewrite } from './alter-column-type-rewrite.js'
 import { alterSystem } from './alter-system.js'
+import { banCharField } from './ban-char-field.js'
 import { callDestructiveFunction } from './call-destructive-function.js'
 import { cascade } from './cascade.js'
 import { changeOwner } from './change-owner.js'
@@ -161,6 +162,7 @@ export const rules: readonly AnyRule[] = [
   preferBigintOverInt,
   preferIdentity,
   preferTextField,
+  banCharField,
   preferTimestamptz,
   preferJsonb,
 ]
