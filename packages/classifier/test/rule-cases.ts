@@ -216,4 +216,8 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: 'CREATE TABLE countries (code char(2))',
     nearMiss: 'CREATE TABLE countries (code text)',
   },
+  'ban-drop-not-null': {
+    fires: 'ALTER TABLE users ALTER COLUMN email DROP NOT NULL',
+    nearMiss: 'ALTER TABLE users ALTER COLUMN email DROP DEFAULT',
+  },
 }

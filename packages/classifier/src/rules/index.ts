@@ -13,6 +13,7 @@ import { alterColumnTypeDiscardsValues } from './alter-column-type-discards-valu
 import { alterColumnTypeRewrite } from './alter-column-type-rewrite.js'
 import { alterSystem } from './alter-system.js'
 import { banCharField } from './ban-char-field.js'
+import { banDropNotNull } from './ban-drop-not-null.js'
 import { callDestructiveFunction } from './call-destructive-function.js'
 import { cascade } from './cascade.js'
 import { changeOwner } from './change-owner.js'
@@ -157,6 +158,7 @@ export const rules: readonly AnyRule[] = [
   renameTable,
   renameColumn,
   dropColumnBreaksClients,
+  banDropNotNull,
   multipleAccessExclusive,
   missingLockTimeout,
   preferBigintOverInt,
