@@ -220,4 +220,12 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: 'ALTER TABLE users ALTER COLUMN email DROP NOT NULL',
     nearMiss: 'ALTER TABLE users ALTER COLUMN email DROP DEFAULT',
   },
+  'rename-enum-value': {
+    fires: "ALTER TYPE order_status RENAME VALUE 'shipped' TO 'dispatched'",
+    nearMiss: "ALTER TYPE order_status ADD VALUE 'dispatched'",
+  },
+  'rename-schema': {
+    fires: 'ALTER SCHEMA billing RENAME TO accounts',
+    nearMiss: 'ALTER SCHEMA billing OWNER TO finance',
+  },
 }

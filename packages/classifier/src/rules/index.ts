@@ -63,6 +63,8 @@ import { prepare } from './prepare.js'
 import { reassignOwned } from './reassign-owned.js'
 import { reindexWithoutConcurrently } from './reindex-without-concurrently.js'
 import { renameColumn } from './rename-column.js'
+import { renameEnumValue } from './rename-enum-value.js'
+import { renameSchema } from './rename-schema.js'
 import { renameTable } from './rename-table.js'
 import { roleSuperuser } from './role-superuser.js'
 import { securityChange } from './security-change.js'
@@ -157,6 +159,8 @@ export const rules: readonly AnyRule[] = [
   lockTable,
   renameTable,
   renameColumn,
+  renameEnumValue,
+  renameSchema,
   dropColumnBreaksClients,
   banDropNotNull,
   multipleAccessExclusive,
