@@ -228,4 +228,8 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: 'ALTER SCHEMA billing RENAME TO accounts',
     nearMiss: 'ALTER SCHEMA billing OWNER TO finance',
   },
+  'adding-domain-constraint': {
+    fires: "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%')",
+    nearMiss: "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%') NOT VALID",
+  },
 }

@@ -7,6 +7,7 @@ import { addForeignKeyWithoutNotValid } from './add-foreign-key-without-not-vali
 import { addIndexWithoutConcurrently } from './add-index-without-concurrently.js'
 import { addStoredGeneratedColumn } from './add-stored-generated-column.js'
 import { addUniqueWithoutIndex } from './add-unique-without-index.js'
+import { addingDomainConstraint } from './adding-domain-constraint.js'
 import { addingRequiredField } from './adding-required-field.js'
 import { alterColumnType } from './alter-column-type.js'
 import { alterColumnTypeDiscardsValues } from './alter-column-type-discards-values.js'
@@ -147,6 +148,7 @@ export const rules: readonly AnyRule[] = [
   validateConstraintInSameTransaction,
   addUniqueWithoutIndex,
   addExclusionConstraint,
+  addingDomainConstraint,
   setNotNullWithoutCheck,
   alterColumnTypeRewrite,
   addColumnWithVolatileDefault,
