@@ -1,5 +1,5 @@
-import { constants } from 'node:fs'
-import { mkdir, open, realpath } from 'node:fs/promises'
+import { type BigIntStats, constants } from 'node:fs'
+import { type FileHandle, mkdir, open, realpath } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { err, ok, type Result, ResultAsync } from 'neverthrow'
 import { AUDIT_RECORD_VERSION, type AuditEntry, type AuditRecord } from './audit-entry.js'
@@ -37,6 +37,21 @@ const STALE_LOCK_MS = 10_000
 const DEFAULT_LOCK_TIMEOUT_MS = 20_000
 
 /**
+ * The file as this log left it after its last append, with that append's last hash and seq. When the
+ * file (device, inode, size, mtime and ctime, to the nanosecond) is still exactly so under the lock,
+ * nobody wrote it since, and its last line is known without reading it.
+ */
+interface KnownTail {
+  readonly dev: bigint
+  readonly ino: bigint
+  readonly size: bigint
+  readonly mtimeNs: bigint
+  readonly ctimeNs: bigint
+  readonly hash: string
+  readonly seq: number
+}
+
+/**
  * The append-only, hash-chained audit log: one JSON line per {@link AuditRecord} in a file that
  * several processes may append to at once.
  *
@@ -63,6 +78,7 @@ export class AuditLog {
   readonly #durable: boolean
   readonly #lockTimeoutMs: number
   readonly #now: () => Date
+  #known: KnownTail | undefined
 
   private constructor(options: AuditOptions) {
     const env = options.env ?? process.env
@@ -148,34 +164,37 @@ export class AuditLog {
     })
 
     const directory = dirname(this.path)
-    try {
-      await mkdir(directory, { recursive: true, mode: 0o700 })
-    } catch (error) {
-      const code = (error as { code?: unknown }).code
-      throw code === 'EEXIST'
-        ? Object.assign(new Error('a parent is a file'), { code: 'ENOTDIR', cause: error })
-        : error
-    }
+    // Usually the directory exists: open the file and resolve the directory at once. On any failure,
+    // the original sequence (make the directory, resolve it, open the file), with its errors.
+    const opened = (await openLogFile(this.path, directory)) ?? (await createAndOpen(this.path, directory))
     // Lock the real directory, so two spellings of one path (a symlinked directory) share the lock.
-    const target = join(await realpath(directory), basename(this.path))
-    const handle = await open(this.path, 'a+', 0o600)
+    const target = join(opened.realDirectory, basename(this.path))
+    const handle = opened.handle
     try {
       // A device or a pipe would swallow records (/dev/null) or block: refuse it before locking.
       const stats = await handle.stat()
       if (!stats.isFile()) return err(this.#notAFile(stats.isDirectory()))
       const settings = { timeoutMs: this.#lockTimeoutMs, staleMs: STALE_LOCK_MS, path: this.path }
       return await withFileLock(target, settings, async (lock) => {
-        const stat = await handle.stat()
-        const tail = await readTail(handle, stat.size)
+        const known = this.#known
+        this.#known = undefined
+        const stat = await handle.stat({ bigint: true })
+        const size = Number(stat.size)
         let prevHash = GENESIS_HASH
         let seq = 0
-        if (tail.kind !== 'empty') {
-          const last =
-            tail.kind === 'line' ? decodeLine({ bytes: tail.bytes, terminated: true, overflow: false }) : undefined
-          if (last === undefined || !last.ok)
-            return err(this.#damagedTail(last?.ok === false ? last.detail : tail.kind))
-          prevHash = last.record.hash
-          seq = last.record.seq
+        if (known !== undefined && sameFile(known, stat)) {
+          prevHash = known.hash
+          seq = known.seq
+        } else {
+          const tail = await readTail(handle, size)
+          if (tail.kind !== 'empty') {
+            const last =
+              tail.kind === 'line' ? decodeLine({ bytes: tail.bytes, terminated: true, overflow: false }) : undefined
+            if (last === undefined || !last.ok)
+              return err(this.#damagedTail(last?.ok === false ? last.detail : tail.kind))
+            prevHash = last.record.hash
+            seq = last.record.seq
+          }
         }
         const time = this.#now().toISOString()
         const records: AuditRecord[] = []
@@ -187,9 +206,22 @@ export class AuditLog {
         }
         const data = Buffer.from(`${records.map(serializeRecord).join('\n')}\n`, 'utf8')
         if (lock.compromised !== undefined) return err(this.#lockLost(lock.compromised, false))
-        await appendAll(handle, data, stat.size, this.#durable)
-        if (stat.size === 0 && this.#durable) await syncDirectory(directory)
+        await appendAll(handle, data, size, this.#durable)
+        if (size === 0 && this.#durable) await syncDirectory(directory)
         if (lock.compromised !== undefined) return err(this.#lockLost(lock.compromised, true))
+        const after = await handle.stat({ bigint: true })
+        // Still under the lock: the file is ours plus our lines, unless something wrote without the lock.
+        if (after.size === stat.size + BigInt(data.length) && after.ino === stat.ino && after.dev === stat.dev) {
+          this.#known = {
+            dev: after.dev,
+            ino: after.ino,
+            size: after.size,
+            mtimeNs: after.mtimeNs,
+            ctimeNs: after.ctimeNs,
+            hash: prevHash,
+            seq,
+          }
+        }
         return ok(records)
       })
     } finally {
@@ -277,6 +309,47 @@ export class AuditLog {
       { cause, code: 'ECOMPROMISED' },
     )
   }
+}
+
+function sameFile(known: KnownTail, stat: BigIntStats): boolean {
+  return (
+    stat.size === known.size &&
+    stat.ino === known.ino &&
+    stat.dev === known.dev &&
+    stat.mtimeNs === known.mtimeNs &&
+    stat.ctimeNs === known.ctimeNs
+  )
+}
+
+/**
+ * Opens the log for appending (mode 0600 when new) and resolves its directory's real path, both at
+ * once. Undefined on any failure (the caller then takes the slow path, which reports it).
+ */
+async function openLogFile(
+  path: string,
+  directory: string,
+): Promise<{ readonly handle: FileHandle; readonly realDirectory: string } | undefined> {
+  const [real, opened] = await Promise.allSettled([realpath(directory), open(path, 'a+', 0o600)])
+  if (real.status === 'fulfilled' && opened.status === 'fulfilled')
+    return { handle: opened.value, realDirectory: real.value }
+  if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined)
+  return undefined
+}
+
+/** Makes the directory (mode 0700) if missing, resolves it, opens the log: one after the other. */
+async function createAndOpen(
+  path: string,
+  directory: string,
+): Promise<{ readonly handle: FileHandle; readonly realDirectory: string }> {
+  try {
+    await mkdir(directory, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    throw code === 'EEXIST' ? Object.assign(new Error('a parent is a file'), { code: 'ENOTDIR', cause: error }) : error
+  }
+  const realDirectory = await realpath(directory)
+  const handle = await open(path, 'a+', 0o600)
+  return { handle, realDirectory }
 }
 
 /** Opens for reading; undefined when the file does not exist (an empty log). */
