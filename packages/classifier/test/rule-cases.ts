@@ -232,4 +232,8 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%')",
     nearMiss: "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%') NOT VALID",
   },
+  'transaction-nesting': {
+    fires: 'BEGIN; ALTER TABLE users ADD COLUMN note text; COMMIT',
+    nearMiss: 'SAVEPOINT before_backfill',
+  },
 }
