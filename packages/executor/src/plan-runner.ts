@@ -282,8 +282,9 @@ export async function runPlan<E = never>(
     })
     return runs.map((statements) => ({ inTransaction: false, statements }))
   }
-  // A committed script may have changed session state (SET, set_config, temporary tables): reset it.
-  if ((options.end ?? 'commit') === 'commit') session.dirty = true
+  // A script may have changed session state (SET, set_config, temporary tables), and some of it
+  // survives even a rollback (PREPARE, session advisory locks, WITH HOLD cursors): reset it always.
+  session.dirty = true
   return inTransaction<PlanRun, RunError | E>(
     session,
     options.settings,

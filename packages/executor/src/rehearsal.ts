@@ -342,6 +342,9 @@ export async function rehearsePlan(
   settings: RehearsalSettings,
 ): Promise<Result<RehearsedStatement[], RunError>> {
   const probe = new RehearsalProbe()
+  // The rollback undoes the data, not all session state (PREPARE, session advisory locks, WITH HOLD
+  // cursors survive it): reset the connection before it goes back to the pool.
+  session.dirty = true
   const ran = await inTransaction<StatementRun[], RunError>(
     session,
     { lockTimeoutMs: settings.lockTimeoutMs, statementTimeoutMs: settings.statementTimeoutMs },

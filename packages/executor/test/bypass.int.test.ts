@@ -183,3 +183,19 @@ describe('comments and flags in SQL never open the gate', () => {
     expect(await refusedByExecute('-- safe-ddl-ignore: drop-table\nDROP TABLE users')).toBe('SafetyError')
   })
 })
+
+describe('what a rehearsal leaves on its connection', () => {
+  it('leaves no prepared statement or session advisory lock behind for the next caller', async () => {
+    const { db } = harness(database)
+    const rehearsal = await db.execute('PREPARE kept AS SELECT 1; SELECT pg_advisory_lock(4242)', { rehearse: true })
+    expect(rehearsal.isOk()).toBe(true)
+    // The next call reuses the pooled connection: nothing of the rehearsal may remain on it.
+    const prepared = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_prepared_statements')
+    expect(prepared._unsafeUnwrap().rows[0]?.n).toBe('0')
+    const locks = await direct<{ n: string }>(
+      database.url,
+      "SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242",
+    )
+    expect(locks[0]?.n).toBe('0')
+  })
+})
