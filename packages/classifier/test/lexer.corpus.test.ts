@@ -3,23 +3,12 @@
  * regression suite, the pieces of `splitStatements` equal the pieces of libpg-query's scanner
  * (`scanSync`, split at its `;` tokens).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadModule, parseSync, type ScanToken, scanSync } from 'libpg-query'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { corpusDir } from '../../../test/support/corpus.js'
 import { type Piece, splitStatements } from '../src/lexer.js'
-
-const repoRoot = resolve(import.meta.dirname, '../../..')
-
-/** `$DDL_CORPUS_DIR` (the corpus root or the postgres-regress folder itself), else `../shared/corpus`. */
-function corpusDir(): string | undefined {
-  const env = process.env.DDL_CORPUS_DIR
-  const candidates =
-    env !== undefined && env !== ''
-      ? [join(env, 'postgres-regress'), env]
-      : [resolve(repoRoot, '../shared/corpus/postgres-regress')]
-  return candidates.find((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.sql')))
-}
 
 /** Maps each UTF-8 byte offset of `text` to its UTF-16 offset (scan reports byte offsets). */
 function byteToUtf16(text: string): Int32Array {

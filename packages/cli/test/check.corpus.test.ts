@@ -2,26 +2,17 @@
  * `ddl check` over Postgres's own regression suite (217 files): no crash, and every statement the
  * grammar accepts gets its verdict from its parse tree, never from the token fallback.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { corpusDir } from '../../../test/support/corpus.js'
 import { registerCheck } from '../src/commands/check.js'
 import type { JsonReport } from '../src/format/json.js'
 import type { Io } from '../src/io.js'
 import { run } from '../src/program.js'
 
 const repoRoot = resolve(import.meta.dirname, '../../..')
-
-/** `$DDL_CORPUS_DIR` (the corpus root or the postgres-regress folder itself), else `../shared/corpus`. */
-function corpusDir(): string | undefined {
-  const env = process.env.DDL_CORPUS_DIR
-  const candidates =
-    env !== undefined && env !== ''
-      ? [join(env, 'postgres-regress'), env]
-      : [resolve(repoRoot, '../shared/corpus/postgres-regress')]
-  return candidates.find((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.sql')))
-}
 
 /** libpg-query, as the classifier package resolves it (the CLI does not depend on it directly). */
 interface LibPgQuery {
