@@ -3,6 +3,7 @@
  * transaction control. Statements marked non-transactional are the ones whose Postgres code calls
  * PreventInTransactionBlock.
  */
+import { defElem, defElemTruthy } from './rules/util.js'
 import { type Fields, unwrap } from './walk.js'
 
 export interface TransactionFacts {
@@ -23,25 +24,6 @@ const CONTROL: Record<string, string> = {
   TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
 }
 
-function defElemNames(options: unknown): string[] {
-  if (!Array.isArray(options)) return []
-  const names: string[] = []
-  for (const o of options) {
-    const w = unwrap(o)
-    if (w?.[0] === 'DefElem' && typeof w[1].defname === 'string') names.push(w[1].defname)
-  }
-  return names
-}
-
-function defElemValue(options: unknown, name: string): unknown {
-  if (!Array.isArray(options)) return undefined
-  for (const o of options) {
-    const w = unwrap(o)
-    if (w?.[0] === 'DefElem' && w[1].defname === name) return w[1].arg ?? true
-  }
-  return undefined
-}
-
 /** Never throws; unknown shapes are treated as transactional. */
 export function transactionFacts(kind: string, f: Fields): TransactionFacts {
   const yes = { transactional: true, transactionControl: null }
@@ -57,8 +39,7 @@ export function transactionFacts(kind: string, f: Fields): TransactionFacts {
     case 'DropStmt':
       return f.concurrent === true ? no : yes
     case 'ReindexStmt': {
-      const params = defElemNames(f.params)
-      if (params.includes('concurrently')) return no
+      if (defElem(f.params, 'concurrently') !== undefined) return no
       return f.kind === 'REINDEX_OBJECT_SYSTEM' || f.kind === 'REINDEX_OBJECT_DATABASE' ? no : yes
     }
     case 'VacuumStmt':
@@ -73,21 +54,14 @@ export function transactionFacts(kind: string, f: Fields): TransactionFacts {
     case 'AlterSystemStmt':
       return no
     case 'AlterDatabaseStmt':
-      return defElemNames(f.options).includes('tablespace') ? no : yes
+      return defElem(f.options, 'tablespace') !== undefined ? no : yes
     case 'CreateSubscriptionStmt': {
-      const slot = defElemValue(f.options, 'create_slot')
-      const connect = defElemValue(f.options, 'connect')
-      const off = (v: unknown) => {
-        const w = unwrap(v)
-        const s =
-          w?.[0] === 'String'
-            ? String(w[1].sval).toLowerCase()
-            : w?.[0] === 'Boolean'
-              ? String(w[1].boolval === true)
-              : ''
-        return s === 'false' || s === 'off' || s === '0'
+      // Without a slot to create (create_slot = false, or connect = false) it may run in a transaction.
+      const off = (name: string) => {
+        const option = defElem(f.options, name)
+        return option !== undefined && !defElemTruthy(option)
       }
-      return off(slot) || off(connect) ? yes : no
+      return off('create_slot') || off('connect') ? yes : no
     }
     case 'DropSubscriptionStmt':
       return no

@@ -152,6 +152,16 @@ describe('classify', () => {
     expect(p.statements.map((s) => s.verdict.rollbackSafe)).toEqual([true, false, false, false, false, true])
   })
 
+  it('reads the options that decide whether a statement can run in a transaction', () => {
+    const transactional = (sql: string) => classify(sql)._unsafeUnwrap().statements[0]?.verdict.transactional
+    expect(transactional('REINDEX (CONCURRENTLY) TABLE t')).toBe(false)
+    expect(transactional('REINDEX TABLE t')).toBe(true)
+    expect(transactional('ALTER DATABASE d SET TABLESPACE x')).toBe(false)
+    expect(transactional("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p")).toBe(false)
+    expect(transactional("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (create_slot = false)")).toBe(true)
+    expect(transactional("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (connect = off)")).toBe(true)
+  })
+
   it('names transaction control', () => {
     const p = classify('BEGIN; COMMIT; ROLLBACK; SAVEPOINT a; END')._unsafeUnwrap()
     expect(p.statements.map((s) => s.verdict.transactionControl)).toEqual([

@@ -41,6 +41,13 @@ export function defElemTruthy(elem: Record<string, unknown> | undefined): boolea
   const [type, f] = arg
   if (type === 'Boolean') return f.boolval === true
   if (type === 'Integer') return f.ival !== undefined && f.ival !== 0
-  if (type === 'String') return !['false', 'off', '0', 'no'].includes(String(f.sval).toLowerCase())
+  // An unquoted word (`connect = off`) arrives as a one-part TypeName; Postgres reads it as a string.
+  const word =
+    type === 'String'
+      ? f.sval
+      : type === 'TypeName' && Array.isArray(f.names) && f.names.length === 1
+        ? unwrap(f.names[0])?.[1].sval
+        : undefined
+  if (word !== undefined) return !['false', 'off', '0', 'no'].includes(String(word).toLowerCase())
   return true
 }
