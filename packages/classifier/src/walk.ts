@@ -1,3 +1,5 @@
+import { TYPED_FIELDS } from './typed-fields.js'
+
 /**
  * An iterative walk over a libpg-query parse tree. Nodes are `{ TypeName: { ...fields } }`
  * wrappers; the walk calls `visit` for each wrapper with its type name, its fields and the stack
@@ -44,17 +46,20 @@ function wrapperType(node: object): string | undefined {
 export function walk(root: unknown, visit: Visitor, rootAncestors: readonly string[] = []): void {
   const ancestors: string[] = [...rootAncestors]
   const base = ancestors.length
-  // Two parallel stacks (node, depth) instead of a frame object per node: the walk runs several
-  // times per statement and its allocations were a large share of the classifier's GC.
+  // Parallel stacks (node, depth, type of a bare typed field) instead of a frame object per node:
+  // the walk runs several times per statement and its allocations were a large share of the GC.
   const values: object[] = []
   const depths: number[] = []
+  const bare: (string | undefined)[] = []
   if (root !== null && typeof root === 'object') {
     values.push(root)
     depths.push(0)
+    bare.push(undefined)
   }
   while (values.length > 0) {
     const value = values.pop() as object
     const depth = depths.pop() as number
+    const bareType = bare.pop()
     const level = base + depth
     // Back up to this node's level: a pop or two, cheaper than setting `length` (a runtime call).
     while (ancestors.length > level) ancestors.pop()
@@ -65,28 +70,38 @@ export function walk(root: unknown, visit: Visitor, rootAncestors: readonly stri
         if (child !== null && typeof child === 'object') {
           values.push(child)
           depths.push(depth)
+          bare.push(undefined)
         }
       }
       continue
     }
-    const type = wrapperType(value)
+    // A node held bare in a typed field (`CallStmt.funccall`) is visited as a node of its type.
+    const type = bareType ?? wrapperType(value)
     if (type !== undefined) {
-      const fields = (value as Fields)[type] as Fields
+      const fields = (bareType === undefined ? (value as Fields)[type] : value) as Fields
       if (visit(type, fields, ancestors) === false) continue
       ancestors.push(type)
-      pushChildren(values, depths, fields, depth + 1)
+      pushChildren(values, depths, bare, fields, depth + 1, TYPED_FIELDS[type])
       continue
     }
-    pushChildren(values, depths, value as Fields, depth)
+    pushChildren(values, depths, bare, value as Fields, depth, undefined)
   }
 }
 
-function pushChildren(values: object[], depths: number[], fields: Fields, depth: number): void {
+function pushChildren(
+  values: object[],
+  depths: number[],
+  bare: (string | undefined)[],
+  fields: Fields,
+  depth: number,
+  typed: Readonly<Record<string, string>> | undefined,
+): void {
   for (const key in fields) {
     const child = fields[key]
     if (child !== null && typeof child === 'object') {
       values.push(child)
       depths.push(depth)
+      bare.push(typed === undefined || Array.isArray(child) || !Object.hasOwn(typed, key) ? undefined : typed[key])
     }
   }
 }
