@@ -3,16 +3,20 @@
  * follows SQL embedded in it (function bodies, DO blocks, EXECUTE strings), applies the policy.
  */
 
+import { eventTriggerReach, recordDeferred } from './deferred-code.js'
+import { functionKey } from './functions.js'
 import { recordStatement } from './hazard-state.js'
 import { statementLocks } from './locks.js'
 import type { Policy } from './policy.js'
-import type { AnyRule, RuleContext, RuleMatch, ScriptState } from './rule.js'
+import type { AnyRule, RuleContext, RuleMatch, ScriptState, TieredMatch } from './rule.js'
+import { deferredCode } from './rules/deferred-code.js'
 import { kindRules, registry } from './rules/index.js'
+import { replaceFunction } from './rules/replace-function.js'
 import { unknownStatement } from './rules/unknown-statement.js'
 import { compareTiers, maxTier, type Tier } from './tier.js'
 import { transactionFacts } from './transaction.js'
 import type { Finding, LockMode, Severity, Verdict } from './types.js'
-import { type Fields, rangeVarName, unwrap, walk } from './walk.js'
+import { type Fields, lastName, nameOf, rangeVarName, unwrap, walk } from './walk.js'
 
 /** EXPLAIN runs its statement only with ANALYZE. */
 function explainExecutes(node: Fields): boolean {
@@ -43,6 +47,8 @@ const LOCK_ORDER: readonly LockMode[] = [
 export interface AnalyzeOptions {
   readonly policy: Policy | undefined
   readonly pgVersion: number
+  /** Functions a profile knows to be side-effect free (`auth.uid`). */
+  readonly knownFunctions: ReadonlySet<string>
   /** Classifies embedded SQL text with the same engine (set by classify.ts). */
   readonly classifyNested: (
     sql: string,
@@ -89,8 +95,8 @@ export function globMatches(glob: string, name: string): boolean {
   return new RegExp(`^${pattern}$`, 'i').test(name)
 }
 
-function policyTier(policy: Policy | undefined, rule: AnyRule, target: string): Tier | 'off' {
-  let tier: Tier | 'off' = rule.tier
+function policyTier(policy: Policy | undefined, rule: AnyRule, target: string, base: Tier): Tier | 'off' {
+  let tier: Tier | 'off' = base
   const configured = policy?.rules?.[rule.id]
   if (configured !== undefined) tier = configured === 'off' && !rule.hazard ? rule.tier : configured
   for (const entry of policy?.allow ?? []) {
@@ -112,12 +118,29 @@ const FAIL_CLOSED_RULES: ReadonlySet<string> = new Set([
   'lexer-setting',
 ])
 
-function matches(result: RuleMatch, fallbackTarget: string): readonly string[] {
+function matches(result: RuleMatch, fallbackTarget: string, tier: Tier): readonly TieredMatch[] {
   if (result === undefined || result === false) return []
-  if (result === true) return [fallbackTarget]
-  if (typeof result === 'string') return [result]
-  return result
+  if (result === true) return [{ target: fallbackTarget, tier }]
+  if (typeof result === 'string') return [{ target: result, tier }]
+  return result.map((m) => (typeof m === 'string' ? { target: m, tier } : m))
 }
+
+/**
+ * Findings in a definition's body that keep their tier: what they do reaches outside the transaction
+ * (signals, server files, other servers, the server's configuration, how SQL text is read) or is code
+ * safe-ddl cannot read, so neither the effect check nor undo can see it when the function is called.
+ */
+export const DEFINITION_ESCAPES: ReadonlySet<string> = new Set([
+  'dangerous-function',
+  'copy-server-file',
+  'load-library',
+  'alter-system',
+  'lexer-setting',
+  'unreadable-body',
+  'unknown-statement',
+  'unparsed-statement',
+  'unparsed-destructive',
+])
 
 /**
  * The context rules get for one statement. A class so that the two getters live on its prototype:
@@ -127,12 +150,15 @@ class StatementContext implements RuleContext {
   /** What `ancestors` and `relation` read; the walk updates them. */
   currentAncestors: readonly string[] = []
   currentRelation = ''
+  currentType = ''
   constructor(
     readonly text: string,
     readonly statementKind: string,
     readonly script: ScriptState,
     readonly pgVersion: number,
+    readonly knownFunctions: ReadonlySet<string>,
     readonly nested: RuleContext['nested'],
+    readonly nestedDefinition: RuleContext['nestedDefinition'],
     readonly target: RuleContext['target'],
     readonly lock: RuleContext['lock'],
     readonly report: RuleContext['report'],
@@ -143,6 +169,26 @@ class StatementContext implements RuleContext {
   get relation(): string {
     return this.currentRelation
   }
+  get nodeType(): string {
+    return this.currentType
+  }
+}
+
+/** The statements of a BEGIN ATOMIC body (a list of lists), or the RETURN of a RETURN body. */
+function atomicStatements(body: unknown): (readonly [string, Fields])[] {
+  const out: (readonly [string, Fields])[] = []
+  const visit = (node: unknown): void => {
+    const w = unwrap(node)
+    if (w === undefined) return
+    if (w[0] === 'List') {
+      for (const item of Array.isArray(w[1].items) ? w[1].items : []) visit(item)
+      return
+    }
+    // RETURN expr is evaluated like a SELECT of it.
+    out.push(w[0] === 'ReturnStmt' ? ['SelectStmt', { targetList: [{ ResTarget: { val: w[1].returnval } }] }] : w)
+  }
+  visit(body)
+  return out
 }
 
 /** Analyzes one top-level statement. `depth` counts levels of embedded SQL. */
@@ -162,8 +208,8 @@ export function analyzeStatement(
   let rewrite = false
   let scan = false
 
-  const add = (rule: AnyRule, target: string, node: Fields): void => {
-    const effective = policyTier(options.policy, rule, target)
+  const add = (rule: AnyRule, target: string, node: Fields, base: Tier = rule.tier): void => {
+    const effective = policyTier(options.policy, rule, target, base)
     if (effective === 'off') return
     const message = rule.message(target, node)
     const key = `${rule.id}\u0000${message}`
@@ -179,24 +225,66 @@ export function analyzeStatement(
     }
   }
 
+  const embed = (sql: string, where: string): { tier: Tier; findings: readonly Finding[] } | undefined => {
+    if (depth + 1 > MAX_NESTING) {
+      add(unknownStatement, `${where} (SQL nested more than ${MAX_NESTING} levels deep)`, {})
+      return undefined
+    }
+    return options.classifyNested(sql, state, depth + 1)
+  }
+  const merge = (f: Finding, message: string): void => {
+    const key = `${f.rule}\u0000${message}`
+    if (seen.has(key)) return
+    seen.add(key)
+    findings.push({ ...f, message })
+  }
+
+  /** Merges a definition body's findings: escapes keep their tier, the rest become notes. */
+  const absorbDefinition = (inner: { readonly findings: readonly Finding[] }, where: string): void => {
+    for (const f of inner.findings) {
+      if (f.tier === 'safe' || DEFINITION_ESCAPES.has(f.rule)) {
+        merge(f, `${where}: ${f.message}`)
+        tier = maxTier(tier, f.tier)
+      } else {
+        // What the body does to data runs when the function is called: the call is gated (and
+        // measured by the executor's effect check); the definition loses nothing. A note.
+        merge(
+          {
+            rule: 'function-body',
+            tier: 'safe',
+            severity: f.tier === 'destructive' ? 'warning' : 'info',
+            message: '',
+            hint: `A call to it is classified ${f.tier}. ${f.hint}`,
+          },
+          `${where}, when called (${f.tier}, ${f.rule}): ${f.message}`,
+        )
+      }
+    }
+  }
+
   const ctx = new StatementContext(
     text,
     kind,
     state,
     options.pgVersion,
+    options.knownFunctions,
     (sql, where) => {
-      if (depth + 1 > MAX_NESTING) {
-        add(unknownStatement, `${where} (SQL nested more than ${MAX_NESTING} levels deep)`, {})
+      const inner = embed(sql, where)
+      if (inner === undefined) {
+        tier = 'destructive'
         return 'destructive'
       }
-      const inner = options.classifyNested(sql, state, depth + 1)
-      for (const f of inner.findings) {
-        const key = `${f.rule}\u0000${where}: ${f.message}`
-        if (seen.has(key)) continue
-        seen.add(key)
-        findings.push({ ...f, message: `${where}: ${f.message}` })
-      }
+      for (const f of inner.findings) merge(f, `${where}: ${f.message}`)
       tier = maxTier(tier, inner.tier)
+      return inner.tier
+    },
+    (sql, where) => {
+      const inner = embed(sql, where)
+      if (inner === undefined) {
+        tier = 'destructive'
+        return 'destructive'
+      }
+      absorbDefinition(inner, where)
       return inner.tier
     },
     (name) => {
@@ -214,12 +302,23 @@ export function analyzeStatement(
 
   if (!kindRules.has(kind)) add(unknownStatement, kind, fields)
 
-  walk({ [kind]: fields }, (type, node, path) => {
+  // A BEGIN ATOMIC or RETURN body is parsed with its CREATE FUNCTION: it is a definition's body,
+  // classified apart from the statement (it runs when the function is called).
+  let root = fields
+  let atomicBody: unknown
+  if (kind === 'CreateFunctionStmt' && fields.sql_body !== undefined) {
+    // An empty object in its place: the rules still see that the body is there, the walk sees no node.
+    root = { ...fields, sql_body: {} }
+    atomicBody = fields.sql_body
+  }
+
+  walk({ [kind]: root }, (type, node, path) => {
     if (type === 'ExplainStmt' && !explainExecutes(node)) return false
     if (node.relation !== undefined && type.endsWith('Stmt')) ctx.currentRelation = rangeVarName(node.relation)
     const rules = registry.get(type)
     if (rules === undefined) return undefined
     ctx.currentAncestors = path
+    ctx.currentType = type
     for (const rule of rules) {
       let result: RuleMatch
       try {
@@ -233,10 +332,27 @@ export function analyzeStatement(
         )
         continue
       }
-      for (const target of matches(result, targets[0] ?? kind)) add(rule, target, node)
+      for (const m of matches(result, targets[0] ?? kind, rule.tier)) add(rule, m.target, node, m.tier)
     }
     return undefined
   })
+
+  if (atomicBody !== undefined) {
+    const name = `function ${nameOf(fields.funcname)}`
+    let bodyTier: Tier = 'safe'
+    for (const [type, node] of atomicStatements(atomicBody)) {
+      const inner = analyzeStatement(type, node, text, state, options, depth + 1)
+      bodyTier = maxTier(bodyTier, inner.tier)
+      absorbDefinition(inner, `in ${name}`)
+    }
+    state.functions.set(functionKey(lastName(fields.funcname)), bodyTier)
+    if (fields.replace === true && bodyTier !== 'safe')
+      add(replaceFunction, `${nameOf(fields.funcname)} (its new body is ${bodyTier})`, {})
+  }
+
+  const fired = eventTriggerReach(kind, state)
+  if (fired !== undefined) add(deferredCode, fired.target, fields, fired.tier)
+  recordDeferred(kind, fields, ctx)
 
   const locks = statementLocks(kind, fields, options.pgVersion)
   if (locks.lock !== null) ctx.lock(locks.lock, { rewrite: locks.rewrite, scan: locks.scan })

@@ -7,11 +7,11 @@ import { err, ok, type Result } from 'neverthrow'
 import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
-import { newHazardState } from './hazard-state.js'
 import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
 import type { ScriptState } from './rule.js'
+import { newScriptState } from './script-state.js'
 import { maxTier, requiredFlag, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding, Plan, StatementParseError, Verdict } from './types.js'
 import { type Fields, unwrap } from './walk.js'
@@ -240,7 +240,10 @@ function checkInput(sql: unknown): Result<string, ClassifierError> {
 interface Engine {
   readonly options: ClassifyOptions
   readonly pgVersion: number
+  readonly knownFunctions: ReadonlySet<string>
 }
+
+const NO_FUNCTIONS: ReadonlySet<string> = new Set()
 
 function classifyCuts(
   sql: string,
@@ -252,6 +255,7 @@ function classifyCuts(
   const analyzeOptions = {
     policy: engine.options.policy,
     pgVersion: engine.pgVersion,
+    knownFunctions: engine.knownFunctions,
     classifyNested: (inner: string, innerState: ScriptState, innerDepth: number) =>
       nested(inner, innerState, engine, innerDepth),
   }
@@ -306,9 +310,16 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   const input = checkInput(sql)
   if (input.isErr()) return err(input.error)
   const position = lineIndex(sql)
-  const state: ScriptState = { functions: new Map(), prepared: new Map(), hazards: newHazardState() }
+  const state: ScriptState = newScriptState()
   if (options.lockTimeoutSet === true) state.hazards.lockTimeout = true
-  const engine: Engine = { options, pgVersion: options.pgVersion ?? DEFAULT_PG_VERSION }
+  const engine: Engine = {
+    options,
+    pgVersion: options.pgVersion ?? DEFAULT_PG_VERSION,
+    knownFunctions:
+      options.knownFunctions === undefined
+        ? NO_FUNCTIONS
+        : new Set([...options.knownFunctions].map((name) => name.toLowerCase())),
+  }
   const statements: ClassifiedStatement[] = []
   let tier: Tier = 'safe'
   let hasParseErrors = false

@@ -58,7 +58,74 @@ export const DANGEROUS_FUNCTIONS: ReadonlyMap<string, string> = new Map([
   ['pg_stat_reset_shared', 'erases shared statistics'],
   ['pg_stat_statements_reset', 'erases query statistics'],
   ['pg_import_system_collations', 'adds collations from the operating system'],
+  ['ts_rewrite', 'can execute the SQL text it is given'],
+  ['pg_log_backend_memory_contexts', 'signals another session'],
+  ['pg_stat_reset_single_table_counters', 'erases statistics the planner and autovacuum rely on'],
+  ['pg_stat_reset_single_function_counters', 'erases function statistics'],
+  ['pg_stat_reset_slru', 'erases shared statistics'],
+  ['pg_stat_reset_replication_slot', 'erases replication statistics'],
+  ['pg_stat_reset_subscription_stats', 'erases subscription statistics'],
+  ['pg_ls_replslotdir', 'lists a directory on the database server'],
+  ['pg_ls_logicalsnapdir', 'lists a directory on the database server'],
+  ['pg_ls_logicalmapdir', 'lists a directory on the database server'],
+  ['pg_ls_summariesdir', 'lists a directory on the database server'],
+  ['pg_logical_slot_get_changes', 'consumes a replication slot’s changes; its consumer loses them'],
+  ['pg_logical_slot_get_binary_changes', 'consumes a replication slot’s changes; its consumer loses them'],
+  ['pg_copy_logical_replication_slot', 'creates a replication slot that retains WAL until the disk fills'],
+  ['pg_copy_physical_replication_slot', 'creates a replication slot that retains WAL until the disk fills'],
+  ['pg_replication_origin_create', 'changes replication state'],
+  ['pg_replication_origin_advance', 'moves a replication origin; changes may be skipped'],
+  ['pg_replication_origin_session_setup', 'changes replication state'],
+  ['pg_replication_origin_xact_setup', 'changes replication state'],
+  ['pg_sync_replication_slots', 'changes replication state'],
+  ['pg_log_standby_snapshot', 'writes into the WAL stream'],
+  ['http', 'sends a request to another server'],
+  ['http_get', 'sends a request to another server'],
+  ['http_post', 'sends a request to another server'],
+  ['http_put', 'sends a request to another server'],
+  ['http_patch', 'sends a request to another server'],
+  ['http_delete', 'sends a request to another server'],
+  ['http_head', 'sends a request to another server'],
 ])
+
+/** Functions dangerous only in the extension schema that defines them (their own names are common words). */
+const DANGEROUS_IN_SCHEMA: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map([
+  [
+    'cron',
+    new Map([
+      ['schedule', 'schedules SQL text that the server runs later, outside any review'],
+      ['schedule_in_database', 'schedules SQL text that the server runs later, in another database'],
+      ['alter_job', 'changes SQL text that the server runs later'],
+    ]),
+  ],
+  [
+    'net',
+    new Map([
+      ['http_get', 'sends a request to another server'],
+      ['http_post', 'sends a request to another server'],
+      ['http_delete', 'sends a request to another server'],
+    ]),
+  ],
+])
+
+/**
+ * True when calling the function (by its own lower-case name, and its schema when qualified) can
+ * destroy data or reach outside the transaction: the catalog above, every `dblink*` function, and
+ * the schema-bound ones (`cron.schedule`, `net.http_post`).
+ */
+export function isDangerousFunction(key: string, schema?: string): boolean {
+  if (DANGEROUS_FUNCTIONS.has(key) || key.startsWith('dblink')) return true
+  return schema !== undefined && DANGEROUS_IN_SCHEMA.get(schema)?.has(key) === true
+}
+
+/** What a dangerous function does, for messages. */
+export function dangerousWhat(key: string, schema?: string): string {
+  return (
+    DANGEROUS_FUNCTIONS.get(key) ??
+    (schema === undefined ? undefined : DANGEROUS_IN_SCHEMA.get(schema)?.get(key)) ??
+    'runs SQL on another server'
+  )
+}
 
 /** Settings whose change through `set_config` or SET turns off a protection. */
 export const PROTECTIVE_SETTINGS: ReadonlySet<string> = new Set([
@@ -123,6 +190,23 @@ to_regclass to_regnamespace to_regproc to_regprocedure to_regrole to_regtype to_
 transaction_timestamp translate trim_array trim_scale trunc ts_headline ts_rank ts_rank_cd tsvector_to_array
 txid_current txid_current_if_assigned txid_visible_in_snapshot unistr unnest upper uuid_generate_v1
 uuid_generate_v1mc uuid_generate_v4 uuidv4 uuidv7 var_pop var_samp variance version websearch_to_tsquery width_bucket
+like_escape similar_to_escape overlaps xmlexists system_user pg_input_is_valid pg_input_error_info
+nummultirange int4multirange int8multirange tsmultirange tstzmultirange point box circle polygon line lseg path area
+center diameter radius npoints isclosed isopen parse_ident pg_describe_object pg_get_object_address pg_identify_object
+pg_identify_object_as_address pg_partition_tree pg_partition_root pg_partition_ancestors pg_column_compression
+json_to_tsvector jsonb_to_tsvector ts_delete ts_filter ts_debug ts_lexize numnode tsquery_phrase array_to_tsvector
+xpath xpath_exists xml_is_well_formed xml_is_well_formed_document xml_is_well_formed_content jsonb_contains
+jsonb_contained jsonb_exists jsonb_exists_any jsonb_exists_all jsonb_delete jsonb_delete_path regclass regtype regproc
+regprocedure regoper regoperator regrole regnamespace regcollation to_regoper to_regoperator to_regcollation
+to_regtypemod pg_lsn pg_trigger_depth pg_listening_channels pg_xact_status txid_status pg_visible_in_snapshot
+makeaclitem acldefault aclexplode range_intersect_agg range_adjacent pg_get_partkeydef pg_get_statisticsobjdef
+pg_get_function_sqlbody pg_index_column_has_property pg_indexam_has_property pg_index_has_property
+pg_settings_get_flags has_foreign_data_wrapper_privilege has_server_privilege has_language_privilege
+has_tablespace_privilege has_parameter_privilege has_largeobject_privilege satisfies_hash_partition
+eqsel neqsel scalarltsel scalarlesel scalargtsel scalargesel eqjoinsel neqjoinsel scalarltjoinsel scalarlejoinsel
+scalargtjoinsel scalargejoinsel areasel areajoinsel positionsel positionjoinsel contsel contjoinsel matchingsel
+matchingjoinsel arraycontsel arraycontjoinsel tsmatchsel tsmatchjoinsel current_user session_user current_role
+current_catalog user pg_current_snapshot pg_snapshot_xmin pg_snapshot_xmax pg_current_xact_id_if_assigned
 xmlagg xmlcomment xmlconcat xmlelement xmlforest xmlparse xmlpi xmlroot xmlserialize normalize is_normalized
 array_sample array_shuffle any_value bool bit int4 int8 text numeric float8 date time timestamp timestamptz interval
 json_scalar json_serialize jsonb_path_exists_tz jsonb_path_query_tz bpchar varchar char name lower_inc upper_inc

@@ -41,4 +41,10 @@ export interface ClassifyOptions {
    * do): `missing-lock-timeout` then has nothing to say. Default false (a linter cannot know).
    */
   readonly lockTimeoutSet?: boolean
+  /**
+   * Functions known to be side-effect free beyond the built-ins, schema-qualified (`auth.uid`):
+   * calls to them are not `unknown-function`. A profile's list (e.g. Supabase's); matched
+   * case-insensitively on the qualified name only, so an unqualified `uid()` is still unknown.
+   */
+  readonly knownFunctions?: Iterable<string>
 }

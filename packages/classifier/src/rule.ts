@@ -3,8 +3,17 @@ import type { Tier } from './tier.js'
 import type { LockMode, Severity } from './types.js'
 import type { Fields } from './walk.js'
 
-/** What a rule's `check` returns: nothing, `true` (fires on the statement's main object), or the objects it fires on. */
-export type RuleMatch = boolean | undefined | string | readonly string[]
+/** A finding on one object at a tier decided when the rule runs (the tier of code it found running). */
+export interface TieredMatch {
+  readonly target: string
+  readonly tier: Tier
+}
+
+/**
+ * What a rule's `check` returns: nothing, `true` (fires on the statement's main object), the objects
+ * it fires on, or objects each with its own tier (rules whose tier is that of the code they find).
+ */
+export type RuleMatch = boolean | undefined | string | readonly string[] | readonly TieredMatch[]
 
 /** What a rule can see besides the node it reads. */
 export interface RuleContext {
@@ -20,8 +29,18 @@ export interface RuleContext {
   readonly script: ScriptState
   /** Postgres major version the advice is for. */
   readonly pgVersion: number
-  /** Classifies SQL found inside this statement (a function body, an EXECUTE string) and merges its findings. */
+  /** The type of the node the rule is reading (`FuncCall`, `A_Expr`, `DefineStmt`, ...). */
+  readonly nodeType: string
+  /** Schema-qualified lower-case names of functions known to be side-effect free (a profile's, e.g. `auth.uid`). */
+  readonly knownFunctions: ReadonlySet<string>
+  /** Classifies SQL found inside this statement (an EXECUTE string, a DO body: it runs now) and merges its findings. */
   nested(sql: string, where: string): Tier
+  /**
+   * Classifies the body of a definition (a function or procedure: it runs when called, not now).
+   * Findings that reach outside the transaction (dangerous functions, server files, unreadable code)
+   * keep their tier; the others become notes. Returns the body's full tier (what a call would get).
+   */
+  nestedDefinition(sql: string, where: string): Tier
   /** Records an object the statement acts on. */
   target(name: string): void
   /** Reports the lock and work this statement takes (hazard rules). The strongest lock wins. */
@@ -38,6 +57,23 @@ export interface ScriptState {
   readonly prepared: Map<string, string>
   /** What the hazard rules track across statements (created tables, lock_timeout, locks held). */
   readonly hazards: HazardState
+  /** Operators created earlier in this script, by name, with the tier of the function they run. */
+  readonly operators: Map<string, Tier>
+  /** Code that runs when a relation is read (views, policies, rules), by lower-case relation name. */
+  readonly reads: Map<string, DeferredCode>
+  /** Code that runs when a relation is written (defaults, checks, generated columns, index expressions, triggers, rules, domains). */
+  readonly writes: Map<string, DeferredCode>
+  /** Code that runs when a value becomes a type (domain checks, casts, type I/O functions), by lower-case type name. */
+  readonly types: Map<string, DeferredCode>
+  /** Code an event trigger created earlier runs on every later DDL statement, or undefined. */
+  eventTrigger: DeferredCode | undefined
+}
+
+/** Code recorded by a definition, to be run later by a statement that looks harmless. */
+export interface DeferredCode {
+  readonly tier: Tier
+  /** What runs it, for messages: `view active_users calls purge()`. */
+  readonly via: string
 }
 
 /**

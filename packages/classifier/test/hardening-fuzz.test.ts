@@ -273,6 +273,14 @@ interface Wrapper {
 /** In PL/pgSQL a SELECT whose result is dropped is written PERFORM. */
 const asPlpgsql = (sql: string, shape: Shape) => (shape === 'select' ? sql.replace(/^select/i, 'PERFORM') : sql)
 
+/** Definitions whose bodies are the dangerous statement. */
+const definitions = {
+  sql: (s: string) => `CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $f$ ${s} $f$`,
+  plpgsql: (s: string, k: Shape) =>
+    `CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $f$ BEGIN ${asPlpgsql(s, k)}; END $f$`,
+  atomic: (s: string) => `CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC ${s}; END`,
+}
+
 const wrappers: readonly Wrapper[] = [
   { name: 'a DO block', accepts: ['dml', 'ddl', 'select'], wrap: (s, k) => `DO $$ BEGIN ${asPlpgsql(s, k)}; END $$` },
   {
@@ -294,21 +302,26 @@ const wrappers: readonly Wrapper[] = [
   { name: 'EXPLAIN ANALYZE', accepts: ['dml', 'select'], wrap: (s) => `EXPLAIN ANALYZE ${s}` },
   { name: 'EXPLAIN (ANALYZE, BUFFERS)', accepts: ['dml', 'select'], wrap: (s) => `EXPLAIN (ANALYZE, BUFFERS) ${s}` },
   { name: 'PREPARE', accepts: ['dml', 'select'], wrap: (s) => `PREPARE p AS ${s}` },
+  // A definition runs nothing when created: the script that defines and then calls it runs the body.
   {
-    name: 'a SQL function body',
+    name: 'a SQL function body, then a call',
     accepts: ['dml', 'ddl', 'select'],
-    wrap: (s) => `CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $f$ ${s} $f$`,
+    wrap: (s) => `${definitions.sql(s)}; SELECT f()`,
   },
   {
-    name: 'a PL/pgSQL function body',
+    name: 'a PL/pgSQL function body, then a call in a trigger-free SELECT list',
     accepts: ['dml', 'ddl', 'select'],
-    wrap: (s, k) =>
-      `CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $f$ BEGIN ${asPlpgsql(s, k)}; END $f$`,
+    wrap: (s, k) => `${definitions.plpgsql(s, k)}; SELECT 1, f() FROM (VALUES (1)) v`,
   },
   {
-    name: 'a BEGIN ATOMIC procedure body',
+    name: 'a BEGIN ATOMIC procedure body, then CALL',
     accepts: ['dml', 'select'],
-    wrap: (s) => `CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC ${s}; END`,
+    wrap: (s) => `${definitions.atomic(s)}; CALL p()`,
+  },
+  {
+    name: 'a BEGIN ATOMIC procedure body, then CALL from a DO block',
+    accepts: ['dml', 'select'],
+    wrap: (s) => `${definitions.atomic(s)}; DO $$ BEGIN CALL p(); END $$`,
   },
   { name: 'a rule action', accepts: ['dml'], wrap: (s) => `CREATE RULE r AS ON INSERT TO t DO ALSO ${s}` },
 ]
@@ -333,6 +346,30 @@ describe('wrapping a dangerous statement never lowers its tier', () => {
       )
     })
   }
+
+  it('names the body’s tier on the definition, and keeps a body that reaches outside the transaction at its tier', () => {
+    for (const [shape, tokens] of dangerous) {
+      const original = tokens.join(' ')
+      const base = tierOf(original)
+      const escapes = shape === 'select'
+      for (const [kind, define] of Object.entries(definitions)) {
+        if (kind === 'atomic' && shape === 'ddl') continue
+        const plan = classify(define(original, shape))._unsafeUnwrap()
+        const only = plan.statements[0]
+        expect(plan.statements).toHaveLength(1)
+        if (escapes) {
+          // pg_terminate_backend, pg_read_file: neither the effect check nor undo can see them.
+          expect(plan.tier, define(original, shape)).toBe('destructive')
+        } else {
+          // The definition itself loses nothing (CREATE OR REPLACE is at most cautious) ...
+          expect(compareTiers(plan.tier, 'cautious'), define(original, shape)).toBeLessThanOrEqual(0)
+          // ... and says what a call would be.
+          const note = only?.verdict.findings.find((f) => f.rule === 'function-body' && f.message.includes(`(${base},`))
+          expect(note, `${define(original, shape)} names its body's tier ${base}`).toBeDefined()
+        }
+      }
+    }
+  })
 
   it('checks each wrapper against Postgres: every wrapped statement parses, so the tier is read, not guessed', () => {
     for (const [shape, tokens] of dangerous) {

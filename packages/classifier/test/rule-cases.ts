@@ -70,6 +70,14 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     nearMiss: 'CREATE FUNCTION one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; SELECT one()',
   },
   'function-body': { fires: '', nearMiss: 'SELECT 1' },
+  'deferred-code': {
+    fires: 'CREATE VIEW v AS SELECT id, purge(id) FROM t; SELECT * FROM v',
+    nearMiss: 'CREATE VIEW v AS SELECT id, lower(name) FROM t; SELECT * FROM v',
+  },
+  'replace-function': {
+    fires: 'CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DELETE FROM t $$',
+    nearMiss: 'CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$',
+  },
   'security-definer': {
     fires: 'CREATE FUNCTION f() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$',
     nearMiss: 'CREATE FUNCTION f() RETURNS int LANGUAGE sql SECURITY INVOKER AS $$ SELECT 1 $$',

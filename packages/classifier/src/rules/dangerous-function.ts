@@ -1,7 +1,8 @@
 import type { FuncCall } from '@pgsql/types'
-import { DANGEROUS_FUNCTIONS, functionKey, PROTECTIVE_SETTINGS } from '../functions.js'
+import { functionReferences, judgeFunction, REFERENCE_KINDS } from '../function-refs.js'
+import { dangerousWhat, functionKey, PROTECTIVE_SETTINGS } from '../functions.js'
 import { defineRule } from '../rule.js'
-import { lastName, nameOf, unwrap } from '../walk.js'
+import { type Fields, lastName, nameOf, unwrap } from '../walk.js'
 
 function settingName(call: FuncCall): string | undefined {
   const first = unwrap(call.args?.[0])
@@ -10,26 +11,37 @@ function settingName(call: FuncCall): string | undefined {
   return sval?.sval?.toLowerCase()
 }
 
-/** Built-ins that kill sessions, delete large objects, reach server files or other servers, or run SQL text. */
-export const dangerousFunction = defineRule<FuncCall>({
+/**
+ * Built-ins that kill sessions, delete large objects, reach server files or other servers, or run SQL
+ * text: called, or made callable under another name (an operator, a cast, an aggregate, a type's I/O,
+ * ...), which is as dangerous as calling them. Also `set_config` of a setting that guards data.
+ */
+export const dangerousFunction = defineRule<Fields>({
   id: 'dangerous-function',
   tier: 'destructive',
-  kinds: ['FuncCall'],
-  check: (call) => {
-    const key = functionKey(lastName(call.funcname))
-    if (DANGEROUS_FUNCTIONS.has(key)) return nameOf(call.funcname)
-    if (key === 'set_config') {
-      const setting = settingName(call)
+  kinds: REFERENCE_KINDS,
+  check: (node, ctx) => {
+    const found: string[] = []
+    for (const ref of functionReferences(ctx.nodeType, node)) {
+      const judged = judgeFunction(ref, ctx)
+      if (judged.kind === 'dangerous') found.push(ref.via === 'call' ? ref.name : `${ref.name} (through ${ref.via})`)
+    }
+    if (ctx.nodeType === 'FuncCall' && functionKey(lastName(node.funcname)) === 'set_config') {
+      const setting = settingName(node as FuncCall)
       // A setting we cannot read, or one that guards data, makes set_config dangerous.
       if (setting === undefined || PROTECTIVE_SETTINGS.has(setting))
-        return `${nameOf(call.funcname)}(${setting ?? '?'})`
+        found.push(`${nameOf(node.funcname)}(${setting ?? '?'})`)
     }
-    return undefined
+    return found
   },
   message: (t) => {
-    const key = functionKey(t.split('(')[0]?.split('.').pop() ?? t)
-    const what = DANGEROUS_FUNCTIONS.get(key) ?? 'changes a setting that protects data (read-only mode, triggers, role)'
-    return `${t} ${what}.`
+    const name = t.split(/[ (]/)[0] ?? t
+    const parts = name.split('.')
+    const key = functionKey(parts.at(-1) ?? name)
+    const schema = parts.length > 1 ? functionKey(parts.slice(0, -1).join('.')) : undefined
+    if (key === 'set_config')
+      return `${t} changes a setting that protects data (read-only mode, triggers, role, timeouts).`
+    return `${t} ${dangerousWhat(key, schema)}.`
   },
   hint: 'Do this by hand as an operator, outside safe-ddl, after checking what it touches.',
 })

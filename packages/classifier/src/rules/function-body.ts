@@ -5,6 +5,7 @@ import type { Tier } from '../tier.js'
 import { type Fields, lastName, nameOf, stringValue, unwrap } from '../walk.js'
 import { dynamicSql } from './dynamic-sql.js'
 import { classifyPlpgsql, freeDollarTag } from './plpgsql.js'
+import { replaceFunction } from './replace-function.js'
 import { unreadableBody } from './unreadable-body.js'
 import { defElem } from './util.js'
 
@@ -39,15 +40,18 @@ export const functionBody = defineRule<Fields>({
     const language = languageOf(options, isDo ? 'plpgsql' : 'sql')
     const body = bodyOf(options)
     let tier: Tier = 'safe'
+    // A function's body runs when it is called (a definition loses nothing); a DO block's runs now.
+    const embed = isDo ? ctx.nested.bind(ctx) : ctx.nestedDefinition.bind(ctx)
     if (!isDo && (node as CreateFunctionStmt).sql_body !== undefined) {
-      // BEGIN ATOMIC bodies are parsed with the statement and walked like any other nodes, so their
-      // findings land on this statement; callers elsewhere cannot be shown harmless.
-      tier = 'cautious'
-    } else if (body === undefined) {
+      // BEGIN ATOMIC / RETURN bodies are parsed with the statement: the engine classifies them as a
+      // definition's body and records the function's tier (analyze.ts).
+      return undefined
+    }
+    if (body === undefined) {
       ctx.report(unreadableBody, name)
       tier = 'destructive'
     } else if (language === 'sql') {
-      tier = ctx.nested(body, `in ${name}`)
+      tier = embed(body, `in ${name}`)
     } else if (language === 'plpgsql') {
       const createSql = isDo
         ? (() => {
@@ -58,15 +62,27 @@ export const functionBody = defineRule<Fields>({
       tier = classifyPlpgsql(
         createSql,
         `in ${name}`,
-        ctx,
-        (detail) => ctx.report(dynamicSql, detail),
+        embed,
+        (detail) =>
+          isDo
+            ? ctx.report(dynamicSql, detail)
+            : ctx.report(
+                functionBody,
+                `${detail}: runs SQL built at run time when called; a call to it is classified destructive`,
+              ),
         (detail) => ctx.report(unreadableBody, detail),
       )
     } else {
       ctx.report(unreadableBody, `${name} (LANGUAGE ${language})`)
       tier = 'destructive'
     }
-    if (!isDo) ctx.script.functions.set(functionKey(lastName((node as CreateFunctionStmt).funcname)), tier)
+    if (!isDo) {
+      const fn = node as CreateFunctionStmt
+      ctx.script.functions.set(functionKey(lastName(fn.funcname)), tier)
+      // Replacing a function that may exist changes what its callers (triggers, views, defaults) run.
+      if (fn.replace === true && tier !== 'safe')
+        ctx.report(replaceFunction, `${nameOf(fn.funcname)} (its new body is ${tier})`)
+    }
     return undefined
   },
   message: (t) => t,

@@ -25,6 +25,7 @@ import { createRole } from './create-role.js'
 import { createRule } from './create-rule.js'
 import { createTrigger } from './create-trigger.js'
 import { dangerousFunction } from './dangerous-function.js'
+import { deferredCode } from './deferred-code.js'
 import { deleteWithWhere } from './delete-with-where.js'
 import { deleteWithoutWhere } from './delete-without-where.js'
 import { detachPartition } from './detach-partition.js'
@@ -67,6 +68,7 @@ import { renameColumn } from './rename-column.js'
 import { renameEnumValue } from './rename-enum-value.js'
 import { renameSchema } from './rename-schema.js'
 import { renameTable } from './rename-table.js'
+import { replaceFunction } from './replace-function.js'
 import { roleSuperuser } from './role-superuser.js'
 import { securityChange } from './security-change.js'
 import { securityDefiner } from './security-definer.js'
@@ -119,6 +121,7 @@ export const rules: readonly AnyRule[] = [
   dangerousFunction,
   unknownFunction,
   callDestructiveFunction,
+  deferredCode,
   functionBody,
   securityDefiner,
   prepare,
@@ -178,7 +181,7 @@ export const rules: readonly AnyRule[] = [
 ]
 
 /** Rules reported by the engine or by other rules rather than dispatched on a node kind. */
-export const reportedRules: readonly AnyRule[] = [unknownStatement, dynamicSql, unreadableBody]
+export const reportedRules: readonly AnyRule[] = [unknownStatement, dynamicSql, unreadableBody, replaceFunction]
 
 /**
  * Statement kinds that are `safe` unless a rule says otherwise. Every statement kind of the

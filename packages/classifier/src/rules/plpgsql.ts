@@ -50,7 +50,7 @@ function expressionSql(query: string, parseMode: unknown): string {
 export function classifyPlpgsql(
   createSql: string,
   where: string,
-  ctx: RuleContext,
+  nested: RuleContext['nested'],
   onDynamic: (detail: string) => void,
   onUnreadable: (detail: string) => void,
 ): Tier {
@@ -71,7 +71,7 @@ export function classifyPlpgsql(
         onDynamic(`${where}: EXECUTE ${query.length > 80 ? `${query.slice(0, 77)}...` : query}`)
         tier = 'destructive'
       } else {
-        tier = maxTier(tier, ctx.nested(constant, `${where}, EXECUTE`))
+        tier = maxTier(tier, nested(constant, `${where}, EXECUTE`))
       }
       // Parameters of USING and the rest of the node are still ordinary expressions.
       const params = f.params
@@ -80,7 +80,7 @@ export function classifyPlpgsql(
     }
     if (type === 'PLpgSQL_expr') {
       const query = String(f.query ?? '')
-      if (query.trim() !== '') tier = maxTier(tier, ctx.nested(expressionSql(query, f.parseMode), where))
+      if (query.trim() !== '') tier = maxTier(tier, nested(expressionSql(query, f.parseMode), where))
       return false
     }
     return undefined
@@ -90,7 +90,7 @@ export function classifyPlpgsql(
   function walkExpressions(node: unknown): void {
     walk(node, (type, f) => {
       if (type !== 'PLpgSQL_expr') return undefined
-      tier = maxTier(tier, ctx.nested(expressionSql(String(f.query ?? ''), f.parseMode), where))
+      tier = maxTier(tier, nested(expressionSql(String(f.query ?? ''), f.parseMode), where))
       return false
     })
   }

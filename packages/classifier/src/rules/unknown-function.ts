@@ -1,35 +1,55 @@
-import type { FuncCall } from '@pgsql/types'
-import { DANGEROUS_FUNCTIONS, functionKey, SAFE_FUNCTIONS } from '../functions.js'
+import { functionReferences, judgeFunction, REFERENCE_KINDS } from '../function-refs.js'
 import { defineRule } from '../rule.js'
-import { lastName, nameOf } from '../walk.js'
+import type { Fields } from '../walk.js'
 
-/** Where a function call is stored, not run, when the statement runs. */
-const DEFERRED = new Set([
+/** Where a function call is stored, not run, when the statement runs (a definition). */
+export const DEFERRED: ReadonlySet<string> = new Set([
   'CreateStmt',
   'CreateDomainStmt',
   'CompositeTypeStmt',
   'ViewStmt',
   'CreateFunctionStmt',
   'DefineStmt',
+  'CreatePolicyStmt',
+  'AlterPolicyStmt',
+  'RuleStmt',
+  'CreateTrigStmt',
 ])
 
-/** A call to a function that is not a known side-effect-free built-in cannot be shown harmless. */
-export const unknownFunction = defineRule<FuncCall>({
+/** Triggers have a rule of their own (`create-trigger`); their functions run on writes, recorded for later. */
+const TRIGGER_KINDS: ReadonlySet<string> = new Set(['CreateTrigStmt', 'CreateEventTrigStmt'])
+
+/**
+ * A call to a function (or use of an operator) that is not a known side-effect-free built-in cannot
+ * be shown harmless; neither can an alias that makes such a function callable under another name.
+ */
+export const unknownFunction = defineRule<Fields>({
   id: 'unknown-function',
   tier: 'cautious',
-  kinds: ['FuncCall'],
-  check: (call, ctx) => {
-    const key = functionKey(lastName(call.funcname))
-    if (DANGEROUS_FUNCTIONS.has(key) || key === 'set_config') return undefined
-    // A built-in is only the built-in when unqualified or qualified with pg_catalog: `public.lower()` is someone's code.
-    const schema = (call.funcname?.length ?? 0) > 1 ? functionKey(nameOf(call.funcname?.slice(0, -1))) : 'pg_catalog'
-    if (SAFE_FUNCTIONS.has(key) && schema === 'pg_catalog') return undefined
-    if (ctx.ancestors.some((a) => DEFERRED.has(a))) return undefined
-    const defined = ctx.script.functions.get(key)
-    if (defined === 'safe') return undefined
-    if (defined === 'destructive') return undefined // call-destructive-function reports it
-    return nameOf(call.funcname)
+  kinds: REFERENCE_KINDS,
+  check: (node, ctx) => {
+    if (TRIGGER_KINDS.has(ctx.nodeType)) return undefined
+    const call = ctx.nodeType === 'FuncCall' || ctx.nodeType === 'A_Expr'
+    // A call inside a definition runs later: what reads or writes through it is gated then.
+    if (call && ctx.ancestors.some((a) => DEFERRED.has(a))) return undefined
+    const found: string[] = []
+    for (const ref of functionReferences(ctx.nodeType, node)) {
+      const judged = judgeFunction(ref, ctx)
+      if (judged.kind === 'unknown' || (judged.kind === 'defined' && judged.tier === 'cautious')) {
+        found.push(
+          ref.operator === true
+            ? `operator ${ref.name}`
+            : ref.via === 'call'
+              ? `${ref.name}()`
+              : `${ref.name}() (through ${ref.via})`,
+        )
+      }
+    }
+    return found
   },
-  message: (t) => `${t}() is not a known side-effect-free built-in: safe-ddl cannot see what it does when it runs.`,
+  message: (t) =>
+    t.startsWith('operator ')
+      ? `${t} is not one of Postgres's built-in operators: it runs a function safe-ddl cannot see.`
+      : `${t} is not a known side-effect-free built-in: safe-ddl cannot see what it does when it runs.`,
   hint: 'Define the function in the same script so its body is classified, or review it and run with confirm.',
 })

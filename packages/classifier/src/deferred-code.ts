@@ -1,0 +1,216 @@
+/**
+ * Code a definition stores to run later: a view's query, a column's DEFAULT, CHECK or generation
+ * expression, an index expression, a domain's CHECK, a type's I/O functions, an operator's function,
+ * a trigger's or rule's action, a policy's expressions, an event trigger's function. Creating these
+ * loses nothing; reading or writing through them later in the same script runs that code, and that
+ * statement gets its tier (`deferred-code`). The engine records each statement after its rules ran.
+ */
+import { functionReferences, judgeFunction } from './function-refs.js'
+import type { DeferredCode, RuleContext, ScriptState } from './rule.js'
+import { maxTier, type Tier } from './tier.js'
+import { type Fields, lastName, nameOf, rangeVarName, unwrap, walk } from './walk.js'
+
+/** The lower-case own name of a relation or type (schemas are ignored: fail closed, never miss). */
+export function deferredKey(name: string): string {
+  return (name.split('.').at(-1) ?? name).toLowerCase()
+}
+
+/** The tier of the code an expression (or a whole statement) runs, and what runs it. */
+export function codeTier(root: unknown, ctx: Pick<RuleContext, 'script' | 'knownFunctions'>): DeferredCode {
+  let tier: Tier = 'safe'
+  let via = ''
+  const raise = (t: Tier, what: string): void => {
+    if (t === 'safe') return
+    if (tier === 'safe' || (t === 'destructive' && tier !== 'destructive')) via = what
+    tier = maxTier(tier, t)
+  }
+  walk(root, (type, node) => {
+    for (const ref of functionReferences(type, node)) {
+      const judged = judgeFunction(ref, ctx)
+      const name = ref.operator === true ? `operator ${ref.name}` : `${ref.name}()`
+      if (judged.kind === 'dangerous') raise('destructive', name)
+      else if (judged.kind === 'defined') raise(judged.tier, name)
+      else if (judged.kind === 'unknown') raise('cautious', name)
+    }
+    if (type === 'TypeName') {
+      const code = ctx.script.types.get(deferredKey(nameOf(node.names)))
+      if (code !== undefined) raise(code.tier, code.via)
+    }
+    if (type === 'RangeVar') {
+      const code = ctx.script.reads.get(deferredKey(rangeVarName(node)))
+      if (code !== undefined) raise(code.tier, code.via)
+    }
+    return undefined
+  })
+  return { tier, via }
+}
+
+function record(map: Map<string, DeferredCode>, key: string, code: DeferredCode, what: string): void {
+  if (code.tier === 'safe' || key === '') return
+  const known = map.get(key)
+  if (known !== undefined && known.tier === 'destructive') return
+  if (known !== undefined && known.tier === code.tier) return
+  map.set(key, { tier: maxTier(known?.tier ?? 'safe', code.tier), via: `${what} runs ${code.via}` })
+}
+
+/** Column definitions and table constraints of a CREATE TABLE or ALTER TABLE ADD. */
+function tableCode(elements: unknown, ctx: Pick<RuleContext, 'script' | 'knownFunctions'>): DeferredCode {
+  return codeTier(elements, ctx)
+}
+
+/** Records what a statement defines for later statements to run (see the module comment). */
+export function recordDeferred(kind: string, node: Fields, ctx: Pick<RuleContext, 'script' | 'knownFunctions'>): void {
+  const state: ScriptState = ctx.script
+  switch (kind) {
+    case 'ViewStmt': {
+      const view = rangeVarName(node.view)
+      record(state.reads, deferredKey(view), codeTier(node.query, ctx), `view ${view}`)
+      break
+    }
+    case 'CreateTableAsStmt': {
+      // A materialized view's query runs again on REFRESH.
+      const into = node.into as Fields | undefined
+      const name = rangeVarName(into?.rel)
+      record(state.reads, deferredKey(name), codeTier(node.query, ctx), `materialized view ${name}`)
+      break
+    }
+    case 'CreateStmt':
+    case 'CreateForeignTableStmt': {
+      const base = kind === 'CreateForeignTableStmt' ? ((node.base as Fields | undefined) ?? {}) : node
+      const table = rangeVarName(base.relation)
+      record(state.writes, deferredKey(table), tableCode(base.tableElts, ctx), `writing to ${table}`)
+      break
+    }
+    case 'AlterTableStmt': {
+      const table = rangeVarName(node.relation)
+      record(state.writes, deferredKey(table), codeTier(node.cmds, ctx), `writing to ${table}`)
+      break
+    }
+    case 'IndexStmt': {
+      const table = rangeVarName(node.relation)
+      record(
+        state.writes,
+        deferredKey(table),
+        codeTier([node.indexParams, node.whereClause], ctx),
+        `writing to ${table}`,
+      )
+      break
+    }
+    case 'CreateDomainStmt': {
+      const domain = nameOf(node.domainname)
+      record(state.types, deferredKey(domain), codeTier(node.constraints, ctx), `domain ${domain}`)
+      break
+    }
+    case 'AlterDomainStmt': {
+      const domain = nameOf(node.typeName)
+      record(state.types, deferredKey(domain), codeTier(node.def, ctx), `domain ${domain}`)
+      break
+    }
+    case 'DefineStmt': {
+      const name = nameOf(node.defnames)
+      const code = codeTier({ DefineStmt: { ...node, args: undefined } }, ctx)
+      if (node.kind === 'OBJECT_OPERATOR') {
+        if (code.tier !== 'safe') state.operators.set(lastName(node.defnames).toLowerCase(), code.tier)
+      } else if (node.kind === 'OBJECT_TYPE') {
+        record(state.types, deferredKey(name), code, `type ${name}`)
+      } else if (node.kind === 'OBJECT_AGGREGATE') {
+        if (code.tier !== 'safe') state.functions.set(lastName(node.defnames).toLowerCase(), code.tier)
+      }
+      break
+    }
+    case 'CreateCastStmt': {
+      const target = nameOf((node.targettype as Fields | undefined)?.names)
+      record(state.types, deferredKey(target), codeTier({ CreateCastStmt: node }, ctx), `a cast to ${target}`)
+      break
+    }
+    case 'CreateTrigStmt': {
+      const table = rangeVarName(node.relation)
+      const code = codeTier([{ CreateTrigStmt: { funcname: node.funcname } }, node.whenClause], ctx)
+      // A trigger function nobody classified is unknown code on every write.
+      record(state.writes, deferredKey(table), code, `trigger ${String(node.trigname ?? '')} on ${table}`)
+      break
+    }
+    case 'CreateEventTrigStmt': {
+      const code = codeTier({ CreateEventTrigStmt: { funcname: node.funcname } }, ctx)
+      if (code.tier !== 'safe') {
+        state.eventTrigger = { tier: code.tier, via: `event trigger ${String(node.trigname ?? '')} runs ${code.via}` }
+      }
+      break
+    }
+    case 'RuleStmt': {
+      const table = rangeVarName(node.relation)
+      const code = codeTier([node.actions, node.whereClause], ctx)
+      const map = node.event === 'CMD_SELECT' ? state.reads : state.writes
+      record(map, deferredKey(table), code, `rule ${String(node.rulename ?? '')} on ${table}`)
+      break
+    }
+    case 'CreatePolicyStmt':
+    case 'AlterPolicyStmt': {
+      const table = rangeVarName(node.table)
+      const code = codeTier([node.qual, node.with_check], ctx)
+      record(state.reads, deferredKey(table), code, `policy ${String(node.policy_name ?? '')} on ${table}`)
+      record(state.writes, deferredKey(table), code, `policy ${String(node.policy_name ?? '')} on ${table}`)
+      break
+    }
+  }
+}
+
+/** Statement kinds whose relations are read or written when they run (not definitions of them). */
+const RUNS: ReadonlySet<string> = new Set([
+  'SelectStmt',
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'MergeStmt',
+  'CopyStmt',
+  'CreateTableAsStmt',
+  'ExplainStmt',
+  'DeclareCursorStmt',
+  'RefreshMatViewStmt',
+  'CallStmt',
+  'DoStmt',
+  'ExecuteStmt',
+])
+
+/** Kinds that neither run data code nor count as DDL for an event trigger. */
+const NOT_DDL: ReadonlySet<string> = new Set([...RUNS, 'VariableSetStmt', 'VariableShowStmt', 'TransactionStmt'])
+
+/** The event trigger a DDL statement of this kind fires, if the script created one that runs code. */
+export function eventTriggerReach(kind: string, state: ScriptState): { target: string; tier: Tier } | undefined {
+  const code = state.eventTrigger
+  if (code === undefined || NOT_DDL.has(kind)) return undefined
+  return { target: `${kind.replace(/Stmt$/, '')}: ${code.via}`, tier: code.tier }
+}
+
+/** What deferred code a node of a running statement reaches: relations read or written, types cast to. */
+export function reachedCode(type: string, node: Fields, ctx: RuleContext): { target: string; tier: Tier }[] {
+  const found: { target: string; tier: Tier }[] = []
+  const add = (code: DeferredCode | undefined, what: string): void => {
+    if (code !== undefined && code.tier !== 'safe') found.push({ target: `${what}: ${code.via}`, tier: code.tier })
+  }
+  if (!RUNS.has(ctx.statementKind)) return found
+  switch (type) {
+    case 'RangeVar': {
+      const name = rangeVarName(node)
+      add(ctx.script.reads.get(deferredKey(name)), name)
+      break
+    }
+    case 'InsertStmt':
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'MergeStmt':
+    case 'CopyStmt': {
+      if (type === 'CopyStmt' && node.is_from !== true) break
+      const name = rangeVarName(node.relation)
+      add(ctx.script.writes.get(deferredKey(name)), name)
+      break
+    }
+    case 'TypeCast': {
+      const typeName = unwrap({ TypeName: node.typeName })?.[1]
+      const name = nameOf(typeName?.names)
+      add(ctx.script.types.get(deferredKey(name)), `a cast to ${name}`)
+      break
+    }
+  }
+  return found
+}

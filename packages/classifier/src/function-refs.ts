@@ -1,0 +1,277 @@
+/**
+ * One notion of "a function is referenced": every place the grammar lets a statement name a
+ * function that Postgres will run, now or later. A call (`FuncCall`, also inside CALL), an operator
+ * (whose function runs wherever the operator is used), and the definitions that make a function
+ * callable under another name: operators, casts, aggregates, base types' I/O, range types, text
+ * search parsers and templates, conversions, transforms, operator classes, foreign data wrappers,
+ * procedural languages, access methods, triggers and event triggers. Creating such an alias of a
+ * function is treated as calling it: the alias is how a harmless-looking statement runs it later.
+ *
+ * Every rule about functions (`dangerous-function`, `unknown-function`, `call-destructive-function`)
+ * reads references through {@link functionReferences} and judges them with {@link judgeFunction}.
+ */
+
+import { dangerousWhat, functionKey, isDangerousFunction, SAFE_FUNCTIONS } from './functions.js'
+import type { RuleContext } from './rule.js'
+import type { Tier } from './tier.js'
+import { type Fields, nameOf, stringValue, unwrap } from './walk.js'
+
+/** A function named by a statement. */
+export interface FunctionReference {
+  /** The name as written, schema-qualified when it was (`pg_catalog.lo_unlink`, `###`). */
+  readonly name: string
+  /** The function's own name, lower-case (`lo_unlink`). */
+  readonly key: string
+  /** The schema it was qualified with, lower-case, or undefined. */
+  readonly schema: string | undefined
+  /** How the statement reaches it: `call`, `operator`, or the definition that aliases it (`CREATE CAST ... WITH FUNCTION`). */
+  readonly via: string
+  /** True for an operator's own name (judged as an operator, not a function). */
+  readonly operator?: boolean
+}
+
+/** DefineStmt options that name a function, by the kind of object defined. */
+const DEFINE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  OBJECT_OPERATOR: ['function', 'procedure', 'restrict', 'join'],
+  OBJECT_AGGREGATE: [
+    'sfunc',
+    'sfunc1',
+    'finalfunc',
+    'combinefunc',
+    'serialfunc',
+    'deserialfunc',
+    'msfunc',
+    'minvfunc',
+    'mfinalfunc',
+  ],
+  OBJECT_TYPE: ['input', 'output', 'receive', 'send', 'typmod_in', 'typmod_out', 'analyze', 'subscript'],
+  OBJECT_TSPARSER: ['start', 'gettoken', 'end', 'lextypes', 'headline'],
+  OBJECT_TSTEMPLATE: ['init', 'lexize'],
+}
+
+/** ALTER TYPE ... SET (...) and ALTER OPERATOR ... SET (...) options that name a function. */
+const ALTER_OPTIONS: ReadonlySet<string> = new Set([
+  'receive',
+  'send',
+  'typmod_in',
+  'typmod_out',
+  'analyze',
+  'subscript',
+  'input',
+  'output',
+  'restrict',
+  'join',
+])
+
+/** Range type parameters that name a function. */
+const RANGE_OPTIONS: ReadonlySet<string> = new Set(['canonical', 'subtype_diff'])
+
+/** Node kinds that can reference a function other than by a call. */
+export const ALIAS_KINDS: readonly string[] = [
+  'DefineStmt',
+  'CreateCastStmt',
+  'CreateTransformStmt',
+  'CreateConversionStmt',
+  'CreateOpClassStmt',
+  'AlterOpFamilyStmt',
+  'AlterOperatorStmt',
+  'AlterTypeStmt',
+  'CreateRangeStmt',
+  'CreateFdwStmt',
+  'AlterFdwStmt',
+  'CreatePLangStmt',
+  'CreateAmStmt',
+  'CreateTrigStmt',
+  'CreateEventTrigStmt',
+]
+
+/** Every node kind {@link functionReferences} reads. */
+export const REFERENCE_KINDS: readonly string[] = ['FuncCall', 'A_Expr', ...ALIAS_KINDS]
+
+function reference(names: unknown, via: string): FunctionReference | undefined {
+  if (!Array.isArray(names) || names.length === 0) return undefined
+  const own = stringValue(names[names.length - 1])
+  if (own === undefined || own === '') return undefined
+  const schema = names.length > 1 ? functionKey(nameOf(names.slice(0, -1))) : undefined
+  return { name: nameOf(names), key: functionKey(own), schema, via }
+}
+
+/** The name list a DefElem's argument holds: `FUNCTION = f` arrives as a TypeName, `HANDLER h` as a List. */
+function defElemNames(arg: unknown): unknown {
+  const w = unwrap(arg)
+  if (w === undefined) return undefined
+  if (w[0] === 'TypeName') return w[1].names
+  if (w[0] === 'List') return w[1].items
+  if (w[0] === 'String') return [arg]
+  if (w[0] === 'ObjectWithArgs') return w[1].objname
+  return undefined
+}
+
+function fromOptions(
+  options: unknown,
+  names: ReadonlySet<string>,
+  via: (option: string) => string,
+): FunctionReference[] {
+  const refs: FunctionReference[] = []
+  if (!Array.isArray(options)) return refs
+  for (const o of options) {
+    const w = unwrap(o)
+    if (w?.[0] !== 'DefElem') continue
+    const option = String(w[1].defname ?? '').toLowerCase()
+    if (!names.has(option)) continue
+    const ref = reference(defElemNames(w[1].arg), via(option))
+    if (ref !== undefined) refs.push(ref)
+  }
+  return refs
+}
+
+function push(refs: FunctionReference[], ref: FunctionReference | undefined): void {
+  if (ref !== undefined) refs.push(ref)
+}
+
+const memo = new WeakMap<Fields, readonly FunctionReference[]>()
+
+/** The functions a node references (see the module comment). Memoised per node: several rules ask. */
+export function functionReferences(type: string, node: Fields): readonly FunctionReference[] {
+  const known = memo.get(node)
+  if (known !== undefined) return known
+  const refs = collect(type, node)
+  memo.set(node, refs)
+  return refs
+}
+
+function collect(type: string, node: Fields): FunctionReference[] {
+  const refs: FunctionReference[] = []
+  switch (type) {
+    case 'FuncCall':
+      push(refs, reference(node.funcname, 'call'))
+      break
+    case 'A_Expr': {
+      const kind = String(node.kind ?? '')
+      if (kind === 'AEXPR_OP' || kind === 'AEXPR_OP_ANY' || kind === 'AEXPR_OP_ALL') {
+        const ref = reference(node.name, 'operator')
+        if (ref !== undefined) refs.push({ ...ref, operator: true })
+      }
+      break
+    }
+    case 'DefineStmt': {
+      const kind = String(node.kind ?? '')
+      const options = DEFINE_OPTIONS[kind]
+      if (options !== undefined) {
+        const what = kind
+          .replace(/^OBJECT_/, '')
+          .replace('TS', 'TEXT SEARCH ')
+          .replace('_', ' ')
+        refs.push(
+          ...fromOptions(
+            node.definition,
+            new Set(options),
+            (o) => `CREATE ${what} ${nameOf(node.defnames)} (${o.toUpperCase()} = ...)`,
+          ),
+        )
+      }
+      break
+    }
+    case 'CreateCastStmt':
+      push(refs, reference(unwrapBare(node.func)?.objname, 'CREATE CAST ... WITH FUNCTION'))
+      break
+    case 'CreateTransformStmt':
+      push(refs, reference(unwrapBare(node.fromsql)?.objname, 'CREATE TRANSFORM (FROM SQL WITH FUNCTION)'))
+      push(refs, reference(unwrapBare(node.tosql)?.objname, 'CREATE TRANSFORM (TO SQL WITH FUNCTION)'))
+      break
+    case 'CreateConversionStmt':
+      push(refs, reference(node.func_name, 'CREATE CONVERSION ... FROM'))
+      break
+    case 'CreateOpClassStmt':
+    case 'AlterOpFamilyStmt':
+      for (const item of Array.isArray(node.items) ? node.items : []) {
+        const w = unwrap(item)
+        if (w?.[0] !== 'CreateOpClassItem' || w[1].itemtype !== 2) continue
+        push(refs, reference(unwrapBare(w[1].name)?.objname, 'an operator class FUNCTION'))
+      }
+      break
+    case 'AlterOperatorStmt':
+    case 'AlterTypeStmt':
+      refs.push(...fromOptions(node.options, ALTER_OPTIONS, (o) => `ALTER ... SET (${o.toUpperCase()} = ...)`))
+      break
+    case 'CreateRangeStmt':
+      refs.push(
+        ...fromOptions(node.params, RANGE_OPTIONS, (o) => `CREATE TYPE ... AS RANGE (${o.toUpperCase()} = ...)`),
+      )
+      break
+    case 'CreateFdwStmt':
+    case 'AlterFdwStmt':
+      refs.push(
+        ...fromOptions(
+          node.func_options,
+          new Set(['handler', 'validator']),
+          (o) => `FOREIGN DATA WRAPPER ${o.toUpperCase()}`,
+        ),
+      )
+      break
+    case 'CreatePLangStmt':
+      push(refs, reference(node.plhandler, 'CREATE LANGUAGE ... HANDLER'))
+      push(refs, reference(node.plinline, 'CREATE LANGUAGE ... INLINE'))
+      push(refs, reference(node.plvalidator, 'CREATE LANGUAGE ... VALIDATOR'))
+      break
+    case 'CreateAmStmt':
+      push(refs, reference(node.handler_name, 'CREATE ACCESS METHOD ... HANDLER'))
+      break
+    case 'CreateTrigStmt':
+      push(refs, reference(node.funcname, 'CREATE TRIGGER ... EXECUTE FUNCTION'))
+      break
+    case 'CreateEventTrigStmt':
+      push(refs, reference(node.funcname, 'CREATE EVENT TRIGGER ... EXECUTE FUNCTION'))
+      break
+  }
+  return refs
+}
+
+/** A bare typed field (`CreateCastStmt.func` is an ObjectWithArgs without its wrapper). */
+function unwrapBare(value: unknown): Fields | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  const w = unwrap(value)
+  return w !== undefined && w[0] === 'ObjectWithArgs' ? w[1] : (value as Fields)
+}
+
+/** Postgres's own operators (pg_catalog), by name. Any other operator runs someone's function. */
+export const BUILTIN_OPERATORS: ReadonlySet<string> = new Set(
+  `
+! !! !~ !~* !~~ !~~* !=  # ## #- #> #>> % & && &< &<| &> * + - -> ->> -|- / < <-> << <<= <<| <= <> <@ <^ = > >= >>
+>>= >^ ? ?# ?& ?- ?-| ?| ?|| @ @-@ @> @? @@ @@@ ^ | |&> |/ ||/ |>> || ~ ~* ~<=~ ~<~ ~= ~>=~ ~>~ ~~ ~~*
+`
+    .split(/\s+/)
+    .filter((s) => s !== ''),
+)
+
+/** How a referenced function is judged. */
+export type FunctionJudgement =
+  | { readonly kind: 'dangerous'; readonly what: string }
+  | { readonly kind: 'safe' }
+  | { readonly kind: 'defined'; readonly tier: Tier }
+  | { readonly kind: 'unknown' }
+
+/**
+ * Judges one reference: a dangerous built-in (whatever its schema: fail closed), a known
+ * side-effect-free built-in (only unqualified or in pg_catalog: `public.lower()` is someone's code),
+ * a function or operator defined earlier in the script (its body's tier), or unknown.
+ */
+export function judgeFunction(
+  ref: FunctionReference,
+  ctx: Pick<RuleContext, 'script' | 'knownFunctions'>,
+): FunctionJudgement {
+  if (ref.operator === true) {
+    const defined = ctx.script.operators.get(ref.key)
+    if (defined !== undefined) return { kind: 'defined', tier: defined }
+    if ((ref.schema === undefined || ref.schema === 'pg_catalog') && BUILTIN_OPERATORS.has(ref.key))
+      return { kind: 'safe' }
+    return { kind: 'unknown' }
+  }
+  if (isDangerousFunction(ref.key, ref.schema)) return { kind: 'dangerous', what: dangerousWhat(ref.key, ref.schema) }
+  const defined = ctx.script.functions.get(ref.key)
+  if (defined !== undefined) return { kind: 'defined', tier: defined }
+  if ((ref.schema === undefined || ref.schema === 'pg_catalog') && SAFE_FUNCTIONS.has(ref.key)) return { kind: 'safe' }
+  const qualified = ref.schema === undefined ? ref.key : `${ref.schema}.${ref.key}`
+  if (ctx.knownFunctions.has(qualified)) return { kind: 'safe' }
+  return { kind: 'unknown' }
+}
