@@ -1,7 +1,8 @@
 /**
  * Code a definition stores to run later: a view's query, a column's DEFAULT, CHECK or generation
  * expression, an index expression, a domain's CHECK, a type's I/O functions, an operator's function,
- * a trigger's or rule's action, a policy's expressions, an event trigger's function. Creating these
+ * a trigger's or rule's action, an event trigger's function. (Row level security policies are not
+ * recorded: they do not apply to the table's owner or a superuser, the roles a script runs as.) Creating these
  * loses nothing; reading or writing through them later in the same script runs that code, and that
  * statement gets its tier (`deferred-code`). The engine records each statement after its rules ran.
  */
@@ -142,14 +143,6 @@ export function recordDeferred(kind: string, node: Fields, ctx: Pick<RuleContext
       const code = codeTier([node.actions, node.whereClause], ctx)
       const map = node.event === 'CMD_SELECT' ? state.reads : state.writes
       record(map, deferredKey(table), code, `rule ${String(node.rulename ?? '')} on ${table}`)
-      break
-    }
-    case 'CreatePolicyStmt':
-    case 'AlterPolicyStmt': {
-      const table = rangeVarName(node.table)
-      const code = codeTier([node.qual, node.with_check], ctx)
-      record(state.reads, deferredKey(table), code, `policy ${String(node.policy_name ?? '')} on ${table}`)
-      record(state.writes, deferredKey(table), code, `policy ${String(node.policy_name ?? '')} on ${table}`)
       break
     }
   }

@@ -141,6 +141,8 @@ export const PROTECTIVE_SETTINGS: ReadonlySet<string> = new Set([
   'lock_timeout',
   'statement_timeout',
   'idle_in_transaction_session_timeout',
+  'transaction_timeout',
+  'allow_system_table_mods',
   'standard_conforming_strings',
   'client_encoding',
   'backslash_quote',

@@ -70,6 +70,10 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     nearMiss: 'CREATE FUNCTION one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; SELECT one()',
   },
   'function-body': { fires: '', nearMiss: 'SELECT 1' },
+  'catalog-write': {
+    fires: "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'",
+    nearMiss: "UPDATE settings SET value = 'off' WHERE name = 'dark_mode'",
+  },
   'deferred-code': {
     fires: 'CREATE VIEW v AS SELECT id, purge(id) FROM t; SELECT * FROM v',
     nearMiss: 'CREATE VIEW v AS SELECT id, lower(name) FROM t; SELECT * FROM v',

@@ -17,6 +17,7 @@ import { banCharField } from './ban-char-field.js'
 import { banDropNotNull } from './ban-drop-not-null.js'
 import { callDestructiveFunction } from './call-destructive-function.js'
 import { cascade } from './cascade.js'
+import { catalogWrite } from './catalog-write.js'
 import { changeOwner } from './change-owner.js'
 import { cluster } from './cluster.js'
 import { concurrentlyInTransaction } from './concurrently-in-transaction.js'
@@ -101,6 +102,7 @@ export const rules: readonly AnyRule[] = [
   dropTrigger,
   cascade,
   truncate,
+  catalogWrite,
   deleteWithoutWhere,
   deleteWithWhere,
   updateWithoutWhere,
