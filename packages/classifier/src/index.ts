@@ -21,3 +21,5 @@ export type {
   StatementParseError,
   Verdict,
 } from './types.js'
+export type { BodyTransactionFacts } from './transaction.js'
+export { bodyTransactionFacts } from './transaction.js'

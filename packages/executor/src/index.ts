@@ -41,18 +41,26 @@ export {
   gatePlan,
   renderSafetyError,
 } from './gate.js'
-export type { MigrateOptions } from './migrations/migrate.js'
+export type { MigrateDownOptions, MigrateOptions } from './migrations/migrate.js'
 export {
   DEFAULT_MIGRATION_WAIT_MS,
   migrateDirectory,
+  migrateDown,
   migrateFile,
   planMigrationRun,
   readMigrationStatus,
 } from './migrations/migrate.js'
 export type { MigrationIssue, MigrationIssueReason, MigrationProblem } from './migrations/migration-error.js'
 export { MigrationRunError } from './migrations/migration-error.js'
-export type { MigrationEntry, MigrationLayout, MigrationSource } from './migrations/migration-layout.js'
-export { compareMigrationNames, describeLayout, findMigrations } from './migrations/migration-layout.js'
+export type { DownEntry, MigrationEntry, MigrationLayout, MigrationSource } from './migrations/migration-layout.js'
+export {
+  compareMigrationNames,
+  describeLayout,
+  findMigrations,
+  looksLikeDown,
+} from './migrations/migration-layout.js'
+export type { SectionDialect, SelectedPart } from './migrations/migration-sections.js'
+export { detectDialect, selectPart } from './migrations/migration-sections.js'
 export { RUNNER_LOCK_KEY } from './migrations/migration-lock.js'
 export type {
   AcceptedChange,
