@@ -351,7 +351,8 @@ async function downFiles(
   rows: ReadonlyMap<string, AppliedRow>,
   steps: number,
 ): Promise<Result<MigrationFile[], MigrationRunError>> {
-  const applied = files.filter((f) => rows.has(f.name))
+  // Flyway repeatables are not undone (Flyway undoes versioned migrations only).
+  const applied = files.filter((f) => rows.has(f.name) && f.repeatable !== true)
   const chosen = applied.slice(-steps).reverse()
   const result: MigrationFile[] = []
   for (const file of chosen) {

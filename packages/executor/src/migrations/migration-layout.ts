@@ -249,6 +249,17 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
       ),
     )
   }
+  const downLike = kinds.get('down-like')
+  if (downLike !== undefined) {
+    return err(
+      layoutError(
+        `${shown} holds ${downLike.examples.length} file${downLike.examples.length === 1 ? '' : 's'} named as down ` +
+          `migrations (${downLike.examples.slice(0, 3).join(', ')}) and no up migrations of a layout that pairs them ` +
+          '(golang-migrate <version>_<name>.up.sql/.down.sql, Diesel <name>/up.sql + down.sql, Flyway V/U files). ' +
+          'A down migration is never applied forward.',
+      ),
+    )
+  }
   if (kinds.size > 1) {
     const parts = [...kinds.values()].map(
       (f) =>
@@ -258,17 +269,6 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
       layoutError(
         `${shown} mixes what several migration tools write: ${parts.join('; ')}. ddl does not guess which files ` +
           'to apply; keep one layout per directory (docs/layouts.md).',
-      ),
-    )
-  }
-  const downLike = kinds.get('down-like')
-  if (downLike !== undefined) {
-    return err(
-      layoutError(
-        `${shown} holds ${downLike.examples.length} file${downLike.examples.length === 1 ? '' : 's'} named as down ` +
-          `migrations (${downLike.examples.slice(0, 3).join(', ')}) and no up migrations of a layout that pairs them ` +
-          '(golang-migrate <version>_<name>.up.sql/.down.sql, Diesel <name>/up.sql + down.sql, Flyway V/U files). ' +
-          'A down migration is never applied forward.',
       ),
     )
   }
