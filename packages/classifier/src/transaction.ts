@@ -114,7 +114,9 @@ const NONE: BodyTransactionFacts = { commits: false, refusedInBody: undefined }
 export function bodyTransactionFacts(kind: string, f: Fields): BodyTransactionFacts {
   if (kind !== 'DoStmt' && kind !== 'CreateFunctionStmt') return NONE
   const options = kind === 'DoStmt' ? f.args : f.options
-  const language = (stringValue(defElem(options, 'language')?.arg) ?? (kind === 'DoStmt' ? 'plpgsql' : 'sql')).toLowerCase()
+  const language = (
+    stringValue(defElem(options, 'language')?.arg) ?? (kind === 'DoStmt' ? 'plpgsql' : 'sql')
+  ).toLowerCase()
   if (language !== 'plpgsql') return NONE
   const as = unwrap(defElem(options, 'as')?.arg)
   const body =

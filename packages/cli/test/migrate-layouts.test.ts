@@ -216,7 +216,7 @@ describe('an unknown mixture is refused, naming what was found', () => {
     })
     const r = await ddlMigrate(url, workdir(), [dir])
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain('mixes what several migration tools write')
+    expect(r.stderr).toContain('mixes 3 layouts (what several migration tools write)')
     expect(r.stderr).toContain('2 golang-migrate *.up.sql/*.down.sql files (e.g. 000001_a.down.sql, 000001_a.up.sql)')
     expect(r.stderr).toContain('1 plain *.sql files (e.g. seed.sql)')
     expect(r.stderr).toContain('1 Prisma folders (<name>/migration.sql) (e.g. 20240101000000_init/migration.sql)')

@@ -59,8 +59,6 @@ export {
   findMigrations,
   looksLikeDown,
 } from './migrations/migration-layout.js'
-export type { SectionDialect, SelectedPart } from './migrations/migration-sections.js'
-export { detectDialect, selectPart } from './migrations/migration-sections.js'
 export { RUNNER_LOCK_KEY } from './migrations/migration-lock.js'
 export type {
   AcceptedChange,
@@ -73,6 +71,8 @@ export type {
   MigrationStatusEntry,
   PlannedMigration,
 } from './migrations/migration-results.js'
+export type { SectionDialect, SelectedPart } from './migrations/migration-sections.js'
+export { detectDialect, selectPart } from './migrations/migration-sections.js'
 export type { RunMigrationsOptions } from './migrations/run-migrations.js'
 export { migrationStatus, planMigrations, runMigration, runMigrationsFromDir } from './migrations/run-migrations.js'
 export { CLAIMS_TABLE, TRACKING_TABLE } from './migrations/tracking-table.js'

@@ -105,7 +105,9 @@ function collect(value: string, previous: readonly string[] | undefined): readon
 export const registerMigrate: Register = (program: Command, ctx: CommandContext) => {
   const migrate = program
     .command('migrate')
-    .description('apply a folder of migrations (flat, Prisma, golang-migrate, dbmate, Diesel, Flyway, Drizzle, ...), tracked, gated, each in its own transaction')
+    .description(
+      'apply a folder of migrations (flat, Prisma, golang-migrate, dbmate, Diesel, Flyway, Drizzle, ...), tracked, gated, each in its own transaction',
+    )
     .argument('<dir>', 'the migrations folder')
     .option('--plan', 'show what would run (tier, findings, flags each file needs); run nothing')
     .option('--confirm', 'allow cautious files (DROP COLUMN, TRUNCATE, DELETE ... WHERE)')

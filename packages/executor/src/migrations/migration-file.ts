@@ -259,8 +259,9 @@ function hiddenTransactionFacts(statements: readonly ClassifiedStatement[]): {
         else committing.delete(name)
       }
     } else if (statement.kind === 'CallStmt') {
-      const call = fields.funccall as { FuncCall?: { funcname?: unknown } } | undefined
-      const name = lastName(call?.FuncCall?.funcname)
+      // The parser gives CallStmt.funccall unwrapped; accept the wrapped shape too.
+      const call = fields.funccall as { funcname?: unknown; FuncCall?: { funcname?: unknown } } | undefined
+      const name = lastName(call?.funcname ?? call?.FuncCall?.funcname)
       if (name !== undefined && committing.has(name)) commitCalls.add(statement)
     }
   }

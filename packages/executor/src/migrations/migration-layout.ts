@@ -102,7 +102,7 @@ const GOLANG = /^(\d+)_(.+)\.(up|down)\.sql$/i
 const FLYWAY_VERSIONED = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/
 const FLYWAY_REPEATABLE = /^R__(.+)\.sql$/
 /** Names that say "down migration" in a layout that has none: never applied forward. */
-const DOWN_LIKE = /(^|[._-])(down|undo|rollback|revert)\.sql$/i
+const DOWN_LIKE = /(^|[._-])down\.sql$|(^|\.)(undo|rollback|revert)\.sql$/i
 
 /**
  * Whether a file name says it is a down migration (`1_a.down.sql`, `down.sql`, `U2__x.sql`,
@@ -180,7 +180,8 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
 
   for (const entry of visible) {
     const path = join(absolute, entry.name)
-    if (isFile(entry)) {
+    const directory = await isDirectory(entry, path)
+    if (!directory && isFile(entry)) {
       if (!entry.name.toLowerCase().endsWith('.sql')) continue
       const go = GOLANG.exec(entry.name)
       const fw = FLYWAY_VERSIONED.exec(entry.name)
@@ -214,10 +215,11 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
         const dialect = head === undefined ? undefined : detectDialect(head)
         plain.push({ name: entry.name, path, dialect })
         if (dialect === 'dbmate') add('dbmate', 'dbmate files (-- migrate:up)', entry.name)
-        else if (dialect === 'node-pg-migrate') add('node-pg-migrate', 'node-pg-migrate files (-- Up Migration)', entry.name)
+        else if (dialect === 'node-pg-migrate')
+          add('node-pg-migrate', 'node-pg-migrate files (-- Up Migration)', entry.name)
         else add('flat', 'plain *.sql files', entry.name)
       }
-    } else if (await isDirectory(entry, path)) {
+    } else if (directory) {
       const migration = join(path, 'migration.sql')
       const up = join(path, 'up.sql')
       if (await isRegularFile(migration)) {
@@ -267,7 +269,8 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
     )
     return err(
       layoutError(
-        `${shown} mixes what several migration tools write: ${parts.join('; ')}. ddl does not guess which files ` +
+        `${shown} mixes ${parts.length === 2 ? 'two' : parts.length} layouts (what several migration tools write): ` +
+          `${parts.join('; ')}. ddl does not guess which files ` +
           'to apply; keep one layout per directory (docs/layouts.md).',
       ),
     )
@@ -279,9 +282,9 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
         : `it holds ${visible.length} entr${visible.length === 1 ? 'y' : 'ies'}, none a migration`
     return err(
       layoutError(
-        `No migrations found in ${shown} (${seen}). Expected *.sql files (flat layout, applied in natural ` +
-          'order: 2_x.sql before 10_y.sql), or a layout of docs/layouts.md (Prisma, golang-migrate, dbmate, ' +
-          'Diesel, Flyway, Drizzle, node-pg-migrate, Supabase).',
+        `No migrations found in ${shown} (${seen}). Expected either *.sql files (flat layout, applied in natural ` +
+          'order: 2_x.sql before 10_y.sql) or Prisma folders <timestamp>_<name>/migration.sql, or another layout ' +
+          'of docs/layouts.md (golang-migrate, dbmate, Diesel, Flyway, Drizzle, node-pg-migrate, Supabase).',
       ),
     )
   }
@@ -322,10 +325,16 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
         ups.push({ name: pair.name, path: pair.up, ...(pair.down !== undefined ? { down: { path: pair.down } } : {}) })
       }
       if (orphans.length > 0) {
-        notes.push(`Ignored ${orphans.length} down file${orphans.length === 1 ? '' : 's'} without an up file: ${orphans.slice(0, 5).join(', ')}.`)
+        notes.push(
+          `Ignored ${orphans.length} down file${orphans.length === 1 ? '' : 's'} without an up file: ${orphans.slice(0, 5).join(', ')}.`,
+        )
       }
       if (ups.length === 0) {
-        return err(layoutError(`${shown} holds only golang-migrate down files (${orphans.slice(0, 3).join(', ')}): nothing to apply forward.`))
+        return err(
+          layoutError(
+            `${shown} holds only golang-migrate down files (${orphans.slice(0, 3).join(', ')}): nothing to apply forward.`,
+          ),
+        )
       }
       return source(ups.sort((a, b) => compareGolang(a.name, b.name)))
     }
@@ -337,7 +346,9 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
         const key = normalizeVersion(v.version)
         const other = seen.get(key)
         if (other !== undefined) {
-          return err(layoutError(`${shown} holds two Flyway migrations of version ${v.version}: ${other} and ${v.name}.`))
+          return err(
+            layoutError(`${shown} holds two Flyway migrations of version ${v.version}: ${other} and ${v.name}.`),
+          )
         }
         seen.set(key, v.name)
       }
@@ -349,10 +360,22 @@ async function scan(absolute: string, shown: string): Promise<Result<MigrationSo
         })
       const lone = undo.filter((u) => !seen.has(normalizeVersion(u.version)))
       if (lone.length > 0) {
-        notes.push(`Ignored ${lone.length} undo file${lone.length === 1 ? '' : 's'} without a versioned migration: ${lone.map((u) => u.name).slice(0, 5).join(', ')}.`)
+        notes.push(
+          `Ignored ${lone.length} undo file${lone.length === 1 ? '' : 's'} without a versioned migration: ${lone
+            .map((u) => u.name)
+            .slice(0, 5)
+            .join(', ')}.`,
+        )
       }
       if (ups.length === 0 && repeatables.length === 0) {
-        return err(layoutError(`${shown} holds only Flyway undo files (${undo.map((u) => u.name).slice(0, 3).join(', ')}): nothing to apply forward.`))
+        return err(
+          layoutError(
+            `${shown} holds only Flyway undo files (${undo
+              .map((u) => u.name)
+              .slice(0, 3)
+              .join(', ')}): nothing to apply forward.`,
+          ),
+        )
       }
       const sortedRepeatables = repeatables.sort((a, b) => compareMigrationNames(a.name, b.name))
       return source([...ups, ...sortedRepeatables])
@@ -409,7 +432,9 @@ async function drizzle(
   const record = typeof journal === 'object' && journal !== null ? (journal as Record<string, unknown>) : {}
   const dialect = typeof record.dialect === 'string' ? record.dialect.toLowerCase() : undefined
   if (dialect !== undefined && dialect !== 'postgresql' && dialect !== 'pg' && dialect !== 'postgres') {
-    return err(layoutError(`${shown}/meta/_journal.json says these Drizzle migrations are for "${dialect}", not PostgreSQL.`))
+    return err(
+      layoutError(`${shown}/meta/_journal.json says these Drizzle migrations are for "${dialect}", not PostgreSQL.`),
+    )
   }
   const list = Array.isArray(record.entries) ? record.entries : undefined
   if (list === undefined) return err(layoutError(`${shown}/meta/_journal.json has no "entries" list.`))
@@ -434,7 +459,12 @@ async function drizzle(
   const stray = visible.filter((e) => isFile(e) && e.name.toLowerCase().endsWith('.sql') && !tags.has(e.name))
   const notes =
     stray.length > 0
-      ? [`Ignored ${stray.length} *.sql file${stray.length === 1 ? '' : 's'} not in meta/_journal.json: ${stray.map((s) => s.name).slice(0, 5).join(', ')}.`]
+      ? [
+          `Ignored ${stray.length} *.sql file${stray.length === 1 ? '' : 's'} not in meta/_journal.json: ${stray
+            .map((s) => s.name)
+            .slice(0, 5)
+            .join(', ')}.`,
+        ]
       : []
   if (entries.length === 0) return err(layoutError(`${shown}/meta/_journal.json lists no migrations.`))
   return ok({ dir: absolute, layout: 'drizzle', entries, notes })

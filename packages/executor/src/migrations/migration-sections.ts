@@ -87,13 +87,18 @@ export function selectPart(text: string, dialect: SectionDialect, part: 'up' | '
   const downs = markers(text, downPattern)
   const up = ups[0]
   if (up === undefined) return { ok: false, line: 1, message: `the file has no ${upName} line.` }
-  if (ups.length > 1) return { ok: false, line: ups[1]?.line ?? 1, message: `the file has ${ups.length} ${upName} lines.` }
+  if (ups.length > 1)
+    return { ok: false, line: ups[1]?.line ?? 1, message: `the file has ${ups.length} ${upName} lines.` }
   if (downs.length > 1) {
     return { ok: false, line: downs[1]?.line ?? 1, message: `the file has ${downs.length} ${downName} lines.` }
   }
   const down = downs[0]
   if (down !== undefined && down.start < up.start) {
-    return { ok: false, line: down.line, message: `${downName} comes before ${upName}; the sections cannot be told apart.` }
+    return {
+      ok: false,
+      line: down.line,
+      message: `${downName} comes before ${upName}; the sections cannot be told apart.`,
+    }
   }
   const before = text.slice(0, up.start)
   const stray = before.split('\n').findIndex((l) => l.trim() !== '' && !l.trim().startsWith('--'))
@@ -109,7 +114,11 @@ export function selectPart(text: string, dialect: SectionDialect, part: 'up' | '
     return { ok: true, sql: keepOnly(text, up.end, to), outsideTransaction: transactionOff(dialect, up.options) }
   }
   if (down === undefined) return { ok: false, line: up.line, message: `the file has no ${downName} section.` }
-  return { ok: true, sql: keepOnly(text, down.end, text.length), outsideTransaction: transactionOff(dialect, down.options) }
+  return {
+    ok: true,
+    sql: keepOnly(text, down.end, text.length),
+    outsideTransaction: transactionOff(dialect, down.options),
+  }
 }
 
 function transactionOff(dialect: SectionDialect, options: string): boolean {
