@@ -8,7 +8,7 @@ beforeAll(async () => {
 function first(sql: string) {
   const statement = classify(sql)._unsafeUnwrap().statements[0]
   if (statement === undefined) throw new Error('no statement')
-  const fields = (statement.ast as Record<string, Record<string, unknown>>)[statement.kind] ?? {}
+  const fields = (statement.ast as unknown as Record<string, Record<string, unknown>>)[statement.kind] ?? {}
   return { verdict: statement.verdict, facts: bodyTransactionFacts(statement.kind, fields) }
 }
 

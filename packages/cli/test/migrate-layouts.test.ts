@@ -39,7 +39,6 @@ describe('ddl migrate: each layout is detected, named and applied in its own ord
     names: string[]
     tables: string[]
     outside?: string[]
-    revertedTable?: string
   }[] = [
     {
       layout: 'flat layout',
@@ -64,7 +63,6 @@ describe('ddl migrate: each layout is detected, named and applied in its own ord
       dir: 'golang-migrate',
       names: ['000001_users.up.sql', '000002_posts.up.sql'],
       tables: ['posts', 'users'],
-      revertedTable: 'posts',
     },
     {
       layout: 'dbmate layout',
@@ -78,7 +76,6 @@ describe('ddl migrate: each layout is detected, named and applied in its own ord
       dir: 'node-pg-migrate',
       names: ['1704067200000_users.sql', '1704153600000_posts.sql'],
       tables: ['posts', 'users'],
-      revertedTable: 'posts',
     },
     {
       layout: 'Diesel layout',
@@ -103,7 +100,6 @@ describe('ddl migrate: each layout is detected, named and applied in its own ord
       dir: 'drizzle',
       names: ['0000_users', '0001_posts'],
       tables: ['posts', 'users'],
-      revertedTable: undefined,
     },
     {
       layout: 'postgres-migrations layout',
