@@ -10,6 +10,8 @@ export type { AnyRule, Rule, RuleContext, RuleMatch, ScriptState } from './rule.
 export { allRules, SAFE_KINDS } from './rules/index.js'
 export type { RequiredFlag, Tier } from './tier.js'
 export { compareTiers, flagsAllow, isTier, maxTier, requiredFlag, TIERS } from './tier.js'
+export type { BodyTransactionFacts } from './transaction.js'
+export { bodyTransactionFacts } from './transaction.js'
 export type {
   ClassifiedStatement,
   Finding,

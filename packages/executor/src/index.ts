@@ -41,18 +41,24 @@ export {
   gatePlan,
   renderSafetyError,
 } from './gate.js'
-export type { MigrateOptions } from './migrations/migrate.js'
+export type { MigrateDownOptions, MigrateOptions } from './migrations/migrate.js'
 export {
   DEFAULT_MIGRATION_WAIT_MS,
   migrateDirectory,
+  migrateDown,
   migrateFile,
   planMigrationRun,
   readMigrationStatus,
 } from './migrations/migrate.js'
 export type { MigrationIssue, MigrationIssueReason, MigrationProblem } from './migrations/migration-error.js'
 export { MigrationRunError } from './migrations/migration-error.js'
-export type { MigrationEntry, MigrationLayout, MigrationSource } from './migrations/migration-layout.js'
-export { compareMigrationNames, describeLayout, findMigrations } from './migrations/migration-layout.js'
+export type { DownEntry, MigrationEntry, MigrationLayout, MigrationSource } from './migrations/migration-layout.js'
+export {
+  compareMigrationNames,
+  describeLayout,
+  findMigrations,
+  looksLikeDown,
+} from './migrations/migration-layout.js'
 export { RUNNER_LOCK_KEY } from './migrations/migration-lock.js'
 export type {
   AcceptedChange,
@@ -65,6 +71,8 @@ export type {
   MigrationStatusEntry,
   PlannedMigration,
 } from './migrations/migration-results.js'
+export type { SectionDialect, SelectedPart } from './migrations/migration-sections.js'
+export { detectDialect, selectPart } from './migrations/migration-sections.js'
 export type { RunMigrationsOptions } from './migrations/run-migrations.js'
 export { migrationStatus, planMigrations, runMigration, runMigrationsFromDir } from './migrations/run-migrations.js'
 export { CLAIMS_TABLE, TRACKING_TABLE } from './migrations/tracking-table.js'

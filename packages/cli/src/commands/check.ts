@@ -15,6 +15,7 @@ import {
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { err, ok, type Result } from 'neverthrow'
 import { githubReporter } from '../format/github.js'
+import { gitlabReporter } from '../format/gitlab.js'
 import { jsonReporter } from '../format/json.js'
 import type { CheckedFile, FailOn, Reporter, RunSummary } from '../format/report.js'
 import { sarifReporter } from '../format/sarif.js'
@@ -22,7 +23,7 @@ import { renderSummary, textReporter } from '../format/text.js'
 import { colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
 
-const FORMATS = ['text', 'json', 'sarif', 'github'] as const
+const FORMATS = ['text', 'json', 'sarif', 'github', 'gitlab'] as const
 type Format = (typeof FORMATS)[number]
 const FAIL_ON = ['safe', 'cautious', 'destructive', 'never'] as const
 
@@ -41,6 +42,7 @@ Examples:
   $ ddl check db/001_init.sql db/002_users.sql --fail-on cautious
   $ git diff --name-only -- '*.sql' | xargs ddl check --format github
   $ ddl check migrations --format sarif > safe-ddl.sarif
+  $ ddl check migrations --format gitlab > gl-code-quality-report.json
   $ echo 'DROP TABLE users' | ddl check - --format json
 Docs: docs/cli/check.md`
 
@@ -191,6 +193,8 @@ function makeReporter(io: Io, format: Format): Reporter {
       return jsonReporter(io.stdout)
     case 'sarif':
       return sarifReporter(io.stdout)
+    case 'gitlab':
+      return gitlabReporter(io.stdout)
     case 'github':
       return githubReporter(io.stdout, (summary) => renderSummary(summary, c))
   }

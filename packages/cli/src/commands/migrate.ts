@@ -9,6 +9,7 @@ import {
   MigrationRunError,
   type MigrationStatus,
   migrateDirectory,
+  migrateDown,
   planMigrationRun,
   readMigrationStatus,
 } from '@ddl/executor'
@@ -19,9 +20,18 @@ import type { CommandContext, Register } from '../program.js'
 import { errorJson, exitCodeOf, openApi } from './exec.js'
 
 const HELP = `
-Applies the pending migrations of DIR, in order, each once:
-  flat layout    DIR/*.sql, in natural order (2_x.sql before 10_y.sql)
-  Prisma layout  DIR/<timestamp>_<name>/migration.sql (prisma/migrations)
+Applies the pending migrations of DIR, in order, each once. The layout is detected and named
+(docs/layouts.md); a mixture of layouts is refused, and down migrations never run forward:
+  flat                 DIR/*.sql, in natural order (2_x.sql before 10_y.sql)
+  supabase             supabase/migrations/<timestamp>_<name>.sql
+  postgres-migrations  *.sql with -- postgres-migrations ignore / disable-transaction markers
+  prisma               DIR/<timestamp>_<name>/migration.sql (prisma/migrations)
+  golang-migrate       <version>_<name>.up.sql (.down.sql only by ddl migrate down)
+  dbmate               -- migrate:up section (transaction:false honoured; down section only by down)
+  node-pg-migrate      -- Up Migration section (-- Down Migration only by down)
+  diesel               <version>_<name>/up.sql (down.sql only by down; metadata.toml honoured)
+  flyway               V<version>__<desc>.sql, then R__ repeatables (U undo files only by down)
+  drizzle              NNNN_<name>.sql in meta/_journal.json order
 Applied files are recorded in public.ddl_migrations (name, SHA-256 checksum, applied_at, duration,
 tier, applied_by, transactional), created on the first run, and skipped afterwards. An applied file
 whose bytes changed stops the run unless --accept-changed NAME (recorded and audited).
@@ -44,6 +54,7 @@ Examples:
   $ ddl migrate prisma/migrations --plan
   $ ddl migrate prisma/migrations --i-know-what-im-doing --project smoothed
   $ ddl migrate status migrations/
+  $ ddl migrate down db/migrations 2 --i-know-what-im-doing
   $ ddl migrate migrations/ --accept-changed 003_comments.sql
   $ ddl migrate migrations/ --wait 300 --lock-timeout 10s --json
 Docs: docs/migrations.md`
@@ -79,6 +90,13 @@ function parseSeconds(value: string): number {
   return ms
 }
 
+function parseSteps(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
+    throw new InvalidArgumentError('give how many migrations to revert (1 or more).')
+  }
+  return Number(value)
+}
+
 function collect(value: string, previous: readonly string[] | undefined): readonly string[] {
   return [...(previous ?? []), value]
 }
@@ -87,7 +105,9 @@ function collect(value: string, previous: readonly string[] | undefined): readon
 export const registerMigrate: Register = (program: Command, ctx: CommandContext) => {
   const migrate = program
     .command('migrate')
-    .description('apply a folder of migrations (flat *.sql or Prisma), tracked, gated, each in its own transaction')
+    .description(
+      'apply a folder of migrations (flat, Prisma, golang-migrate, dbmate, Diesel, Flyway, Drizzle, ...), tracked, gated, each in its own transaction',
+    )
     .argument('<dir>', 'the migrations folder')
     .option('--plan', 'show what would run (tier, findings, flags each file needs); run nothing')
     .option('--confirm', 'allow cautious files (DROP COLUMN, TRUNCATE, DELETE ... WHERE)')
@@ -101,6 +121,22 @@ export const registerMigrate: Register = (program: Command, ctx: CommandContext)
     .addHelpText('after', HELP)
     .action(async (dir: string, options: MigrateCliOptions) => {
       ctx.exitCode = options.plan === true ? await plan(ctx.io, dir, options) : await apply(ctx.io, dir, options)
+    })
+
+  migrate
+    .command('down')
+    .description('revert the last N applied migrations (default 1) with their down migrations, gated and tracked')
+    .argument('<dir>', 'the migrations folder')
+    .argument('[steps]', 'how many migrations to revert, latest first', parseSteps, 1)
+    .option('--confirm', 'allow cautious down migrations')
+    .option('--i-know-what-im-doing', 'allow destructive down migrations (DROP TABLE)')
+    .option('--lock-timeout <duration>', 'lock_timeout for the statements (5000, 5s)', parseDuration)
+    .option('--statement-timeout <duration>', 'statement_timeout for the statements (60s, 2m)', parseDuration)
+    .option('--wait <seconds>', 'how long to wait for another runner (default 60; 0: do not wait)', parseSeconds)
+    .option('--project <name>', 'a project of ddl.config.json')
+    .option('--json', 'print the result as JSON (no progress lines)')
+    .action(async (dir: string, steps: number, options: MigrateCliOptions, command: Command) => {
+      ctx.exitCode = await apply(ctx.io, dir, { ...migrate.opts(), ...command.opts(), ...options }, steps)
     })
 
   migrate
@@ -155,8 +191,9 @@ function runOptions(options: MigrateCliOptions, onProgress?: (event: MigrationEv
   }
 }
 
-async function apply(io: Io, dir: string, options: MigrateCliOptions): Promise<number> {
+async function apply(io: Io, dir: string, options: MigrateCliOptions, downSteps?: number): Promise<number> {
   const c = colors(io)
+  const command = downSteps === undefined ? 'migrate' : 'migrate down'
   const json = options.json === true
   const progress = json ? undefined : progressPrinter(io, c, dir)
   const stopping = 'cancelling the running statement and rolling its file back'
@@ -170,8 +207,11 @@ async function apply(io: Io, dir: string, options: MigrateCliOptions): Promise<n
       options,
       async (ctx) => {
         const run = { ...runOptions(options, progress), signal }
-        const result = await migrateDirectory(ctx, resolve(io.cwd, dir), run)
-        if (result.isErr()) return interrupted(fail(io, 'migrate', result.error, options.json))
+        const result =
+          downSteps === undefined
+            ? await migrateDirectory(ctx, resolve(io.cwd, dir), run)
+            : await migrateDown(ctx, resolve(io.cwd, dir), { ...run, steps: downSteps })
+        if (result.isErr()) return interrupted(fail(io, command, result.error, options.json))
         const report = result.value
         if (json) {
           io.stdout(`${JSON.stringify({ ok: true, result: report }, null, 2)}\n`)
@@ -182,7 +222,7 @@ async function apply(io: Io, dir: string, options: MigrateCliOptions): Promise<n
         if (received() !== undefined) io.stderr('ddl migrate: interrupted after the last migration had finished.\n')
         return interrupted(EXIT.ok)
       },
-      (error) => interrupted(fail(io, 'migrate', error, options.json)),
+      (error) => interrupted(fail(io, command, error, options.json)),
     )
   })
 }
@@ -190,20 +230,22 @@ async function apply(io: Io, dir: string, options: MigrateCliOptions): Promise<n
 /** Prints one line per step as the run goes: the layout found, then each file's name, tier and time. */
 function progressPrinter(io: Io, c: Colors, dir: string): (event: MigrationEvent) => void {
   let width = 0
+  let down = false
   return (event) => {
     switch (event.type) {
       case 'found':
         io.stdout(
           `Found ${event.total} migration${event.total === 1 ? '' : 's'} in ${dir} (${describeLayout(event.layout)}); ` +
-            `${event.pending} pending.\n`,
+            `${event.pending} ${event.direction === 'down' ? 'to revert' : 'pending'}.\n`,
         )
+        down = event.direction === 'down'
         width = Math.min(48, Math.max(0, ...event.names.map((n) => n.length)))
         break
       case 'applied': {
         const m = event.migration
         const mode = m.transactional ? '' : c.yellow('  outside a transaction')
         io.stdout(
-          `  ${c.green('applied')}  ${m.name.padEnd(width)}  ${tierText(c, m.tier)}  ${formatMs(m.durationMs).padStart(8)}${mode}\n`,
+          `  ${c.green(down ? 'reverted' : 'applied')}  ${m.name.padEnd(width)}  ${tierText(c, m.tier)}  ${formatMs(m.durationMs).padStart(8)}${mode}\n`,
         )
         break
       }

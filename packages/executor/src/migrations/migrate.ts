@@ -17,7 +17,13 @@ import { interruptedBefore, interruptedDuring } from './interruption.js'
 import { MigrationRunError, withApplied } from './migration-error.js'
 import { type MigrationFile, type PreparedMigration, prepareMigration, readMigrationFile } from './migration-file.js'
 import { type ChangedMigration, fileIssues, gateMigrations } from './migration-gate.js'
-import { compareMigrationNames, entryOfFile, findMigrations, type MigrationSource } from './migration-layout.js'
+import {
+  compareMigrationNames,
+  entryOfFile,
+  findMigrations,
+  looksLikeDown,
+  type MigrationSource,
+} from './migration-layout.js'
 import { beginLocked, formatSeconds } from './migration-lock.js'
 import type {
   AcceptedChange,
@@ -112,13 +118,52 @@ export async function migrateFile(
   options: MigrateOptions = {},
 ): Promise<Result<MigrationReport, ExecutorError>> {
   const entry = entryOfFile(file)
+  if (looksLikeDown(entry.path)) {
+    return err(
+      new MigrationRunError(
+        `${file} is named as a down migration; it is never applied forward. Revert with ddl migrate down DIR.`,
+        { problem: 'layout', file: entry.name },
+      ),
+    )
+  }
   const source: MigrationSource = {
     dir: dirname(entry.path),
-    layout: entry.path.endsWith('/migration.sql') ? 'prisma' : 'flat',
+    layout: entry.path.endsWith('/migration.sql') ? 'prisma' : entry.path.endsWith('/up.sql') ? 'diesel' : 'flat',
     entries: [entry],
     notes: [],
   }
   return migrateSource(ctx, source, options, false)
+}
+
+/** Options of `ddl migrate down`: the run's flags, and how many migrations to revert. */
+export interface MigrateDownOptions extends MigrateOptions {
+  /** How many applied migrations to revert, latest first (default 1). */
+  readonly steps?: number
+}
+
+/**
+ * Reverts the last `steps` applied migrations of a directory (latest first) with their down
+ * migrations: golang-migrate `.down.sql`, dbmate and node-pg-migrate down sections, Diesel `down.sql`,
+ * Flyway `U` files. Each down migration goes through the same gate as a forward one (a down that drops
+ * a table is destructive and needs the flag), runs in its own transaction, and its migration's tracking
+ * row is deleted in that same transaction. Fails like {@link migrateDirectory}, and with
+ * `MigrationError` (`layout`) when a migration to revert has no down migration. Never throws.
+ *
+ * @example
+ * await migrateDown(ctx, 'db/migrations', { steps: 1, iKnowWhatImDoing: true })
+ */
+export async function migrateDown(
+  ctx: ExecutorContext,
+  dir: string,
+  options: MigrateDownOptions = {},
+): Promise<Result<MigrationReport, ExecutorError>> {
+  const steps = options.steps ?? 1
+  if (!Number.isInteger(steps) || steps < 1) {
+    return err(new MigrationRunError('steps must be a whole number, 1 or more.', { problem: 'options' }))
+  }
+  const source = await findMigrations(dir)
+  if (source.isErr()) return err(source.error)
+  return migrateSource(ctx, source.value, options, true, steps)
 }
 
 async function migrateSource(
@@ -126,7 +171,9 @@ async function migrateSource(
   source: MigrationSource,
   options: MigrateOptions,
   wholeDirectory: boolean,
+  downSteps?: number,
 ): Promise<Result<MigrationReport, ExecutorError>> {
+  const direction = downSteps === undefined ? 'up' : 'down'
   const started = performance.now()
   const checked = checkOptions(options)
   if (checked.isErr()) return err(checked.error)
@@ -140,13 +187,20 @@ async function migrateSource(
   return withSession(connector.value, async (session): Promise<Result<MigrationReport, ExecutorError>> => {
     const state = await readState(session, context, source, files.value, options.acceptChanged ?? [], wholeDirectory)
     if (state.isErr()) return err(state.error)
-    const { pending, alreadyApplied } = state.value
+    let { pending, alreadyApplied } = state.value
+    if (downSteps !== undefined) {
+      const downs = await downFiles(source, files.value, state.value.rows, downSteps)
+      if (downs.isErr()) return err(downs.error)
+      pending = downs.value
+      alreadyApplied = []
+    }
     const toAccept = state.value.changed.filter((c) => (options.acceptChanged ?? []).includes(c.name))
     const changed = state.value.changed.filter((c) => !(options.acceptChanged ?? []).includes(c.name))
     emit({
       type: 'found',
       dir: source.dir,
       layout: source.layout,
+      direction,
       total: files.value.length,
       pending: pending.length,
       names: pending.map((f) => f.name),
@@ -167,7 +221,8 @@ async function migrateSource(
       statementTimeoutMs: options.statementTimeoutMs ?? ctx.timeouts.statementTimeoutMs,
       nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
       appliedBy: ctx.audit.actor ?? ctx.audit.log.actor,
-    }
+      direction,
+    } as const
     const notes = [...source.notes, ...state.value.notes]
     const aborted = () => options.signal?.aborted === true
     // Waiting for another runner's lock before the first file can be interrupted too.
@@ -214,7 +269,7 @@ async function migrateSource(
         index,
         count: prepared.length,
       })
-      const scope: AuditScope = { ...ctx.audit, source: file.name }
+      const scope: AuditScope = { ...ctx.audit, source: direction === 'down' ? `${file.name} (down)` : file.name }
       const items = auditIds(file.statements)
       const intent = await recordAll(scope, items, flags, 'intent')
       if (intent.isErr()) {
@@ -270,6 +325,7 @@ async function migrateSource(
     return ok({
       dir: source.dir,
       layout: source.layout,
+      direction,
       total: files.value.length,
       applied,
       alreadyApplied,
@@ -277,9 +333,62 @@ async function migrateSource(
       accepted,
       notes,
       durationMs,
-      message: summary(applied.length, alreadyApplied.length + appliedByOthers.length, accepted.length, durationMs),
+      message:
+        direction === 'down'
+          ? downSummary(applied.length, appliedByOthers.length, durationMs)
+          : summary(applied.length, alreadyApplied.length + appliedByOthers.length, accepted.length, durationMs),
     })
   })
+}
+
+/**
+ * The down migrations of the last `steps` applied migrations of the directory, latest first, each
+ * named as its migration (the tracking row it removes). Fails when one has no down migration.
+ */
+async function downFiles(
+  source: MigrationSource,
+  files: readonly MigrationFile[],
+  rows: ReadonlyMap<string, AppliedRow>,
+  steps: number,
+): Promise<Result<MigrationFile[], MigrationRunError>> {
+  // Flyway repeatables are not undone (Flyway undoes versioned migrations only).
+  const applied = files.filter((f) => rows.has(f.name) && f.repeatable !== true)
+  const chosen = applied.slice(-steps).reverse()
+  const result: MigrationFile[] = []
+  for (const file of chosen) {
+    if (file.down === undefined) {
+      return err(
+        new MigrationRunError(
+          `Migration ${file.name} has no down migration (${source.layout} layout${
+            source.layout === 'flat' || source.layout === 'prisma' || source.layout === 'drizzle'
+              ? ', which has none'
+              : ''
+          }): nothing was reverted. Write a new forward migration instead.`,
+          { problem: 'layout', file: file.name },
+        ),
+      )
+    }
+    const read = await readMigrationFile({
+      name: file.name,
+      path: file.down.path,
+      part: 'down',
+      ...(file.down.dialect !== undefined ? { dialect: file.down.dialect } : {}),
+      ...(file.outsideTransaction === true ? { outsideTransaction: true } : {}),
+    })
+    if (read.isErr()) return err(read.error)
+    result.push(read.value)
+  }
+  return ok(result)
+}
+
+function downSummary(reverted: number, byOthers: number, durationMs: number): string {
+  const what =
+    reverted === 0
+      ? byOthers > 0
+        ? 'Nothing to revert: reverted by another runner meanwhile'
+        : 'Nothing to revert: no migration of the folder is applied'
+      : `Reverted ${reverted} migration${reverted === 1 ? '' : 's'}`
+  return `${what} in ${durationMs < 10_000 ? `${durationMs} ms` : formatSeconds(durationMs)}.`
 }
 
 /**
@@ -458,6 +567,11 @@ async function readState(
     const row = tracked.rows.get(file.name)
     if (row === undefined) {
       pending.push(file)
+      continue
+    }
+    if (row.checksum !== file.checksum && file.repeatable === true) {
+      pending.push(file)
+      notes.push(`${file.name} is a repeatable migration whose file changed since it was applied: it is applied again.`)
       continue
     }
     alreadyApplied.push(file.name)

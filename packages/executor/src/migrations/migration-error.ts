@@ -33,7 +33,17 @@ export type MigrationProblem =
   | 'interrupted'
 
 /** Why the gate refused one file. */
-export type MigrationIssueReason = 'tier' | 'transaction-control' | 'mixed' | 'parse' | 'input' | 'checksum'
+export type MigrationIssueReason =
+  | 'tier'
+  | 'transaction-control'
+  | 'mixed'
+  | 'parse'
+  | 'input'
+  | 'checksum'
+  /** The file's up/down sections cannot be told apart (dbmate, node-pg-migrate). */
+  | 'section'
+  /** A DO block or function runs a statement Postgres refuses in any function (CREATE INDEX CONCURRENTLY, VACUUM). */
+  | 'body'
 
 /** One file the gate refused, and why. */
 export interface MigrationIssue {

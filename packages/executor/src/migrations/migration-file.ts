@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import {
+  bodyTransactionFacts,
   type ClassifiedStatement,
   type ClassifyOptions,
   compareTiers,
@@ -17,6 +18,7 @@ import { decodeSql } from '../sql-input.js'
 import type { MigrationIssue } from './migration-error.js'
 import { MigrationRunError } from './migration-error.js'
 import type { MigrationEntry } from './migration-layout.js'
+import { detectDialect, selectPart } from './migration-sections.js'
 import { stripTransactionBlocks } from './transaction-blocks.js'
 
 /** A migration file read from disk, with the SHA-256 of its bytes. */
@@ -40,8 +42,10 @@ export interface PreparedMigration extends MigrationFile {
   readonly stripped: readonly ClassifiedStatement[]
   /**
    * True when the file runs in one transaction with its tracking row (the usual case); false when
-   * every statement is one Postgres cannot run in a transaction (CREATE INDEX CONCURRENTLY): then
-   * they run one at a time, outside one, and the tracking row is written after the last.
+   * every statement is one Postgres cannot run in a transaction (CREATE INDEX CONCURRENTLY, a DO block
+   * that commits), or the layout's own marker says so (dbmate `transaction:false`, postgres-migrations
+   * `disable-transaction`, Diesel `run_in_transaction = false`): then they run one at a time, outside
+   * one, and the tracking row is written after the last.
    */
   readonly transactional: boolean
   /** The highest tier of the statements sent. */
@@ -89,7 +93,28 @@ export async function prepareMigration(file: MigrationFile, options: ClassifyOpt
   const base = { ...file, sql: '', plan: undefined, statements: [], stripped: [], transactional: true }
   const decoded = decodeSql(file.bytes, file.path)
   if (decoded.isErr()) return refusedFile(base, inputIssue(file, decoded.error.message, decoded.error.line))
-  const sql = decoded.value
+  let sql = decoded.value
+  let marker = file.outsideTransaction === true
+  // A file of dbmate or node-pg-migrate sections sends only its part (the up section forward), even
+  // when it is given alone or sits in another layout's folder: a down section never runs forward.
+  const dialect = file.dialect ?? detectDialect(sql)
+  if (dialect !== undefined) {
+    const part = selectPart(sql, dialect, file.part ?? 'up')
+    if (!part.ok) {
+      return refusedFile(
+        { ...base, sql },
+        {
+          name: file.name,
+          path: file.path,
+          reason: 'section',
+          line: part.line,
+          message: `line ${part.line}: ${dialect} file: ${part.message} Nothing of it is run.`,
+        },
+      )
+    }
+    sql = part.sql
+    marker = marker || part.outsideTransaction
+  }
   if (sql.trim() === '') return emptyMigration({ ...base, sql })
   const classified = await classifySql(sql, options, file.path)
   if (classified.isErr()) {
@@ -128,9 +153,23 @@ export async function prepareMigration(file: MigrationFile, options: ClassifyOpt
         'or split the file so each part is one migration.',
     })
   }
-  const outside = statements.filter((s) => !s.verdict.transactional)
-  const inside = statements.filter((s) => s.verdict.transactional)
-  const transactional = outside.length === 0
+  const hidden = hiddenTransactionFacts(statements)
+  for (const { statement, refused } of hidden.refused) {
+    issues.push({
+      name: file.name,
+      path: file.path,
+      reason: 'body',
+      line: statement.span.line,
+      message:
+        `line ${statement.span.line}: ${displayStatement(statement.text, 40)} runs ${refused}, which Postgres refuses ` +
+        'inside any DO block, function or procedure, in a transaction or not: it would fail when it runs. ' +
+        `Run ${refused} as a statement of its own, in a migration file of its own.`,
+    })
+  }
+  const cannotBeInside = (s: ClassifiedStatement) => !s.verdict.transactional || hidden.commitCalls.has(s)
+  const outside = statements.filter(cannotBeInside)
+  const inside = marker ? [] : statements.filter((s) => !cannotBeInside(s))
+  const transactional = outside.length === 0 && !marker
   if (outside.length > 0 && inside.length > 0) {
     const first = outside[0] as ClassifiedStatement
     const other = inside[0] as ClassifiedStatement
@@ -146,14 +185,16 @@ export async function prepareMigration(file: MigrationFile, options: ClassifyOpt
         'migration file of their own, after the rest.',
     })
   }
-  if (outside.length > 0 && stripped.length > 0) {
+  if (!transactional && stripped.length > 0) {
     const line = stripped[0]?.span.line ?? 1
     issues.push({
       name: file.name,
       path: file.path,
       reason: 'transaction-control',
       line,
-      message: `line ${line}: BEGIN ... COMMIT around statements that cannot run in a transaction; remove it.`,
+      message: marker
+        ? `line ${line}: BEGIN ... COMMIT in a file its marker runs outside a transaction: statements are sent one at a time, so the block cannot be kept; remove it, or remove the marker.`
+        : `line ${line}: BEGIN ... COMMIT around statements that cannot run in a transaction; remove it.`,
     })
   }
   let tier: Tier = 'safe'
@@ -191,4 +232,50 @@ function inputIssue(file: MigrationFile, message: string, line: number | undefin
     ...(line !== undefined ? { line } : {}),
     message,
   }
+}
+
+/**
+ * Transaction facts the classifier's verdict of a single statement cannot see: a DO block or routine
+ * body that runs CREATE INDEX CONCURRENTLY or VACUUM (refused in any function), and a CALL of a
+ * procedure created earlier in the same file whose body commits or rolls back (it fails inside a
+ * transaction block). A CALL of a procedure defined elsewhere is not known here.
+ */
+function hiddenTransactionFacts(statements: readonly ClassifiedStatement[]): {
+  refused: { statement: ClassifiedStatement; refused: string }[]
+  commitCalls: Set<ClassifiedStatement>
+} {
+  const refused: { statement: ClassifiedStatement; refused: string }[] = []
+  const commitCalls = new Set<ClassifiedStatement>()
+  const committing = new Set<string>()
+  for (const statement of statements) {
+    const fields = fieldsOf(statement)
+    if (fields === undefined) continue
+    if (statement.kind === 'DoStmt' || statement.kind === 'CreateFunctionStmt') {
+      const facts = bodyTransactionFacts(statement.kind, fields)
+      if (facts.refusedInBody !== undefined) refused.push({ statement, refused: facts.refusedInBody })
+      const name = lastName(fields.funcname)
+      if (statement.kind === 'CreateFunctionStmt' && name !== undefined) {
+        if (facts.commits) committing.add(name)
+        else committing.delete(name)
+      }
+    } else if (statement.kind === 'CallStmt') {
+      // The parser gives CallStmt.funccall unwrapped; accept the wrapped shape too.
+      const call = fields.funccall as { funcname?: unknown; FuncCall?: { funcname?: unknown } } | undefined
+      const name = lastName(call?.funcname ?? call?.FuncCall?.funcname)
+      if (name !== undefined && committing.has(name)) commitCalls.add(statement)
+    }
+  }
+  return { refused, commitCalls }
+}
+
+function fieldsOf(statement: ClassifiedStatement): Record<string, unknown> | undefined {
+  const ast = statement.ast as Record<string, unknown> | undefined
+  const fields = ast?.[statement.kind]
+  return typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>) : undefined
+}
+
+function lastName(list: unknown): string | undefined {
+  if (!Array.isArray(list) || list.length === 0) return undefined
+  const last = list[list.length - 1] as { String?: { sval?: string } }
+  return last.String?.sval?.toLowerCase()
 }

@@ -29,6 +29,8 @@ export interface AcceptedChange {
 export interface MigrationReport {
   readonly dir: string
   readonly layout: MigrationLayout
+  /** `up` (applied forward) or `down` (`ddl migrate down`: `applied` lists the migrations reverted, latest first). */
+  readonly direction: 'up' | 'down'
   /** Files in the directory (or 1 for a single file). */
   readonly total: number
   /** Applied by this run, in order. */
@@ -124,6 +126,8 @@ export type MigrationEvent =
       readonly type: 'found'
       readonly dir: string
       readonly layout: MigrationLayout
+      /** `down` for `ddl migrate down`: `pending` and `names` are the migrations to revert. */
+      readonly direction: 'up' | 'down'
       readonly total: number
       readonly pending: number
       /** The names of the pending files, in order. */

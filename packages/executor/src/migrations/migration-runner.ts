@@ -12,6 +12,7 @@ import type { AppliedMigration } from './migration-results.js'
 import {
   type AppliedRow,
   createClaimsTable,
+  deleteApplied,
   deleteClaim,
   insertApplied,
   insertClaim,
@@ -27,12 +28,17 @@ export interface ApplySettings extends LockSettings {
   readonly appliedBy: string
   /** How often a runner looks again at a file claimed by another runner, in ms. */
   readonly pollMs?: number
+  /**
+   * `up` (default): the file is applied and its tracking row inserted. `down` (`ddl migrate down`):
+   * the file is a down migration, and the tracking row of its migration is removed with it.
+   */
+  readonly direction?: 'up' | 'down'
 }
 
 /** What applying one file came to. */
 export type ApplyOutcome =
   | { readonly status: 'applied'; readonly migration: AppliedMigration; readonly runs: readonly StatementRun[] }
-  /** Another runner applied it first (seen after taking the lock): nothing was sent. */
+  /** Another runner applied it first (or, going down, reverted it first), seen after taking the lock: nothing was sent. */
   | { readonly status: 'applied-by-other' }
 
 /** Why applying one file failed, and how far it got (for the audit outcome). */
@@ -83,9 +89,9 @@ async function applyInTransaction(
 ): Promise<Result<ApplyOutcome, ApplyFailure>> {
   const locked = await beginLocked(session, settings, context, onWait)
   if (locked.isErr()) return failure(fileError(file, locked.error, { phase: 'lock' }))
-  const seen = await recheck(session, file, context)
+  const seen = await recheck(session, file, context, settings.direction ?? 'up')
   if (seen.isErr()) return failure(seen.error)
-  if (seen.value !== undefined) return ok({ status: 'applied-by-other' })
+  if (seen.value === 'done') return ok({ status: 'applied-by-other' })
 
   let current: ClassifiedStatement | undefined
   const started = performance.now()
@@ -110,7 +116,7 @@ async function applyInTransaction(
   const durationMs = performance.now() - started
   const migration = appliedOf(file, durationMs)
   try {
-    await insertApplied(session.client, { ...migration, appliedBy: settings.appliedBy })
+    await record(session, migration, file, settings)
   } catch (error) {
     if (!isServerError(error)) session.broken = true
     else await rollback(session)
@@ -189,7 +195,7 @@ async function applyOutside(
     })
   }
   try {
-    await insertApplied(session.client, { ...migration, appliedBy: settings.appliedBy })
+    await record(session, migration, file, settings)
     await deleteClaim(session.client, file.name)
   } catch (error) {
     if (!isServerError(error)) session.broken = true
@@ -221,9 +227,9 @@ async function claimFile(
     const remaining = Math.max(0, Math.round(deadline - performance.now()))
     const locked = await beginLocked(session, { ...settings, waitMs: remaining }, context, onWait)
     if (locked.isErr()) return err(fileError(file, locked.error, { phase: 'lock' }))
-    const seen = await recheck(session, file, context)
+    const seen = await recheck(session, file, context, settings.direction ?? 'up')
     if (seen.isErr()) return err(seen.error.error)
-    if (seen.value !== undefined) return ok('applied-by-other')
+    if (seen.value === 'done') return ok('applied-by-other')
     try {
       await createClaimsTable(session.client)
       const claim = await readClaim(session.client, file.name)
@@ -284,16 +290,29 @@ async function releaseClaim(
   }
 }
 
+/** Writes what the file did to the tracking table: its row inserted (up), or removed (down). */
+async function record(
+  session: Session,
+  migration: AppliedMigration,
+  file: PreparedMigration,
+  settings: ApplySettings,
+): Promise<void> {
+  if (settings.direction === 'down') await deleteApplied(session.client, file.name)
+  else await insertApplied(session.client, { ...migration, appliedBy: settings.appliedBy }, file.repeatable === true)
+}
+
 /**
- * After the lock: the file's tracking row with a fresh snapshot. `undefined` when it is still pending;
- * the row (and the transaction rolled back) when another runner applied it meanwhile; a `checksum`
- * error when that runner applied other bytes.
+ * After the lock: the file's tracking row with a fresh snapshot. `run` when the file is still to run
+ * (up: no row, or a repeatable whose row has other bytes; down: the row is there); `done` (and the
+ * transaction rolled back) when another runner applied (or reverted) it meanwhile; a `checksum` error
+ * when that runner applied other bytes.
  */
 async function recheck(
   session: Session,
   file: PreparedMigration,
   context: RunContext,
-): Promise<Result<AppliedRow | undefined, ApplyFailure>> {
+  direction: 'up' | 'down',
+): Promise<Result<'run' | 'done', ApplyFailure>> {
   let row: AppliedRow | undefined
   try {
     row = await readAppliedRow(session.client, file.name)
@@ -306,9 +325,15 @@ async function recheck(
       runs: [],
     })
   }
-  if (row === undefined) return ok(undefined)
+  if (direction === 'down') {
+    if (row !== undefined) return ok('run')
+    await rollback(session)
+    return ok('done')
+  }
+  if (row === undefined) return ok('run')
+  if (row.checksum !== file.checksum && file.repeatable === true) return ok('run')
   await rollback(session)
-  if (row.checksum === file.checksum) return ok(row)
+  if (row.checksum === file.checksum) return ok('done')
   return err({
     error: new MigrationRunError(
       `Migration ${file.name} was applied by another runner, from a file with other bytes (checksum ` +

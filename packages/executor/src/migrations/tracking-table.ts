@@ -133,10 +133,18 @@ export interface AppliedRecord {
   readonly transactional: boolean
 }
 
-/** Inserts the tracking row. Rejects with node-postgres's error (23505 if another runner got there first). */
-export async function insertApplied(client: Client, record: AppliedRecord): Promise<void> {
+/**
+ * Inserts the tracking row. With `replace` (a Flyway repeatable applied again), the row of an earlier
+ * application is replaced. Rejects with node-postgres's error (23505 if another runner got there first).
+ */
+export async function insertApplied(client: Client, record: AppliedRecord, replace = false): Promise<void> {
+  const upsert = replace
+    ? ' ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = clock_timestamp(), ' +
+      'duration_ms = EXCLUDED.duration_ms, tier = EXCLUDED.tier, applied_by = EXCLUDED.applied_by, ' +
+      'transactional = EXCLUDED.transactional'
+    : ''
   await client.query({
-    text: `INSERT INTO ${TRACKING_TABLE} (name, checksum, duration_ms, tier, applied_by, transactional) VALUES ($1, $2, $3, $4, $5, $6)`,
+    text: `INSERT INTO ${TRACKING_TABLE} (name, checksum, duration_ms, tier, applied_by, transactional) VALUES ($1, $2, $3, $4, $5, $6)${upsert}`,
     values: [
       record.name,
       record.checksum,
@@ -146,6 +154,15 @@ export async function insertApplied(client: Client, record: AppliedRecord): Prom
       record.transactional,
     ],
   })
+}
+
+/** The statement that removes the tracking row of a migration reverted by `ddl migrate down`. */
+export const DELETE_APPLIED = `DELETE FROM ${TRACKING_TABLE} WHERE name = $1`
+
+/** Removes the tracking row of a reverted migration. Returns false when there was none. Rejects with node-postgres's error. */
+export async function deleteApplied(client: Client, name: string): Promise<boolean> {
+  const result = await client.query({ text: DELETE_APPLIED, values: [name] })
+  return result.rowCount === 1
 }
 
 /** The statement that accepts a changed file, as recorded in the audit log. */
