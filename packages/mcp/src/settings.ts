@@ -512,7 +512,7 @@ export function describeSettings(settings: McpSettings, databases?: readonly str
         ? ` (default: ${settings.defaultProject})`
         : ''
     }  [from ${src.projects}]`,
-    `read-only: ${settings.readOnly ? 'on: every write is refused' : 'off'}  [from ${src.readOnly}]`,
+    `read-only: ${settings.readOnly ? 'every write is refused' : 'off'}  [from ${src.readOnly}]`,
     `runs without a person: ${settings.unattendedTiers.length > 0 ? settings.unattendedTiers.join(', ') : 'nothing'}  [from ${src.unattendedTiers}]`,
     `approval channels: ${channels}  [from ${src.channels}]; approvals last ${settings.approvals.ttlSeconds}s  [from ${src.ttlSeconds}]`,
     `approval store: ${settings.approvals.dir}  [from ${src.approvalsDir}]`,
