@@ -123,7 +123,13 @@ export async function clearWork(
       toolOf(s.request.origin) === toolOf(subject.origin),
   )
   const approved = same.find((s) => approvalStatus(s, now) === 'approved')
-  if (approved?.request !== undefined) return settle(ctx, bound, approved.request.id, approved, sha, options)
+  if (approved?.request !== undefined) {
+    const settled = await settle(ctx, bound, approved.request.id, approved, sha, options)
+    // A grant this server does not trust (a forged file) is refused and recorded; the work then
+    // waits for a person on a new request rather than on the poisoned one.
+    if (settled.isOk() || settled.error.kind !== 'ApprovalError' || settled.error.problem !== 'untrusted') return settled
+    return newRequest(ctx, bound, sha, options)
+  }
   const pending = same.find((s) => approvalStatus(s, now) === 'pending')
   if (pending?.request !== undefined) return settle(ctx, bound, pending.request.id, pending, sha, options)
   return newRequest(ctx, bound, sha, options)

@@ -121,12 +121,27 @@ export class Projects {
     if (connection.isErr()) return err(connection.error)
     const base = targetOfUrl(connection.value.url)
     // Read each time: the server behind the same host and port may have been replaced since.
-    const read = await this.api(project).query<{ id: string }>(
-      'SELECT system_identifier::text AS id FROM pg_control_system()',
-    )
-    if (read.isErr() && read.error.kind === 'ConnectionError') return err(read.error)
-    // A role without the right to read it binds by host, port and database alone.
-    return ok({ ...base, systemIdentifier: read.isOk() ? read.value.rows[0]?.id : undefined })
+    // The server's own read of a catalog function (not the agent's SQL): it bypasses the gate, which
+    // rightly does not know pg_control_system().
+    const context = this.api(project).context()
+    if (context.isErr()) return err(context.error)
+    const connector = context.value.connector()
+    if (connector.isErr()) return err(connector.error)
+    const client = await connector.value.connect()
+    if (client.isErr()) return err(client.error)
+    let systemIdentifier: string | undefined
+    try {
+      const read = await client.value.query<{ id: string }>(
+        'SELECT system_identifier::text AS id FROM pg_control_system()',
+      )
+      systemIdentifier = read.rows[0]?.id
+    } catch {
+      // A role without the right to read it binds by host, port and database alone.
+      systemIdentifier = undefined
+    } finally {
+      client.value.release()
+    }
+    return ok({ ...base, systemIdentifier })
   }
 
   /** The shared API of a project (resolved first with {@link Projects.resolve}). */
