@@ -83,7 +83,8 @@ export function createContext(
   options: PostgresAPIOptions = {},
 ): Result<ExecutorContext, ConfigError> {
   const cwd = options.cwd ?? process.cwd()
-  const envResult = options.readDotEnv === false ? ok(options.env ?? process.env) : loadEnv(cwd, options.env ?? process.env)
+  const envResult =
+    options.readDotEnv === false ? ok(options.env ?? process.env) : loadEnv(cwd, options.env ?? process.env)
   if (envResult.isErr()) return err(envResult.error)
   const env = envResult.value
   let config: LoadedConfig

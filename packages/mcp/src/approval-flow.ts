@@ -7,11 +7,11 @@ import {
   type ApprovalGrant,
   type ApprovalRequest,
   type ApprovalState,
-  type RequestedStatement,
   approvalStatus,
   bindingProblem,
   checkGrant,
   newApprovalId,
+  type RequestedStatement,
   sqlSha256,
 } from './approval.js'
 import { type ApprovalEvent, recordApprovalEvent } from './approval-audit.js'
@@ -127,7 +127,8 @@ export async function clearWork(
     const settled = await settle(ctx, bound, approved.request.id, approved, sha, options)
     // A grant this server does not trust (a forged file) is refused and recorded; the work then
     // waits for a person on a new request rather than on the poisoned one.
-    if (settled.isOk() || settled.error.kind !== 'ApprovalError' || settled.error.problem !== 'untrusted') return settled
+    if (settled.isOk() || settled.error.kind !== 'ApprovalError' || settled.error.problem !== 'untrusted')
+      return settled
     return newRequest(ctx, bound, sha, options)
   }
   const pending = same.find((s) => approvalStatus(s, now) === 'pending')

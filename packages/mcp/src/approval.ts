@@ -215,7 +215,9 @@ export function targetProblem(bound: DatabaseTarget, now: DatabaseTarget): strin
     bound.port === now.port &&
     bound.database === now.database &&
     (bound.systemIdentifier ?? null) === (now.systemIdentifier ?? null)
-  return same ? undefined : `it was given for ${describeTarget(bound)}, and this work would go to ${describeTarget(now)}`
+  return same
+    ? undefined
+    : `it was given for ${describeTarget(bound)}, and this work would go to ${describeTarget(now)}`
 }
 
 /**

@@ -1,3 +1,4 @@
+export { AGENT_MARKERS, agentMarkers, trustsAgentFlags } from './agent-markers.js'
 export type {
   ApprovalDenial,
   ApprovalGrant,
@@ -25,11 +26,12 @@ export type { ApprovalEvent } from './approval-audit.js'
 export { approvedRunSource, recordApprovalEvent } from './approval-audit.js'
 export type { ApprovalProblem } from './approval-error.js'
 export { ApprovalError } from './approval-error.js'
+export { flagsFor } from './approval-flow.js'
 export type { ApprovalStoreOptions } from './approval-store.js'
 export { ApprovalStore } from './approval-store.js'
-export { escapeControls, requestedStatements, statementLines, tierName, untrustedData } from './render.js'
 export type { DatabaseTarget } from './projects.js'
-export { describeTarget, targetOfUrl } from './projects.js'
+export { databaseTarget, describeTarget, targetOfUrl } from './projects.js'
+export { escapeControls, requestedStatements, statementLines, tierName, untrustedData } from './render.js'
 export { runServer } from './run-server.js'
 export type { CreateServerOptions, SafeDdlServer } from './server.js'
 export { createMcpServer, SERVER_NAME, serveStdio } from './server.js'
@@ -46,13 +48,12 @@ export type {
 } from './settings.js'
 export {
   APPROVAL_CHANNELS,
+  changedSettingsFiles,
   DEFAULT_APPROVAL_TTL_SECONDS,
   defaultApprovalsDir,
-  changedSettingsFiles,
   describeSettings,
   loadSettings,
   SINGLE_ACCOUNT_WARNING,
   singleAccount,
   singleAccountWarning,
 } from './settings.js'
-export { AGENT_MARKERS, agentMarkers, trustsAgentFlags } from './agent-markers.js'

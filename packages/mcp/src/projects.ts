@@ -55,6 +55,41 @@ export function describeTarget(target: DatabaseTarget): string {
 }
 
 /**
+ * Where an API's work goes: host, port and database of its connection string, and the cluster's
+ * `system_identifier` read now (when the role may read it). This is the server's own read of a
+ * catalog function, not the agent's SQL, so it does not go through the gate (which rightly does not
+ * know `pg_control_system()`). Fails with `ConfigError` (no database) or `ConnectionError`. Never throws.
+ *
+ * @example
+ * await databaseTarget(api) // ok({ host: 'localhost', port: 5432, database: 'app', systemIdentifier: '7301...' })
+ */
+export async function databaseTarget(
+  api: PostgresAPI,
+  known?: DatabaseTarget,
+): Promise<Result<DatabaseTarget, ConfigError | ConnectionError>> {
+  const context = api.context()
+  if (context.isErr()) return err(context.error)
+  const connector = context.value.connector()
+  if (connector.isErr()) return err(connector.error)
+  const base = known ?? targetOfUrl(connector.value.target.url)
+  const client = await connector.value.connect()
+  if (client.isErr()) return err(client.error)
+  let systemIdentifier: string | undefined
+  try {
+    const read = await client.value.query<{ id: string }>(
+      'SELECT system_identifier::text AS id FROM pg_control_system()',
+    )
+    systemIdentifier = read.rows[0]?.id
+  } catch {
+    // A role without the right to read it binds by host, port and database alone.
+    systemIdentifier = undefined
+  } finally {
+    client.value.release()
+  }
+  return ok({ ...base, systemIdentifier })
+}
+
+/**
  * The projects the server may touch, each with one `PostgresAPI` (created on first use, acting as
  * `actor()`, recording `source: 'mcp'`). Project `default` is `DDL_DATABASE_URL` / `DATABASE_URL`.
  * Every connection string, the configuration and the audit log location come from what the server
@@ -121,27 +156,7 @@ export class Projects {
     if (connection.isErr()) return err(connection.error)
     const base = targetOfUrl(connection.value.url)
     // Read each time: the server behind the same host and port may have been replaced since.
-    // The server's own read of a catalog function (not the agent's SQL): it bypasses the gate, which
-    // rightly does not know pg_control_system().
-    const context = this.api(project).context()
-    if (context.isErr()) return err(context.error)
-    const connector = context.value.connector()
-    if (connector.isErr()) return err(connector.error)
-    const client = await connector.value.connect()
-    if (client.isErr()) return err(client.error)
-    let systemIdentifier: string | undefined
-    try {
-      const read = await client.value.query<{ id: string }>(
-        'SELECT system_identifier::text AS id FROM pg_control_system()',
-      )
-      systemIdentifier = read.rows[0]?.id
-    } catch {
-      // A role without the right to read it binds by host, port and database alone.
-      systemIdentifier = undefined
-    } finally {
-      client.value.release()
-    }
-    return ok({ ...base, systemIdentifier })
+    return databaseTarget(this.api(project), base)
   }
 
   /** The shared API of a project (resolved first with {@link Projects.resolve}). */

@@ -114,7 +114,14 @@ export function executedLines(result: ExecuteResult, maxRows: number): string[] 
   const withRows = result.statements.filter((s) => s.rows.length > 0)
   for (const s of withRows) {
     lines.push(`Rows returned by line ${s.line}:`)
-    lines.push(untrustedData(`rows line ${s.line} returned`, rowLines(s.rows, maxRows).map((l) => `  ${l}`).join('\n')))
+    lines.push(
+      untrustedData(
+        `rows line ${s.line} returned`,
+        rowLines(s.rows, maxRows)
+          .map((l) => `  ${l}`)
+          .join('\n'),
+      ),
+    )
   }
   for (const warning of result.warnings) lines.push(`Warning: ${warning}`)
   return lines

@@ -365,10 +365,15 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
   // The approver's key is trusted only from the client's configuration: a path the agent can write
   // into .env would let it name a key of its own.
   const keyPath = overrides.approvalKey ?? present(env.DDL_APPROVAL_PUBLIC_KEY)
-  const keyFrom = overrides.approvalKey !== undefined ? '--approval-key' : keyPath !== undefined ? 'environment DDL_APPROVAL_PUBLIC_KEY' : 'none'
+  const keyFrom =
+    overrides.approvalKey !== undefined
+      ? '--approval-key'
+      : keyPath !== undefined
+        ? 'environment DDL_APPROVAL_PUBLIC_KEY'
+        : 'none'
   if (keyPath === undefined && present(allEnv.DDL_APPROVAL_PUBLIC_KEY) !== undefined) {
     warnings.push(
-      'DDL_APPROVAL_PUBLIC_KEY in .env is ignored: the approver key is read only from the server\'s own ' +
+      "DDL_APPROVAL_PUBLIC_KEY in .env is ignored: the approver key is read only from the server's own " +
         'arguments or environment (the MCP client configuration), never from the working tree.',
     )
   }
@@ -387,7 +392,9 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
       )
     }
     if (publicKey.asymmetricKeyType !== 'ed25519') {
-      return err(new ConfigError(`${publicKeyPath} is not an Ed25519 public key (make one with ddl approve --init-key).`))
+      return err(
+        new ConfigError(`${publicKeyPath} is not an Ed25519 public key (make one with ddl approve --init-key).`),
+      )
     }
   }
   const fromTree = (from: string) => from.startsWith('.env') || from.startsWith(CONFIG_FILE)
@@ -407,7 +414,11 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
     ...(envAudit === undefined && configAudit !== undefined ? { path: configAudit } : {}),
   }).path
   const auditFrom =
-    envAudit !== undefined ? where('DDL_AUDIT_LOG') : configAudit !== undefined ? `${CONFIG_FILE} audit.path` : 'default'
+    envAudit !== undefined
+      ? where('DDL_AUDIT_LOG')
+      : configAudit !== undefined
+        ? `${CONFIG_FILE} audit.path`
+        : 'default'
 
   return ok({
     cwd,

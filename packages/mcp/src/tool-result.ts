@@ -49,7 +49,10 @@ export function errorResult(error: ToolError, next?: string): CallToolResult {
 
 /** Advice written for library callers and the CLI, and what it means over MCP. */
 const FOR_AGENT: readonly (readonly [RegExp, string])[] = [
-  [/Use (iKnowWhatImDoing: true|confirm: true|--i-know-what-im-doing|--confirm) to override/g, "Over MCP, this needs a person's approval: call execute_sql and a pending approval is made"],
+  [
+    /Use (iKnowWhatImDoing: true|confirm: true|--i-know-what-im-doing|--confirm) to override/g,
+    "Over MCP, this needs a person's approval: call execute_sql and a pending approval is made",
+  ],
   [/This operation requires (confirm: true|--confirm)/g, "This operation needs a person's approval"],
   [/pass them as one script or use transaction\(\)/g, 'send them as one script in one execute_sql call'],
   [/Run it on its own with execute\(\), outside transaction\(\)\./g, 'Send it alone in its own execute_sql call.'],

@@ -7,11 +7,11 @@ import { Writable } from 'node:stream'
 import { type ClassifiedStatement, compareTiers, maxTier, type Plan, requiredFlag, type Tier } from '@ddl/classifier'
 import { classifySql, createContext } from '@ddl/executor'
 import {
-  agentMarkers,
   type ApprovalGrant,
   type ApprovalState,
   type ApprovalStatus,
   ApprovalStore,
+  agentMarkers,
   approvalStatus,
   describeTarget,
   escapeControls,
@@ -85,7 +85,10 @@ export const registerApprove: Register = (program: Command, ctx: CommandContext)
     .option('--json', 'print JSON')
     .option('--key <file>', "sign the grant with the approver's private key (default: $DDL_APPROVAL_PRIVATE_KEY)")
     .option('--passphrase-file <file>', "read the key's passphrase from a file (scripts; default: ask on the terminal)")
-    .option('--init-key <dir>', 'make an approver key pair in DIR: approver.key (sealed with a passphrase) and approver.pub')
+    .option(
+      '--init-key <dir>',
+      'make an approver key pair in DIR: approver.key (sealed with a passphrase) and approver.pub',
+    )
     .addHelpText('after', HELP)
     .action(async (id: string | undefined, options: ApproveOptions) => {
       ctx.exitCode = await approve(ctx.io, id, options)
@@ -324,11 +327,24 @@ function describe(
   }
   if (request.files !== undefined) {
     for (const file of request.files) {
-      lines.push('', `Migration file ${escapeControls(JSON.stringify(file.name))}:`, c.dim('-----'), safeText(file.sql), c.dim('-----'))
+      lines.push(
+        '',
+        `Migration file ${escapeControls(JSON.stringify(file.name))}:`,
+        c.dim('-----'),
+        safeText(file.sql),
+        c.dim('-----'),
+      )
     }
     lines.push('', `(SHA-256 of the files with their names: ${request.sqlSha256})`, '')
   } else {
-    lines.push('', `Exact SQL (SHA-256 ${request.sqlSha256}):`, c.dim('-----'), safeText(request.sql), c.dim('-----'), '')
+    lines.push(
+      '',
+      `Exact SQL (SHA-256 ${request.sqlSha256}):`,
+      c.dim('-----'),
+      safeText(request.sql),
+      c.dim('-----'),
+      '',
+    )
   }
   return `${lines.join('\n')}\n`
 }
@@ -456,7 +472,11 @@ async function passphraseFor(options: ApproveOptions, question: string): Promise
 async function initKey(io: Io, dir: string, options: ApproveOptions): Promise<number> {
   const passphrase = await passphraseFor(options, 'Passphrase for the new approver key (keep it from the agent): ')
   if (passphrase === undefined || passphrase.length < 8) {
-    return fail(io, 'A passphrase of at least 8 characters is needed (typed on a terminal, or --passphrase-file).', EXIT.usage)
+    return fail(
+      io,
+      'A passphrase of at least 8 characters is needed (typed on a terminal, or --passphrase-file).',
+      EXIT.usage,
+    )
   }
   const { publicKey, privateKey } = generateKeyPairSync('ed25519', {
     publicKeyEncoding: { type: 'spki', format: 'pem' },

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { type ClassifiedStatement, maxTier, requiredFlag, type Tier } from '@ddl/classifier'
 import {
+  classifySql,
   describeLayout,
   type ExecutorContext,
   type ExecutorError,
@@ -10,9 +13,12 @@ import {
   type MigrationStatus,
   migrateDirectory,
   planMigrationRun,
+  planMigrations,
   readMigrationStatus,
 } from '@ddl/executor'
+import { migrationBundle, type RequestedStatement, requestedStatements } from '@ddl/mcp'
 import { type Command, InvalidArgumentError } from 'commander'
+import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'
 import { SIGNAL_EXIT, whileInterruptible } from '../interrupt.js'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
@@ -155,7 +161,67 @@ function runOptions(options: MigrateCliOptions, onProgress?: (event: MigrationEv
   }
 }
 
-async function apply(io: Io, dir: string, options: MigrateCliOptions): Promise<number> {
+/**
+ * Under a coding agent, an override flag is a request: the pending files (each classified alone, as
+ * the run classifies them) become a pending approval; after `ddl approve ID` the same command runs
+ * once, with the flag the person approved. Returns the options to run with, or an exit code.
+ */
+async function agentOptions(io: Io, dir: string, options: MigrateCliOptions): Promise<MigrateCliOptions | number> {
+  const typed =
+    options.iKnowWhatImDoing === true ? '--i-know-what-im-doing' : options.confirm === true ? '--confirm' : undefined
+  if (typed === undefined || !flagsAreRequests(io)) return options
+  const where = resolve(io.cwd, dir)
+  const planned = await planMigrations(where, {
+    ...(options.project !== undefined ? { project: options.project } : {}),
+    cwd: io.cwd,
+    env: io.env,
+    iKnowWhatImDoing: true,
+  })
+  if (planned.isErr()) return fail(io, 'migrate', planned.error, options.json)
+  const db = openApi(io, options.project)
+  try {
+    const context = db.context()
+    if (context.isErr()) return fail(io, 'migrate', context.error, options.json)
+    const files: { name: string; sql: string }[] = []
+    const statements: RequestedStatement[] = []
+    const all: ClassifiedStatement[] = []
+    let tier: Tier = 'safe'
+    for (const p of planned.value.pending) {
+      const text = await readFile(p.path, 'utf8')
+      files.push({ name: p.name, sql: text })
+      const one = await classifySql(text, context.value.classifyOptions, p.path)
+      if (one.isErr()) return fail(io, 'migrate', one.error, options.json)
+      statements.push(...requestedStatements(one.value, p.name))
+      all.push(...one.value.statements)
+      tier = maxTier(tier, maxTier(p.tier, one.value.tier))
+    }
+    const cleared = await clearAgentWork(
+      io,
+      db,
+      {
+        origin: `ddl migrate ${JSON.stringify(where)}`,
+        project: options.project,
+        sql: migrationBundle(files),
+        files,
+        plan: { statements: all, tier, requires: requiredFlag(tier), hasParseErrors: false },
+        statements,
+        tier,
+        flag: typed,
+      },
+      'ddl migrate',
+    )
+    if (cleared.kind === 'stop') return cleared.code
+    const { confirm: _c, iKnowWhatImDoing: _i, ...rest } = options
+    return { ...rest, ...cleared.flags }
+  } finally {
+    await db.close()
+  }
+}
+
+async function apply(io: Io, dir: string, requested: MigrateCliOptions): Promise<number> {
+  const cleared = await agentOptions(io, dir, requested)
+  if (typeof cleared === 'number') return cleared
+  const options = cleared
   const c = colors(io)
   const json = options.json === true
   const progress = json ? undefined : progressPrinter(io, c, dir)

@@ -28,7 +28,10 @@ export function registerListTables(server: McpServer, ctx: ToolContext): void {
         untrustedData(
           'list of relations',
           tables
-            .map((t) => `  ${t.schema}.${t.name} (${t.kind}${t.estimatedRows !== null ? `, ~${t.estimatedRows} rows` : ''})`)
+            .map(
+              (t) =>
+                `  ${t.schema}.${t.name} (${t.kind}${t.estimatedRows !== null ? `, ~${t.estimatedRows} rows` : ''})`,
+            )
             .join('\n'),
         ),
       ]

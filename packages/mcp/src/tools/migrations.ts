@@ -13,13 +13,13 @@ import {
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import { migrationBundle, type RequestedStatement } from '../approval.js'
 import { approvedRunSource } from '../approval-audit.js'
 import { clearWork } from '../approval-flow.js'
 import { type MigrationSnapshot, snapshotMigrations } from '../migration-snapshot.js'
 import { pendingResult } from '../pending-result.js'
-import { singleAccountWarning } from '../settings.js'
-import { migrationBundle, type RequestedStatement } from '../approval.js'
 import { escapeControls, requestedStatements, tierName } from '../render.js'
+import { singleAccountWarning } from '../settings.js'
 import type { ToolContext } from '../tool-context.js'
 import { openProject, type ProjectHandle, projectField, refuseReadOnly } from '../tool-kit.js'
 import { errorResult, toolResult } from '../tool-result.js'
@@ -70,7 +70,9 @@ export function registerMigrationStatus(server: McpServer, ctx: ToolContext): vo
       for (const e of s.entries) {
         const tier = tiers.get(e.name)
         const when = e.appliedAt !== undefined ? ` at ${e.appliedAt.toISOString()}` : ''
-        lines.push(`  ${e.state.padEnd(8)} ${escapeControls(e.name)}${tier !== undefined ? ` [${tierName(tier)}]` : ''}${when}`)
+        lines.push(
+          `  ${e.state.padEnd(8)} ${escapeControls(e.name)}${tier !== undefined ? ` [${tierName(tier)}]` : ''}${when}`,
+        )
       }
       if (!s.tracking) lines.push('No migration was ever applied here (public.ddl_migrations does not exist yet).')
       return toolResult('ok', lines.join('\n'), {
@@ -196,7 +198,8 @@ async function apply(
     )
   }
   const c = clearance.value
-  if (c.kind === 'pending') return pendingResult(c.request, c.reused, 'apply_migrations', singleAccountWarning(ctx.settings))
+  if (c.kind === 'pending')
+    return pendingResult(c.request, c.reused, 'apply_migrations', singleAccountWarning(ctx.settings))
   const source = c.kind === 'approved' ? approvedRunSource(c.grant.id, c.grant.approvedBy, c.grant.via) : 'mcp'
   const report = await runMigrationsFromDir(dir, { ...runOptions(ctx, handle, source), ...c.flags })
   if (report.isErr()) {
@@ -234,7 +237,8 @@ function applied(
 function refusedPlan(plan: MigrationPlan, shown: string): CallToolResult {
   const issues = plan.pending.flatMap((p) => p.issues.filter((i) => i.reason !== 'tier'))
   const lines = [`Refused: the migrations in ${shown} cannot run as they are. Nothing ran.`]
-  for (const i of issues) lines.push(`  ${escapeControls(i.name)}${i.line !== undefined ? ` line ${i.line}` : ''}: ${i.message}`)
+  for (const i of issues)
+    lines.push(`  ${escapeControls(i.name)}${i.line !== undefined ? ` line ${i.line}` : ''}: ${i.message}`)
   for (const name of plan.changed) lines.push(`  ${escapeControls(name)}: changed since it was applied.`)
   lines.push('Next step: fix the files (or ask a person about changed applied files); then try again.')
   return toolResult('refused', lines.join('\n'), {
