@@ -40,6 +40,11 @@ A file of only CREATE INDEX CONCURRENTLY (or other statements Postgres cannot ru
 runs outside one, statement by statement; a file mixing both is refused. Two runners at once never
 apply a file twice (a transaction-scoped advisory lock: it works through Supabase's pooler too).
 
+Under a coding agent (CLAUDECODE, CURSOR_AGENT, CODEX_SANDBOX, GEMINI_CLI, or a variable named in
+DDL_AGENT_MARKERS), --confirm and --i-know-what-im-doing are a request: the pending files become an
+approval request (exit 1, with the ddl approve ID a person runs); then the same command runs once.
+DDL_TRUST_AGENT_FLAGS=1 in the person's own environment turns this off (see docs/agents.md).
+
 Exit codes: 0 applied (or nothing to apply; status without changed files; a plan that would run),
 1 refused or failed (or a changed file in status), 2 usage, layout or configuration error,
 130 interrupted (Ctrl-C; 143 for SIGTERM): the running statement is cancelled and its file rolled
