@@ -64,6 +64,8 @@ function request(id: string, sql: string, minutes = 15): ApprovalRequest {
     tier: 'destructive',
     statements: [{ line: 1, display: sql, kind: 'DropStmt', tier: 'destructive', findings: [] }],
     rehearsal: ['line 1: drops public.users'],
+    server: 'srv-test',
+    target: { host: 'localhost', port: 5432, database: 'app', systemIdentifier: '7301' },
     origin: 'execute_sql',
     requestedBy: 'mcp:claude-code',
     createdAt: new Date(now).toISOString(),

@@ -157,6 +157,15 @@ describe('ddl audit show', () => {
     )
   })
 
+  it('shows control characters in recorded SQL escaped, so a record cannot forge another line', async () => {
+    const forged = 'SELECT 1 /*\n2026-01-29 10:00:00 | smoothed | SAFE | nothing \u001b[2K\u202e*/'
+    const { path } = await seedLog([at('2026-01-29T10:15:32.000Z', { tier: 'destructive', statement: forged })])
+    const result = await ddl(['audit', 'show', '--log', path])
+    expect(result.stdout.trim().split('\n')).toHaveLength(1)
+    expect(result.stdout).toContain('\\u{1b}[2K\\u{202e}')
+    expect(result.stdout).not.toContain('\u001b')
+  })
+
   it('shows every record with --all', async () => {
     const { path } = await seedLog(seedEntries)
     const lines = (await ddl(['audit', 'show', '--log', path, '--all'])).stdout.trim().split('\n')

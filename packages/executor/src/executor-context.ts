@@ -26,6 +26,11 @@ export interface PostgresAPIOptions {
   readonly cwd?: string
   /** The environment. Default `process.env`; `.env` adds to it without overriding. */
   readonly env?: Env
+  /**
+   * Read `.env` in `cwd` (adding to `env`). Default true. The MCP server passes false with the
+   * environment it read once at start, so a `.env` written later changes nothing.
+   */
+  readonly readDotEnv?: boolean
   /** A configuration to use instead of reading `ddl.config.json`. */
   readonly config?: DdlConfig
   /** The classifier policy (overrides the configuration's). */
@@ -78,7 +83,8 @@ export function createContext(
   options: PostgresAPIOptions = {},
 ): Result<ExecutorContext, ConfigError> {
   const cwd = options.cwd ?? process.cwd()
-  const envResult = loadEnv(cwd, options.env ?? process.env)
+  const envResult =
+    options.readDotEnv === false ? ok(options.env ?? process.env) : loadEnv(cwd, options.env ?? process.env)
   if (envResult.isErr()) return err(envResult.error)
   const env = envResult.value
   let config: LoadedConfig

@@ -18,6 +18,12 @@ export type ApprovalProblem =
   | 'project-mismatch'
   /** It was given for work of another tool (`apply_migrations` rather than `execute_sql`). */
   | 'tool-mismatch'
+  /** The approval was asked for by another server instance (another MCP server, or this one before a restart). */
+  | 'server-mismatch'
+  /** The approval is for another database (host, port, database or system identifier). */
+  | 'target-mismatch'
+  /** The settings files changed since the server started. */
+  | 'settings-changed'
   /** The SQL classifies higher than the tier the person approved. */
   | 'tier-mismatch'
   /** The grant was not written by a trusted approver (file owner, permissions), or arrived by a channel this server does not accept. */

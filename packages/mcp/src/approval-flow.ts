@@ -11,12 +11,15 @@ import {
   bindingProblem,
   checkGrant,
   newApprovalId,
+  type RequestedStatement,
   sqlSha256,
 } from './approval.js'
 import { type ApprovalEvent, recordApprovalEvent } from './approval-audit.js'
 import { ApprovalError } from './approval-error.js'
 import { askPerson, canElicit } from './elicitation.js'
+import type { DatabaseTarget } from './projects.js'
 import { requestedStatements } from './render.js'
+import { changedSettingsFiles } from './settings.js'
 import type { ToolContext } from './tool-context.js'
 import type { ToolError } from './tool-result.js'
 
@@ -33,6 +36,15 @@ export interface GateSubject {
   readonly origin: string
   /** The audit log the run will write to. */
   readonly log: AuditLog
+  /** The statements as the person is shown them (default: those of `plan`). */
+  readonly statements?: readonly RequestedStatement[]
+  /** For migrations: each file's name and text, shown to the person one by one. */
+  readonly files?: readonly { readonly name: string; readonly sql: string }[]
+}
+
+/** A subject with the database it goes to, resolved when it is checked. */
+interface BoundSubject extends GateSubject {
+  readonly target: DatabaseTarget
 }
 
 /** Whether, and on whose word, the work may run. */
@@ -89,11 +101,15 @@ export async function clearWork(
   if (ctx.settings.unattendedTiers.includes(subject.tier)) {
     return ok({ kind: 'unattended', flags: flagsFor(subject.tier) })
   }
+  // Where the work would go, read now (the cluster's identifier too): an approval binds to it.
+  const resolved = await ctx.projects.target(subject.project)
+  if (resolved.isErr()) return err(resolved.error)
+  const bound: BoundSubject = { ...subject, target: resolved.value }
   const sha = sqlSha256(subject.sql)
   if (options.approvalId !== undefined) {
     const state = await ctx.store.read(options.approvalId)
-    if (state.isErr()) return refuse(ctx, subject, state.error)
-    return settle(ctx, subject, options.approvalId, state.value, sha, options)
+    if (state.isErr()) return refuse(ctx, bound, state.error)
+    return settle(ctx, bound, options.approvalId, state.value, sha, options)
   }
 
   const listed = await ctx.store.list()
@@ -102,20 +118,28 @@ export async function clearWork(
   const same = listed.value.filter(
     (s) =>
       s.request?.project === subject.project &&
+      s.request.server === ctx.serverId &&
       s.request.sqlSha256 === sha &&
       toolOf(s.request.origin) === toolOf(subject.origin),
   )
   const approved = same.find((s) => approvalStatus(s, now) === 'approved')
-  if (approved?.request !== undefined) return settle(ctx, subject, approved.request.id, approved, sha, options)
+  if (approved?.request !== undefined) {
+    const settled = await settle(ctx, bound, approved.request.id, approved, sha, options)
+    // A grant this server does not trust (a forged file) is refused and recorded; the work then
+    // waits for a person on a new request rather than on the poisoned one.
+    if (settled.isOk() || settled.error.kind !== 'ApprovalError' || settled.error.problem !== 'untrusted')
+      return settled
+    return newRequest(ctx, bound, sha, options)
+  }
   const pending = same.find((s) => approvalStatus(s, now) === 'pending')
-  if (pending?.request !== undefined) return settle(ctx, subject, pending.request.id, pending, sha, options)
-  return newRequest(ctx, subject, sha, options)
+  if (pending?.request !== undefined) return settle(ctx, bound, pending.request.id, pending, sha, options)
+  return newRequest(ctx, bound, sha, options)
 }
 
 /** Uses an approval that exists: run it when granted, ask again when pending, refuse otherwise. */
 async function settle(
   ctx: ToolContext,
-  subject: GateSubject,
+  subject: BoundSubject,
   id: string,
   state: ApprovalState,
   sha: string,
@@ -141,6 +165,9 @@ async function settle(
     id,
     project: subject.project,
     sqlSha256: sha,
+    server: ctx.serverId,
+    target: subject.target,
+    publicKey: ctx.settings.approvals.publicKey,
     tier: subject.tier,
     now: ctx.now(),
     ttlSeconds: ctx.settings.approvals.ttlSeconds,
@@ -153,7 +180,7 @@ async function settle(
 
 async function newRequest(
   ctx: ToolContext,
-  subject: GateSubject,
+  subject: BoundSubject,
   sha: string,
   options: ClearOptions,
 ): Promise<Result<Clearance, ToolError>> {
@@ -191,8 +218,11 @@ async function newRequest(
     sql: subject.sql,
     sqlSha256: sha,
     tier: subject.tier,
-    statements: requestedStatements(subject.plan),
+    statements: subject.statements ?? requestedStatements(subject.plan),
     rehearsal,
+    ...(subject.files !== undefined ? { files: subject.files } : {}),
+    server: ctx.serverId,
+    target: subject.target,
     origin: subject.origin,
     requestedBy: ctx.actor(),
     createdAt: now.toISOString(),
@@ -208,7 +238,7 @@ async function newRequest(
 /** Asks the person in the client's prompt when that is possible and allowed; else the request waits. */
 async function ask(
   ctx: ToolContext,
-  subject: GateSubject,
+  subject: BoundSubject,
   request: ApprovalRequest,
   reused: boolean,
   options: ClearOptions,
@@ -251,9 +281,24 @@ async function ask(
 /** Marks the approval used (exclusively), then clears the work to run with the flag its tier needs. */
 async function consume(
   ctx: ToolContext,
-  subject: GateSubject,
+  subject: BoundSubject,
   grant: ApprovalGrant,
 ): Promise<Result<Clearance, ToolError>> {
+  // The server runs on what it read at start; a settings file changed since means someone is moving
+  // things under the person's approval: refuse rather than guess which database they meant.
+  const changed = changedSettingsFiles(ctx.settings.snapshot)
+  if (changed.length > 0) {
+    return refuse(
+      ctx,
+      subject,
+      new ApprovalError(
+        `Approval ${grant.id} was not used: ${changed.join(' and ')} changed after this server started. The server ` +
+          'keeps the settings it started with and runs no approved work while they differ. Nothing ran. A person ' +
+          'restores the file or restarts the server, then reviews a new request.',
+        { problem: 'settings-changed', approvalId: grant.id },
+      ),
+    )
+  }
   const used = await ctx.store.markUsed({ v: 1, id: grant.id, usedBy: ctx.actor(), usedAt: ctx.now().toISOString() })
   if (used.isErr()) return refuse(ctx, subject, used.error)
   return ok({ kind: 'approved', flags: flagsFor(grant.tier), grant })
@@ -290,5 +335,7 @@ function grantOf(request: ApprovalRequest, approvedBy: string, via: ApprovalGran
     approvedAt: now.toISOString(),
     expiresAt: request.expiresAt,
     via,
+    server: request.server,
+    target: request.target,
   }
 }

@@ -26,6 +26,12 @@ const finding = z.object({
   message: z.string(),
   hint: z.string(),
 })
+const target = z.object({
+  host: z.string(),
+  port: z.number(),
+  database: z.string(),
+  systemIdentifier: z.string().optional(),
+})
 const requestSchema = z.object({
   v: z.literal(1),
   id: z.string().refine(isApprovalId),
@@ -34,9 +40,19 @@ const requestSchema = z.object({
   sqlSha256: z.string().regex(/^[0-9a-f]{64}$/),
   tier,
   statements: z.array(
-    z.object({ line: z.number(), display: z.string(), kind: z.string(), tier, findings: z.array(finding) }),
+    z.object({
+      line: z.number(),
+      display: z.string(),
+      kind: z.string(),
+      tier,
+      findings: z.array(finding),
+      file: z.string().optional(),
+    }),
   ),
   rehearsal: z.array(z.string()).optional(),
+  files: z.array(z.object({ name: z.string(), sql: z.string() })).optional(),
+  server: z.string().min(1),
+  target,
   origin: z.string(),
   requestedBy: z.string(),
   createdAt: z.string().datetime(),
@@ -52,6 +68,9 @@ const grantSchema = z.object({
   approvedAt: z.string().datetime(),
   expiresAt: z.string().datetime(),
   via: z.enum(['cli', 'elicitation']),
+  server: z.string().min(1),
+  target,
+  signature: z.string().optional(),
 })
 const denialSchema = z.object({
   v: z.literal(1),

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, type KeyObject, randomBytes, sign, verify } from 'node:crypto'
 import { compareTiers, type Finding, type Tier } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { ApprovalError } from './approval-error.js'
+import { type DatabaseTarget, describeTarget } from './projects.js'
 import type { ApprovalChannel } from './settings.js'
 
 /** One statement of an approval request, as the person is shown it. */
@@ -13,6 +14,8 @@ export interface RequestedStatement {
   readonly kind: string
   readonly tier: Tier
   readonly findings: readonly Finding[]
+  /** The migration file it is in (apply_migrations), as named on disk. */
+  readonly file?: string | undefined
 }
 
 /**
@@ -32,6 +35,15 @@ export interface ApprovalRequest {
   readonly statements: readonly RequestedStatement[]
   /** What the rehearsal found (run, then rolled back), one fact a line; absent when none ran. */
   readonly rehearsal: readonly string[] | undefined
+  /**
+   * For `apply_migrations`: each pending file's name and exact text, in order. `ddl approve`
+   * classifies each file alone (as the run will) instead of `sql`, which joins them.
+   */
+  readonly files?: readonly { readonly name: string; readonly sql: string }[] | undefined
+  /** The server instance that asked (a random id per start, or `cli` for `ddl exec`/`ddl migrate`). */
+  readonly server: string
+  /** The database the work goes to, as the server resolved it at start. */
+  readonly target: DatabaseTarget
   /** The tool that asked (`execute_sql`, `apply_migrations`) and what it is about. */
   readonly origin: string
   /** `mcp:<client name>`. */
@@ -54,6 +66,12 @@ export interface ApprovalGrant {
   readonly approvedAt: string
   readonly expiresAt: string
   readonly via: ApprovalChannel
+  /** The server instance whose request this answers: no other server may use it. */
+  readonly server: string
+  /** The database the person was shown: the work runs there or not at all. */
+  readonly target: DatabaseTarget
+  /** Base64 Ed25519 signature of {@link grantPayload} by the approver's key, when one is used. */
+  readonly signature?: string | undefined
 }
 
 /** A person's refusal. Written by `ddl approve --deny`, or by the server when the person declines in the client's prompt. */
@@ -137,11 +155,94 @@ export function approvalStatus(state: ApprovalState, now: Date): ApprovalStatus 
   return state.grant !== undefined ? 'approved' : 'pending'
 }
 
+/**
+ * The exact bytes an approver's key signs: every field of a grant but the signature, in a fixed
+ * order. Never throws.
+ *
+ * @example
+ * grantPayload(grant) // '["safe-ddl grant v1","ap-7k2m9xq4ra","default",...]'
+ */
+export function grantPayload(grant: ApprovalGrant): string {
+  return JSON.stringify([
+    'safe-ddl grant v1',
+    grant.id,
+    grant.project,
+    grant.sqlSha256,
+    grant.tier,
+    grant.server,
+    grant.target.host,
+    grant.target.port,
+    grant.target.database,
+    grant.target.systemIdentifier ?? null,
+    grant.approvedBy,
+    grant.approvedAt,
+    grant.expiresAt,
+    grant.via,
+  ])
+}
+
+/**
+ * Signs a grant with the approver's private key (Ed25519). Throws when the key cannot sign (a wrong
+ * passphrase): the caller (`ddl approve`) reports it.
+ */
+export function signGrant(grant: ApprovalGrant, privateKey: KeyObject): ApprovalGrant {
+  const signature = sign(null, Buffer.from(grantPayload(grant), 'utf8'), privateKey).toString('base64')
+  return { ...grant, signature }
+}
+
+/**
+ * True when the grant carries a valid signature by the private key of `publicKey`. Never throws.
+ *
+ * @example
+ * grantSignatureValid(forged, settings.approvals.publicKey) // false
+ */
+export function grantSignatureValid(grant: ApprovalGrant, publicKey: KeyObject): boolean {
+  if (grant.signature === undefined) return false
+  try {
+    return verify(null, Buffer.from(grantPayload(grant), 'utf8'), publicKey, Buffer.from(grant.signature, 'base64'))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Why a target differs from the one an approval was given for, or `undefined` when it is the same
+ * database. Never throws.
+ */
+export function targetProblem(bound: DatabaseTarget, now: DatabaseTarget): string | undefined {
+  const same =
+    bound.host === now.host &&
+    bound.port === now.port &&
+    bound.database === now.database &&
+    (bound.systemIdentifier ?? null) === (now.systemIdentifier ?? null)
+  return same
+    ? undefined
+    : `it was given for ${describeTarget(bound)}, and this work would go to ${describeTarget(now)}`
+}
+
+/**
+ * The text an `apply_migrations` approval is bound to: each pending file in order, after a comment
+ * line with its name written as a JSON string (so a newline or a dollar quote in a name stays inside
+ * the comment). `ddl approve` checks that a request's `sql` is exactly this of its `files`. Never throws.
+ *
+ * @example
+ * migrationBundle([{ name: '001_a.sql', sql: 'CREATE TABLE a ()' }]) // '-- migration: "001_a.sql"\nCREATE TABLE a ()\n;\n'
+ */
+export function migrationBundle(files: readonly { readonly name: string; readonly sql: string }[]): string {
+  return files.map((f) => `-- migration: ${JSON.stringify(f.name)}\n${f.sql}\n;\n`).join('')
+}
+
 /** What the server checks a grant against. */
 export interface GrantCheck {
   readonly id: string
   readonly project: string
   readonly sqlSha256: string
+  /** This server instance's id: a grant for another instance is refused. */
+  readonly server: string
+  /** Where the work would go now. */
+  readonly target: DatabaseTarget
+  /** The approver's public key: when set, a grant through `cli` needs its valid signature. */
+  readonly publicKey?: KeyObject | undefined
   /** The tier the server's own classification gives the SQL now. */
   readonly tier: Tier
   readonly now: Date
@@ -200,6 +301,24 @@ export function checkGrant(state: ApprovalState, check: GrantCheck): Result<Appr
   }
   if (grant.id !== id) {
     return fail('store', `The grant file of ${id} does not match its request. Nothing ran; ask for a new approval.`)
+  }
+  if (grant.via === 'cli' && check.publicKey !== undefined && !grantSignatureValid(grant, check.publicKey)) {
+    return fail(
+      'untrusted',
+      `The grant of ${id} is not signed by the approver's key this server trusts: it was not given with ` +
+        '`ddl approve --key`, or it was changed after. Nothing ran.',
+    )
+  }
+  if (grant.server !== check.server || request.server !== check.server) {
+    return fail(
+      'server-mismatch',
+      `Approval ${id} was asked for by another server instance (${grant.server}), not this one (${check.server}): ` +
+        'an approval is used only by the server that asked for it. Nothing ran; ask for a new approval.',
+    )
+  }
+  const moved = targetProblem(grant.target, check.target) ?? targetProblem(request.target, check.target)
+  if (moved !== undefined) {
+    return fail('target-mismatch', `Approval ${id} is for another database: ${moved}. Nothing ran.`)
   }
   const binding = bindingProblem(id, grant, check)
   if (binding !== undefined) return err(binding)

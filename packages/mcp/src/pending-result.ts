@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { ApprovalRequest } from './approval.js'
+import { describeTarget } from './projects.js'
 import { statementLines, tierName } from './render.js'
 import { toolResult } from './tool-result.js'
 
@@ -8,7 +9,12 @@ import { toolResult } from './tool-result.js'
  * the statements with their tiers and findings, the rehearsal, and the next step (stop; a person runs
  * `ddl approve ID`; then call the same tool with the same input). Never throws.
  */
-export function pendingResult(request: ApprovalRequest, reused: boolean, tool: string): CallToolResult {
+export function pendingResult(
+  request: ApprovalRequest,
+  reused: boolean,
+  tool: string,
+  warning?: string,
+): CallToolResult {
   const minutes = Math.max(1, Math.round((Date.parse(request.expiresAt) - Date.now()) / 60_000))
   const again =
     tool === 'execute_sql'
@@ -16,7 +22,7 @@ export function pendingResult(request: ApprovalRequest, reused: boolean, tool: s
       : `call ${tool} again with the same arguments and approval_id "${request.id}"`
   const lines = [
     `Not run: this is ${tierName(request.tier)} work and needs a person's approval. Nothing was changed.`,
-    `${reused ? 'Still waiting' : 'Waiting'} for approval ${request.id} (project "${request.project}", expires ${request.expiresAt}, in about ${minutes} min).`,
+    `${reused ? 'Still waiting' : 'Waiting'} for approval ${request.id} (project "${request.project}", database ${describeTarget(request.target)}, expires ${request.expiresAt}, in about ${minutes} min).`,
     'Statements:',
     ...statementLines(request.statements),
   ]
@@ -30,6 +36,7 @@ export function pendingResult(request: ApprovalRequest, reused: boolean, tool: s
     'You cannot approve it yourself: do not run `ddl approve`, and do not change the SQL (changed SQL needs a new approval). ' +
     'Consider a safer alternative from the hints above.'
   lines.push(`Next step: ${next}`)
+  if (warning !== undefined) lines.push(`Warning for the person: ${warning}`)
   return toolResult('pending_approval', lines.join('\n'), {
     approval_id: request.id,
     project: request.project,
@@ -38,7 +45,9 @@ export function pendingResult(request: ApprovalRequest, reused: boolean, tool: s
     expires_at: request.expiresAt,
     statements: request.statements,
     rehearsal: request.rehearsal ?? [],
+    database: request.target,
     approve_command: `ddl approve ${request.id}`,
+    ...(warning !== undefined ? { warning } : {}),
     next_step: next,
   })
 }

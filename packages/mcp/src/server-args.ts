@@ -10,7 +10,12 @@ export const SERVER_HELP = `Usage: ddl mcp [options]   (or: ddl-mcp [options])
 Serves safe-ddl's tools to an AI agent over MCP (stdio). Safe work runs at once; cautious and
 destructive work waits for a person: \`ddl approve ID\` in their own terminal, or the client's prompt.
 
-Options (each overrides the "mcp" key of ddl.config.json and the environment):
+Settings are read once, at start, in this order: these flags, the server's own environment (both
+from the MCP client configuration), then .env under --cwd, then the "mcp" key of ddl.config.json.
+Read-only is on when any of them turns it on. Later changes to .env or ddl.config.json are
+reported and ignored; the start-up summary (stderr) names each setting and where it came from.
+
+Options:
   --cwd <dir>               where ddl.config.json and .env are read (default: the working directory)
   --project <name>          a project the server may use (repeat, or a comma list); "default" is
                             DDL_DATABASE_URL / DATABASE_URL                       [DDL_MCP_PROJECTS]
@@ -22,6 +27,11 @@ Options (each overrides the "mcp" key of ddl.config.json and the environment):
   --approvals-dir <dir>     the approval store (default: ~/.local/state/safe-ddl/approvals)
                                                                                  [DDL_APPROVALS_DIR]
   --migrations-dir <dir>    the default directory of migration_status and apply_migrations
+  --approver-uid <uids>     grants count only from files owned by these OS user ids (comma list):
+                            the approver account                                 [DDL_APPROVER_UIDS]
+  --approval-key <file>     the approver's Ed25519 public key (ddl approve --init-key): grants count
+                            only when signed by its private key. Never read from .env.
+                                                                           [DDL_APPROVAL_PUBLIC_KEY]
   -h, --help                print this help
 
 Docs: docs/agents.md
@@ -71,6 +81,14 @@ export function parseServerArgs(argv: readonly string[]): Result<ServerArgs, Con
   }
   if (values['approvals-dir'] !== undefined) overrides.approvalsDir = values['approvals-dir']
   if (values['migrations-dir'] !== undefined) overrides.migrationsDir = values['migrations-dir']
+  if (values['approver-uid'] !== undefined) {
+    const uids = values['approver-uid'].flatMap(list).map(Number)
+    if (uids.length === 0 || !uids.every((u) => Number.isSafeInteger(u) && u >= 0)) {
+      return err(new ConfigError('--approver-uid takes numeric OS user ids, e.g. 1001.'))
+    }
+    overrides.approverUids = uids
+  }
+  if (values['approval-key'] !== undefined) overrides.approvalKey = values['approval-key']
   return ok({ help: false, overrides })
 }
 
@@ -88,6 +106,8 @@ function parse(argv: readonly string[]) {
       'approval-ttl': { type: 'string' },
       'approvals-dir': { type: 'string' },
       'migrations-dir': { type: 'string' },
+      'approver-uid': { type: 'string', multiple: true },
+      'approval-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
@@ -5,6 +6,7 @@ import { ApprovalStore } from './approval-store.js'
 import { Projects } from './projects.js'
 import { describeSettings, type McpSettings } from './settings.js'
 import { clientLabel, type ToolContext } from './tool-context.js'
+import { guardTools } from './tool-guard.js'
 import { registerAuditTail } from './tools/audit-tail.js'
 import { registerClassifySql } from './tools/classify-sql.js'
 import { registerExecuteSql } from './tools/execute-sql.js'
@@ -32,11 +34,17 @@ export interface CreateServerOptions {
   readonly now?: () => Date
   /** Where log lines go. Default stderr. */
   readonly log?: (message: string) => void
+  /** This instance's id. Default a new random `srv-` id. */
+  readonly serverId?: string
 }
 
 /** A server and how to stop it. */
 export interface SafeDdlServer {
   readonly server: McpServer
+  /** This instance's id: approvals it asks for are bound to it. */
+  readonly serverId: string
+  /** One line per project: its database (read at start), or a warning when it has none. */
+  describeDatabases(): string[]
   /** Closes the MCP connection and every database pool. Never throws. */
   close(): Promise<void>
 }
@@ -58,8 +66,10 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
   const clientName = () => clientLabel(server.server.getClientVersion()?.name)
   const actor = () => `mcp:${clientName()}`
   const log = options.log ?? ((message: string) => process.stderr.write(`safe-ddl mcp: ${message}\n`))
+  const serverId = options.serverId ?? `srv-${randomBytes(8).toString('hex')}`
   const ctx: ToolContext = {
     settings,
+    serverId,
     projects: new Projects(settings, actor),
     store: new ApprovalStore(settings.approvals.dir, {
       approverUids: settings.approvals.approverUids,
@@ -71,6 +81,7 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
     now: options.now ?? (() => new Date()),
     log,
   }
+  guardTools(server, ctx)
   for (const register of [
     registerClassifySql,
     registerExecuteSql,
@@ -87,6 +98,8 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
   let closed = false
   return {
     server,
+    serverId,
+    describeDatabases: () => ctx.projects.describe(),
     async close() {
       if (closed) return
       closed = true
@@ -105,7 +118,9 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
  */
 export async function serveStdio(settings: McpSettings): Promise<void> {
   const running = createMcpServer(settings)
-  process.stderr.write(`safe-ddl mcp ${version}\n${describeSettings(settings)}\n`)
+  process.stderr.write(
+    `safe-ddl mcp ${version} (instance ${running.serverId})\n${describeSettings(settings, running.describeDatabases())}\n`,
+  )
   // Approvals that expired over a week ago can never run: drop their files so the store stays small.
   const store = new ApprovalStore(settings.approvals.dir, { shared: settings.approvals.shared })
   await store.prune(new Date(Date.now() - PRUNE_AFTER_MS))

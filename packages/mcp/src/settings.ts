@@ -1,8 +1,18 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { AuditLog } from '@ddl/audit'
 import { isTier, TIERS, type Tier } from '@ddl/classifier'
-import { CONFIG_FILE, ConfigError, type Env, parseConfig, type Timeouts } from '@ddl/executor'
+import {
+  CONFIG_FILE,
+  ConfigError,
+  type Env,
+  type LoadedConfig,
+  loadEnv,
+  parseConfig,
+  type Timeouts,
+} from '@ddl/executor'
 import { err, ok, type Result } from 'neverthrow'
 
 /** How a person may approve `cautious` and `destructive` work. */
@@ -34,6 +44,48 @@ export interface ApprovalSettings {
   readonly shared: boolean
   /** How long to wait for the person to answer the client's prompt. Default 600. */
   readonly elicitationTimeoutSeconds: number
+  /**
+   * The approver's Ed25519 public key (read once at start from `--approval-key` or
+   * `DDL_APPROVAL_PUBLIC_KEY`, never from the working tree). When set, a grant counts only with a
+   * valid signature by the matching private key (`ddl approve --key`).
+   */
+  readonly publicKey: KeyObject | undefined
+  /** Where {@link ApprovalSettings.publicKey} was read. */
+  readonly publicKeyPath: string | undefined
+}
+
+/** A setting the start-up summary names, with where its value came from. */
+export type SettingName =
+  | 'projects'
+  | 'readOnly'
+  | 'unattendedTiers'
+  | 'channels'
+  | 'ttlSeconds'
+  | 'approvalsDir'
+  | 'approverUids'
+  | 'approvalKey'
+  | 'auditLog'
+
+/** A file the server read at start, and the SHA-256 of what it held then (`undefined`: absent). */
+export interface WatchedFile {
+  readonly path: string
+  readonly sha256: string | undefined
+}
+
+/**
+ * Everything the server read from files and the environment, once, at start. Connection strings,
+ * policy and the audit log location come from here for the whole session: a `.env` or
+ * `ddl.config.json` written later is reported (see {@link changedSettingsFiles}) and ignored.
+ */
+export interface StartSnapshot {
+  /** The server's environment with `.env` added (the environment wins), as at start. */
+  readonly env: Env
+  /** `ddl.config.json` as at start. */
+  readonly config: LoadedConfig
+  /** `.env` and `ddl.config.json` under `cwd`, with their digests at start. */
+  readonly files: readonly WatchedFile[]
+  /** The audit log file, resolved at start. */
+  readonly auditPath: string
 }
 
 /** The MCP server's settings: the `mcp` key of `ddl.config.json`, then the environment, then flags. */
@@ -59,6 +111,12 @@ export interface McpSettings {
   readonly migrationsDir: string | undefined
   /** Where the settings came from, for the startup line and docs. */
   readonly configPath: string | undefined
+  /** Where each trust setting came from: `--read-only`, `environment DDL_MCP_READ_ONLY`, `.env ...`, `ddl.config.json ...`, `default`. */
+  readonly sources: Readonly<Record<SettingName, string>>
+  /** What was read at start (and is not read again). */
+  readonly snapshot: StartSnapshot
+  /** Things a person should know about the settings: ignored keys, widening from the working tree. */
+  readonly warnings: readonly string[]
 }
 
 /** What flags (`ddl mcp --read-only ...`) may set. Each overrides the file and the environment. */
@@ -71,6 +129,9 @@ export interface SettingsOverrides {
   readonly ttlSeconds?: number
   readonly approvalsDir?: string
   readonly migrationsDir?: string
+  readonly approverUids?: readonly number[]
+  /** The approver's public key file (PEM, Ed25519). */
+  readonly approvalKey?: string
 }
 
 /** The default approval lifetime: 15 minutes. */
@@ -107,10 +168,15 @@ export function defaultApprovalsDir(env: Env): string {
 }
 
 /**
- * Reads the server's settings: defaults, then `ddl.config.json`'s `mcp` key in `cwd`, then the
- * environment (`DDL_MCP_READ_ONLY`, `DDL_MCP_PROJECTS`, `DDL_MCP_UNATTENDED_TIERS`,
- * `DDL_MCP_APPROVAL_TTL`, `DDL_MCP_APPROVALS`, `DDL_APPROVALS_DIR`), then `overrides`. Read-only is
- * on when any layer turns it on: no layer can turn it off again. Fails with `ConfigError`. Never throws.
+ * Reads the server's settings once, from the same sources in the same order as the CLI: `overrides`
+ * (the server's flags), then the server's own environment `env` (both from the client's
+ * configuration), then `.env` under `cwd`, then `ddl.config.json`'s `mcp` key, then defaults.
+ * Variables: `DDL_MCP_READ_ONLY`, `DDL_MCP_PROJECTS`, `DDL_MCP_UNATTENDED_TIERS`,
+ * `DDL_MCP_APPROVAL_TTL`, `DDL_MCP_APPROVALS`, `DDL_APPROVALS_DIR`, `DDL_APPROVER_UIDS`,
+ * `DDL_APPROVAL_PUBLIC_KEY` (the last only from the environment, never `.env`). Read-only is on when
+ * any source turns it on: no source can turn it off again. The result also holds what was read
+ * ({@link StartSnapshot}) so nothing is read again during the session. Fails with `ConfigError`.
+ * Never throws.
  *
  * @example
  * const settings = loadSettings({ readOnly: true }, process.env) // ok({ readOnly: true, unattendedTiers: ['safe'], ... })
@@ -118,13 +184,22 @@ export function defaultApprovalsDir(env: Env): string {
 export function loadSettings(overrides: SettingsOverrides, env: Env): Result<McpSettings, ConfigError> {
   const cwd = resolve(overrides.cwd ?? process.cwd())
   const path = join(cwd, CONFIG_FILE)
+  const envPath = join(cwd, '.env')
+  const merged = loadEnv(cwd, env)
+  if (merged.isErr()) return err(merged.error)
+  const allEnv = merged.value
+  const envFileText = readOptional(envPath)
   let raw: Record<string, unknown> = {}
   let configPath: string | undefined
+  let configText: string | undefined
+  let parsedConfig: LoadedConfig = { config: {}, path: undefined }
   try {
     const text = readFileSync(path, 'utf8')
     configPath = path
+    configText = text
     const parsed = parseConfig(text, path)
     if (parsed.isErr()) return err(parsed.error)
+    parsedConfig = { config: parsed.value, path }
     const json = JSON.parse(text) as unknown
     if (isRecord(json)) raw = json
   } catch (error) {
@@ -170,20 +245,35 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
     timeouts = checked.value.timeouts ?? {}
   }
 
-  const envProjects = envList(env.DDL_MCP_PROJECTS)
-  const envTiers = envList(env.DDL_MCP_UNATTENDED_TIERS)
-  const envChannels = envList(env.DDL_MCP_APPROVALS)
-  const envTtl = present(env.DDL_MCP_APPROVAL_TTL)
+  // A variable set in the server's own environment wins over .env (as loadEnv merges them).
+  const where = (name: string) => (present(env[name]) !== undefined ? `environment ${name}` : `.env ${name}`)
+  const envProjects = envList(allEnv.DDL_MCP_PROJECTS)
+  const envTiers = envList(allEnv.DDL_MCP_UNATTENDED_TIERS)
+  const envChannels = envList(allEnv.DDL_MCP_APPROVALS)
+  const envTtl = present(allEnv.DDL_MCP_APPROVAL_TTL)
+  const envUids = envList(allEnv.DDL_APPROVER_UIDS)
   const envChecked = all({
     tiers: envTiers === undefined ? ok(undefined) : tierList(envTiers, 'DDL_MCP_UNATTENDED_TIERS'),
     channels: envChannels === undefined ? ok(undefined) : channelList(envChannels, 'DDL_MCP_APPROVALS'),
     ttl: envTtl === undefined ? ok(undefined) : positiveInteger(Number(envTtl), 'DDL_MCP_APPROVAL_TTL'),
+    uids: envUids === undefined ? ok(undefined) : uidList(envUids.map(Number), 'DDL_APPROVER_UIDS'),
   })
   if (envChecked.isErr()) return err(new ConfigError(`The environment: ${envChecked.error}`))
   const fromEnv = envChecked.value
+  const configKey = (key: string) => `${CONFIG_FILE} mcp.${key}`
 
   const fileList = layers.projects
   const chosen = overrides.projects ?? envProjects ?? fileList ?? known
+  const projectsFrom =
+    overrides.projects !== undefined
+      ? '--project'
+      : envProjects !== undefined
+        ? where('DDL_MCP_PROJECTS')
+        : fileList !== undefined
+          ? configKey('projects')
+          : fileProjects.length > 0
+            ? `${CONFIG_FILE} projects`
+            : 'default'
   for (const project of chosen) {
     if (project !== 'default' && !fileProjects.includes(project)) {
       return err(
@@ -213,62 +303,243 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
 
   const configDir = dirname(path)
   const fileDir = layers.dir
+  const envDir = present(allEnv.DDL_APPROVALS_DIR)
   const dir =
     overrides.approvalsDir !== undefined
       ? resolve(cwd, overrides.approvalsDir)
-      : (present(env.DDL_APPROVALS_DIR) ??
-        (fileDir !== undefined ? resolve(configDir, expandHome(fileDir, env)) : defaultApprovalsDir(env)))
+      : (envDir ?? (fileDir !== undefined ? resolve(configDir, expandHome(fileDir, env)) : defaultApprovalsDir(env)))
+  const dirFrom =
+    overrides.approvalsDir !== undefined
+      ? '--approvals-dir'
+      : envDir !== undefined
+        ? where('DDL_APPROVALS_DIR')
+        : fileDir !== undefined
+          ? configKey('approvals.dir')
+          : 'default'
   const migrations = overrides.migrationsDir ?? layers.migrationsDir
+
+  const readOnlyFrom =
+    overrides.readOnly === true
+      ? '--read-only'
+      : isTrue(allEnv.DDL_MCP_READ_ONLY)
+        ? where('DDL_MCP_READ_ONLY')
+        : layers.readOnly === true
+          ? configKey('readOnly')
+          : 'default'
+  const unattendedTiers = overrides.unattendedTiers ?? fromEnv.tiers ?? layers.unattended ?? ['safe']
+  const tiersFrom =
+    overrides.unattendedTiers !== undefined
+      ? '--unattended'
+      : fromEnv.tiers !== undefined
+        ? where('DDL_MCP_UNATTENDED_TIERS')
+        : layers.unattended !== undefined
+          ? configKey('unattendedTiers')
+          : 'default'
+  const channelsFrom =
+    overrides.channels !== undefined
+      ? '--approvals'
+      : fromEnv.channels !== undefined
+        ? where('DDL_MCP_APPROVALS')
+        : layers.channels !== undefined
+          ? configKey('approvals.channels')
+          : 'default'
+  const ttlFrom =
+    overrides.ttlSeconds !== undefined
+      ? '--approval-ttl'
+      : fromEnv.ttl !== undefined
+        ? where('DDL_MCP_APPROVAL_TTL')
+        : layers.ttl !== undefined
+          ? configKey('approvals.ttlSeconds')
+          : 'default'
+  const approverUids = overrides.approverUids ?? fromEnv.uids ?? layers.uids ?? []
+  const uidsFrom =
+    overrides.approverUids !== undefined
+      ? '--approver-uid'
+      : fromEnv.uids !== undefined
+        ? where('DDL_APPROVER_UIDS')
+        : layers.uids !== undefined
+          ? configKey('approvals.approverUids')
+          : 'default'
+
+  const warnings: string[] = []
+  // The approver's key is trusted only from the client's configuration: a path the agent can write
+  // into .env would let it name a key of its own.
+  const keyPath = overrides.approvalKey ?? present(env.DDL_APPROVAL_PUBLIC_KEY)
+  const keyFrom =
+    overrides.approvalKey !== undefined
+      ? '--approval-key'
+      : keyPath !== undefined
+        ? 'environment DDL_APPROVAL_PUBLIC_KEY'
+        : 'none'
+  if (keyPath === undefined && present(allEnv.DDL_APPROVAL_PUBLIC_KEY) !== undefined) {
+    warnings.push(
+      "DDL_APPROVAL_PUBLIC_KEY in .env is ignored: the approver key is read only from the server's own " +
+        'arguments or environment (the MCP client configuration), never from the working tree.',
+    )
+  }
+  let publicKey: KeyObject | undefined
+  let publicKeyPath: string | undefined
+  if (keyPath !== undefined) {
+    publicKeyPath = resolve(cwd, expandHome(keyPath, env))
+    try {
+      publicKey = createPublicKey(readFileSync(publicKeyPath, 'utf8'))
+    } catch (error) {
+      return err(
+        new ConfigError(
+          `Cannot read the approver's public key ${publicKeyPath}: ${(error as Error).message}. ` +
+            'Make one with: ddl approve --init-key DIR',
+        ),
+      )
+    }
+    if (publicKey.asymmetricKeyType !== 'ed25519') {
+      return err(
+        new ConfigError(`${publicKeyPath} is not an Ed25519 public key (make one with ddl approve --init-key).`),
+      )
+    }
+  }
+  const fromTree = (from: string) => from.startsWith('.env') || from.startsWith(CONFIG_FILE)
+  if (unattendedTiers.some((t) => t !== 'safe') && fromTree(tiersFrom)) {
+    warnings.push(
+      `Unattended tiers beyond safe come from ${tiersFrom}, a file in the working tree an agent can write: ` +
+        'set them in the MCP client configuration (--unattended) instead.',
+    )
+  }
+
+  const envAudit = present(allEnv.DDL_AUDIT_LOG)
+  const configAudit = parsedConfig.config.audit?.path
+  // Resolved as the executor resolves it (DDL_AUDIT_LOG, else audit.path, else the home default), once.
+  const auditPath = AuditLog.open({
+    env: allEnv as NodeJS.ProcessEnv,
+    cwd,
+    ...(envAudit === undefined && configAudit !== undefined ? { path: configAudit } : {}),
+  }).path
+  const auditFrom =
+    envAudit !== undefined
+      ? where('DDL_AUDIT_LOG')
+      : configAudit !== undefined
+        ? `${CONFIG_FILE} audit.path`
+        : 'default'
 
   return ok({
     cwd,
     projects: chosen,
     defaultProject,
-    readOnly: overrides.readOnly === true || isTrue(env.DDL_MCP_READ_ONLY) || layers.readOnly === true,
-    unattendedTiers: overrides.unattendedTiers ?? fromEnv.tiers ?? layers.unattended ?? ['safe'],
+    readOnly: readOnlyFrom !== 'default',
+    unattendedTiers,
     approvals: {
       channels: overrides.channels ?? fromEnv.channels ?? layers.channels ?? [...APPROVAL_CHANNELS],
       ttlSeconds: overrides.ttlSeconds ?? fromEnv.ttl ?? layers.ttl ?? DEFAULT_APPROVAL_TTL_SECONDS,
       dir: resolve(cwd, dir),
-      approverUids: layers.uids ?? [],
-      shared: layers.shared === true || isTrue(env.DDL_APPROVALS_SHARED),
+      approverUids,
+      shared: layers.shared === true || isTrue(allEnv.DDL_APPROVALS_SHARED),
       elicitationTimeoutSeconds: layers.elicitationTimeout ?? DEFAULT_ELICITATION_TIMEOUT_SECONDS,
+      publicKey,
+      publicKeyPath,
     },
     rehearse: layers.rehearse ?? true,
     timeouts,
     maxRows: layers.maxRows ?? DEFAULT_MAX_ROWS,
     migrationsDir: migrations === undefined ? undefined : resolve(cwd, migrations),
     configPath,
+    sources: {
+      projects: projectsFrom,
+      readOnly: readOnlyFrom,
+      unattendedTiers: tiersFrom,
+      channels: channelsFrom,
+      ttlSeconds: ttlFrom,
+      approvalsDir: dirFrom,
+      approverUids: uidsFrom,
+      approvalKey: keyFrom,
+      auditLog: auditFrom,
+    },
+    snapshot: {
+      env: allEnv,
+      config: parsedConfig,
+      files: [
+        { path: envPath, sha256: digest(envFileText) },
+        { path, sha256: digest(configText) },
+      ],
+      auditPath,
+    },
+    warnings,
   })
 }
 
 /**
- * A few lines describing the effective policy, for stderr at startup. Never throws.
+ * The settings files (`.env`, `ddl.config.json`) whose content differs from what the server read at
+ * start. The server keeps what it read; this is for telling the person and the agent. Never throws.
  *
  * @example
- * describeSettings(settings) // 'projects: default\nruns without a person: safe; ...'
+ * changedSettingsFiles(settings.snapshot) // ['/work/app/.env']
  */
-export function describeSettings(settings: McpSettings): string {
+export function changedSettingsFiles(snapshot: StartSnapshot): string[] {
+  return snapshot.files.filter((f) => digest(readOptional(f.path)) !== f.sha256).map((f) => f.path)
+}
+
+/**
+ * True when no approver principal is configured: the agent, with a shell as the same OS user, can
+ * write grants (run `ddl approve`) itself. Never throws.
+ */
+export function singleAccount(settings: McpSettings): boolean {
+  return settings.approvals.approverUids.length === 0 && settings.approvals.publicKey === undefined
+}
+
+/** The single-account warning when it applies to these settings, else `undefined`. Never throws. */
+export function singleAccountWarning(settings: McpSettings): string | undefined {
+  return singleAccount(settings) ? SINGLE_ACCOUNT_WARNING : undefined
+}
+
+/** What every pending approval and the start-up summary say in a single-account setup. */
+export const SINGLE_ACCOUNT_WARNING =
+  'Single-account setup: no approver account (approverUids) and no approver key are configured, so an agent ' +
+  'with a shell as this OS user can approve its own requests (run `ddl approve` or write a grant file). ' +
+  'See docs/agents.md, "Trust boundary".'
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+function digest(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
+/**
+ * The start-up summary for stderr: each trust setting and where it came from, the database of each
+ * project (or a warning when none is configured), and the setup's limits. Never throws.
+ *
+ * @example
+ * describeSettings(settings) // 'projects: default (from default)\nread-only: off (from default)\n...'
+ */
+export function describeSettings(settings: McpSettings, databases?: readonly string[]): string {
+  const src = settings.sources
   const channels = settings.approvals.channels.join(' and ')
   const lines = [
     `projects: ${settings.projects.join(', ')}${
       settings.defaultProject !== undefined && settings.projects.length > 1
         ? ` (default: ${settings.defaultProject})`
         : ''
-    }`,
-    settings.readOnly
-      ? 'read-only: every write is refused'
-      : `runs without a person: ${settings.unattendedTiers.length > 0 ? settings.unattendedTiers.join(', ') : 'nothing'}; ` +
-        `other tiers wait for a person (${channels}), approvals last ${settings.approvals.ttlSeconds}s`,
-    `approval store: ${settings.approvals.dir}${
-      settings.approvals.approverUids.length > 0
-        ? ` (grants only from uid ${settings.approvals.approverUids.join(', ')})`
-        : ' (same OS user: see docs/agents.md, "Trust boundary")'
-    }`,
+    }  [from ${src.projects}]`,
+    `read-only: ${settings.readOnly ? 'every write is refused' : 'off'}  [from ${src.readOnly}]`,
+    `runs without a person: ${settings.unattendedTiers.length > 0 ? settings.unattendedTiers.join(', ') : 'nothing'}  [from ${src.unattendedTiers}]`,
+    `approval channels: ${channels}  [from ${src.channels}]; approvals last ${settings.approvals.ttlSeconds}s  [from ${src.ttlSeconds}]`,
+    `approval store: ${settings.approvals.dir}  [from ${src.approvalsDir}]`,
+    `approver accounts: ${
+      settings.approvals.approverUids.length > 0 ? `uid ${settings.approvals.approverUids.join(', ')}` : 'none'
+    }  [from ${src.approverUids}]`,
+    `approver key: ${settings.approvals.publicKeyPath ?? 'none'}  [from ${src.approvalKey}]`,
+    `audit log: ${settings.snapshot.auditPath}  [from ${src.auditLog}]`,
+    ...(databases ?? []),
+    `settings are read once: later changes to ${CONFIG_FILE} or .env under ${settings.cwd} are reported and ignored`,
   ]
   if (settings.unattendedTiers.includes('destructive')) {
-    lines.push('WARNING: destructive work runs without a person (mcp.unattendedTiers includes "destructive").')
+    lines.push('WARNING: destructive work runs without a person (unattended tiers include "destructive").')
   }
+  if (!settings.readOnly && singleAccount(settings)) lines.push(`WARNING: ${SINGLE_ACCOUNT_WARNING}`)
+  for (const warning of settings.warnings) lines.push(`WARNING: ${warning}`)
   return lines.join('\n')
 }
 

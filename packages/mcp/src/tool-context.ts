@@ -9,6 +9,8 @@ export interface ToolContext {
   readonly projects: Projects
   readonly store: ApprovalStore
   readonly server: McpServer
+  /** This server instance's random id (per start): approvals it asks for are bound to it. */
+  readonly serverId: string
   /** `mcp:<client name>`, from the client's `initialize` (the audit log's actor). */
   actor(): string
   /** The client's name as it gave it, e.g. `claude-code`. */

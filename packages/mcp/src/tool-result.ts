@@ -32,7 +32,8 @@ export function toolResult(
  */
 export function errorResult(error: ToolError, next?: string): CallToolResult {
   const status: ToolStatus = sentNothing(error) ? 'refused' : 'failed'
-  const extra: Record<string, unknown> = { error: error.kind, message: error.message }
+  const message = forAgent(error.message)
+  const extra: Record<string, unknown> = { error: error.kind, message }
   if (error.kind === 'PostgresError') {
     extra.sqlstate = error.code
     if (error.line !== undefined) extra.line = error.line
@@ -43,7 +44,33 @@ export function errorResult(error: ToolError, next?: string): CallToolResult {
     if (error.approvalId !== undefined) extra.approval_id = error.approvalId
   }
   if (next !== undefined) extra.next_step = next
-  return toolResult(status, next === undefined ? error.message : `${error.message}\nNext step: ${next}`, extra)
+  return toolResult(status, next === undefined ? message : `${message}\nNext step: ${next}`, extra)
+}
+
+/** Advice written for library callers and the CLI, and what it means over MCP. */
+const FOR_AGENT: readonly (readonly [RegExp, string])[] = [
+  [
+    /Use (iKnowWhatImDoing: true|confirm: true|--i-know-what-im-doing|--confirm) to override/g,
+    "Over MCP, this needs a person's approval: call execute_sql and a pending approval is made",
+  ],
+  [/This operation requires (confirm: true|--confirm)/g, "This operation needs a person's approval"],
+  [/pass them as one script or use transaction\(\)/g, 'send them as one script in one execute_sql call'],
+  [/Run it on its own with execute\(\), outside transaction\(\)\./g, 'Send it alone in its own execute_sql call.'],
+  [/`ddl schema` lists the tables\./g, 'list_tables lists the tables.'],
+  [/\(ddl schema, ddl query\)/g, '(get_schema, query)'],
+]
+
+/**
+ * An error message with advice a model can follow over MCP: approvals instead of flags, tools
+ * instead of CLI commands and library calls. Never throws.
+ *
+ * @example
+ * forAgent('Use iKnowWhatImDoing: true to override') // "Over MCP, this needs a person's approval: ..."
+ */
+export function forAgent(message: string): string {
+  let out = message
+  for (const [pattern, replacement] of FOR_AGENT) out = out.replace(pattern, replacement)
+  return out
 }
 
 function sentNothing(error: ToolError): boolean {

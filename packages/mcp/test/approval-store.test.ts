@@ -26,6 +26,8 @@ const request: ApprovalRequest = {
   tier: 'destructive',
   statements: [{ line: 1, display: 'DROP TABLE t', kind: 'DropStmt', tier: 'destructive', findings: [] }],
   rehearsal: ['line 1: drops public.t'],
+  server: 'srv-test',
+  target: { host: 'localhost', port: 5432, database: 'app', systemIdentifier: '7301' },
   origin: 'execute_sql',
   requestedBy: 'mcp:test',
   createdAt: now.toISOString(),
@@ -41,6 +43,8 @@ const grant: ApprovalGrant = {
   approvedAt: now.toISOString(),
   expiresAt: request.expiresAt,
   via: 'cli',
+  server: 'srv-test',
+  target: { host: 'localhost', port: 5432, database: 'app', systemIdentifier: '7301' },
 }
 
 describe('ApprovalStore', () => {

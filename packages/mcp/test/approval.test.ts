@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   type ApprovalGrant,
@@ -7,6 +8,7 @@ import {
   checkGrant,
   isApprovalId,
   newApprovalId,
+  signGrant,
   sqlSha256,
 } from '../src/index.js'
 
@@ -23,6 +25,8 @@ const request: ApprovalRequest = {
   tier: 'destructive',
   statements: [],
   rehearsal: undefined,
+  server: 'srv-test',
+  target: { host: 'localhost', port: 5432, database: 'app', systemIdentifier: '7301' },
   origin: 'execute_sql',
   requestedBy: 'mcp:test',
   createdAt: created.toISOString(),
@@ -38,6 +42,8 @@ const grant: ApprovalGrant = {
   approvedAt: new Date(created.getTime() + 60_000).toISOString(),
   expiresAt: request.expiresAt,
   via: 'cli',
+  server: 'srv-test',
+  target: { host: 'localhost', port: 5432, database: 'app', systemIdentifier: '7301' },
 }
 const state: ApprovalState = { request, grant, denial: undefined, use: undefined }
 const at = (minutes: number) => new Date(created.getTime() + minutes * 60_000)
@@ -49,6 +55,8 @@ const check = {
   now: at(2),
   ttlSeconds: 900,
   channels: ['cli', 'elicitation'] as const,
+  server: 'srv-test',
+  target: { host: 'localhost', port: 5432, database: 'app', systemIdentifier: '7301' },
 }
 
 describe('approval ids and hashes', () => {
@@ -109,5 +117,35 @@ describe('checkGrant', () => {
     expect(approvalStatus(state, at(1))).toBe('approved')
     expect(approvalStatus({ ...state, grant: undefined }, at(1))).toBe('pending')
     expect(approvalStatus(state, at(16))).toBe('expired')
+  })
+})
+
+describe('checkGrant binds to the server instance, the database and the approver key', () => {
+  it('refuses a grant asked for by another server instance', () => {
+    const r = checkGrant(state, { ...check, server: 'srv-other' })
+    expect(r._unsafeUnwrapErr().problem).toBe('server-mismatch')
+  })
+
+  it('refuses a grant for another database, naming both', () => {
+    const moved = checkGrant(state, { ...check, target: { ...check.target, database: 'other' } })
+    expect(moved._unsafeUnwrapErr().problem).toBe('target-mismatch')
+    expect(moved._unsafeUnwrapErr().message).toContain('localhost:5432/app')
+    expect(moved._unsafeUnwrapErr().message).toContain('localhost:5432/other')
+    const replaced = checkGrant(state, { ...check, target: { ...check.target, systemIdentifier: '9999' } })
+    expect(replaced._unsafeUnwrapErr().problem).toBe('target-mismatch')
+  })
+
+  it('with an approver key, accepts only a grant signed by it', () => {
+    const approver = generateKeyPairSync('ed25519')
+    const agentKey = generateKeyPairSync('ed25519')
+    const withKey = { ...check, publicKey: approver.publicKey }
+    expect(checkGrant(state, withKey)._unsafeUnwrapErr().problem).toBe('untrusted')
+    const forged = { ...state, grant: signGrant(grant, agentKey.privateKey) }
+    expect(checkGrant(forged, withKey)._unsafeUnwrapErr().problem).toBe('untrusted')
+    const signed = signGrant(grant, approver.privateKey)
+    expect(checkGrant({ ...state, grant: signed }, withKey).isOk()).toBe(true)
+    // A signed grant edited afterwards (a higher tier, another database) no longer verifies.
+    const edited = { ...state, grant: { ...signed, target: { ...signed.target, database: 'other' } } }
+    expect(checkGrant(edited, withKey)._unsafeUnwrapErr().problem).toBe('untrusted')
   })
 })

@@ -46,10 +46,11 @@ describe('migrations through MCP', () => {
 
     const approved = await ddl(ws, ['approve', id, '--yes'])
     expect(approved.code, approved.stderr).toBe(0)
-    expect(approved.stdout).toContain('-- migration: 3_drop.sql')
+    expect(approved.stdout).toContain('Migration file "3_drop.sql"')
+    expect(approved.stdout).toContain('3_drop.sql line 1 [DESTRUCTIVE] DROP TABLE mig_a')
 
     // The approval is for apply_migrations: the same text through execute_sql is refused.
-    const canonical = '-- migration: 3_drop.sql\nDROP TABLE mig_a;\n\n;\n'
+    const canonical = '-- migration: "3_drop.sql"\nDROP TABLE mig_a;\n\n;\n'
     const elsewhere = await agent.call('execute_sql', { sql: canonical, approval_id: id })
     expect(elsewhere.structuredContent.reason).toBe('tool-mismatch')
 

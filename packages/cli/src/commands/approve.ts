@@ -1,17 +1,29 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
+import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline/promises'
-import { compareTiers, maxTier, type Plan } from '@ddl/classifier'
+import { Writable } from 'node:stream'
+import { type ClassifiedStatement, compareTiers, maxTier, type Plan, requiredFlag, type Tier } from '@ddl/classifier'
 import { classifySql, createContext } from '@ddl/executor'
 import {
   type ApprovalGrant,
   type ApprovalState,
   type ApprovalStatus,
   ApprovalStore,
+  agentMarkers,
   approvalStatus,
+  describeTarget,
+  escapeControls,
   loadSettings,
   type McpSettings,
+  migrationBundle,
+  type RequestedStatement,
   recordApprovalEvent,
   requestedStatements,
+  SINGLE_ACCOUNT_WARNING,
+  signGrant,
+  singleAccount,
   sqlSha256,
   statementLines,
   tierName,
@@ -21,17 +33,27 @@ import { type Colors, colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
 
 const HELP = `
-An AI agent using safe-ddl's MCP server (ddl mcp) cannot run cautious or destructive SQL on its own:
-it gets an approval id, and a person approves it here, in their own terminal. The approval is bound
-to the SHA-256 of the exact SQL shown and to its project, expires with its request (15 minutes by
-default), and lets that SQL run once. Approving and denying are recorded in the audit log with your
-OS user.
+An AI agent using safe-ddl's MCP server (ddl mcp), or running ddl exec / ddl migrate with an override
+flag, cannot run cautious or destructive SQL on its own: it gets an approval id, and a person approves
+it here, in their own terminal. The approval is bound to the SHA-256 of the exact SQL shown, its
+project, the database shown (host, port, database, system identifier) and the server instance that
+asked; it expires with its request (15 minutes by default) and lets that SQL run once. Approving and
+denying are recorded in the audit log with your OS user.
 
 Review the SQL before approving: it is shown in full, with its tiers, what could be lost, and what the
-server's rehearsal found (reported by the server: the classification shown is made here).
+server's rehearsal found (reported by the server: the classification shown is made here, from
+exactly the text that will run; control characters are shown escaped, e.g. \u{a} for a newline).
 
-Do not let the agent run this command (deny "ddl approve" in its shell permissions): anyone who can
-run it as you can approve. docs/agents.md explains the trust boundary and stronger setups.
+Who may approve: in a single-account setup, anyone who can run this command as you can approve, and
+an agent with a shell as you can too. Stronger setups (docs/agents.md, "Trust boundary"):
+  - an approver OS account: run ddl approve as that user; the server trusts grants owned by it
+    (ddl mcp --approver-uid UID);
+  - an approver key: ddl approve --init-key DIR makes an Ed25519 key pair whose private key is
+    sealed with a passphrase; the server gets the public key (ddl mcp --approval-key DIR/approver.pub)
+    and trusts only grants signed with it (ddl approve --key DIR/approver.key ID).
+ddl approve refuses to run where a coding agent's markers show (CLAUDECODE, ...), and asks on a
+terminal. Neither check is a boundary: an agent can clear its variables and open a pseudo-terminal
+(script, expect, tmux). The approver account or the key's passphrase is what holds.
 
 Examples:
   $ ddl approve                     # list the requests waiting for a person
@@ -45,6 +67,9 @@ interface ApproveOptions {
   readonly yes?: boolean
   readonly dir?: string
   readonly json?: boolean
+  readonly key?: string
+  readonly passphraseFile?: string
+  readonly initKey?: string
 }
 
 /** Registers `ddl approve [ID] [--list] [--deny ID]`. */
@@ -58,6 +83,12 @@ export const registerApprove: Register = (program: Command, ctx: CommandContext)
     .option('--yes', 'approve without asking (for scripts; never give this to an agent)')
     .option('--dir <path>', 'the approval store (default: $DDL_APPROVALS_DIR, else ~/.local/state/safe-ddl/approvals)')
     .option('--json', 'print JSON')
+    .option('--key <file>', "sign the grant with the approver's private key (default: $DDL_APPROVAL_PRIVATE_KEY)")
+    .option('--passphrase-file <file>', "read the key's passphrase from a file (scripts; default: ask on the terminal)")
+    .option(
+      '--init-key <dir>',
+      'make an approver key pair in DIR: approver.key (sealed with a passphrase) and approver.pub',
+    )
     .addHelpText('after', HELP)
     .action(async (id: string | undefined, options: ApproveOptions) => {
       ctx.exitCode = await approve(ctx.io, id, options)
@@ -65,6 +96,16 @@ export const registerApprove: Register = (program: Command, ctx: CommandContext)
 }
 
 async function approve(io: Io, id: string | undefined, options: ApproveOptions): Promise<number> {
+  const markers = agentMarkers(io.env)
+  if (markers.length > 0) {
+    return fail(
+      io,
+      `refused: this environment shows a coding agent (${markers.join(', ')}). An agent cannot approve its own ` +
+        'work: a person runs ddl approve in their own terminal.',
+      EXIT.failed,
+    )
+  }
+  if (options.initKey !== undefined) return initKey(io, options.initKey, options)
   const settings = loadSettings(
     options.dir === undefined ? { cwd: io.cwd } : { cwd: io.cwd, approvalsDir: options.dir },
     io.env,
@@ -138,14 +179,21 @@ async function grant(
   }
   const context = createContext(undefined, { cwd: io.cwd, env: io.env })
   if (context.isErr()) return fail(io, context.error.message, EXIT.usage)
-  const classified = await classifySql(request.sql, context.value.classifyOptions)
-  if (classified.isErr())
-    return fail(io, `The request's SQL cannot be classified: ${classified.error.message}`, EXIT.failed)
-  const plan = classified.value
+  const shown = await classifyRequest(request, context.value.classifyOptions)
+  if (typeof shown === 'string') return fail(io, shown, EXIT.failed)
+  const { plan, statements } = shown
   const tier = maxTier(plan.tier, request.tier)
+  let privateKey: KeyObject | undefined
+  const keyPath = options.key ?? io.env.DDL_APPROVAL_PRIVATE_KEY
+  if (keyPath !== undefined && keyPath.trim() !== '') {
+    const opened = await openPrivateKey(resolve(io.cwd, keyPath), options)
+    if (typeof opened === 'string') return fail(io, opened, EXIT.failed)
+    privateKey = opened
+  }
 
   const c = colors(io)
-  io.stdout(describe(c, request, plan, tier))
+  io.stdout(describe(c, request, statements, plan.tier, tier))
+  if (singleAccount(settings) && privateKey === undefined) io.stderr(`warning: ${SINGLE_ACCOUNT_WARNING}\n`)
   const me = osUser(io.env)
   const uid = process.getuid?.()
   if (
@@ -159,7 +207,9 @@ async function grant(
     )
   }
   if (options.yes !== true) {
-    const answer = await ask(`Approve ${id} to run once on "${request.project}"? Type yes to approve: `)
+    const answer = await ask(
+      `Approve ${id} to run once on "${request.project}" (${escapeControls(describeTarget(request.target))})? Type yes to approve: `,
+    )
     if (answer === undefined) {
       return fail(
         io,
@@ -180,7 +230,7 @@ async function grant(
   const statusNow = approvalStatus(again.value, new Date())
   if (statusNow !== 'pending') return fail(io, notPending(id, statusNow, again.value), EXIT.failed)
 
-  const granted: ApprovalGrant = {
+  const unsigned: ApprovalGrant = {
     v: 1,
     id,
     project: request.project,
@@ -190,7 +240,10 @@ async function grant(
     approvedAt: new Date().toISOString(),
     expiresAt: request.expiresAt,
     via: 'cli',
+    server: request.server,
+    target: request.target,
   }
+  const granted = privateKey === undefined ? unsigned : signGrant(unsigned, privateKey)
   // Audit first: an approval that is not recorded is not given.
   const recorded = await recordApprovalEvent(context.value.audit.log, request.project, plan, {
     step: 'approved',
@@ -208,7 +261,8 @@ async function grant(
     io.stdout(`${JSON.stringify({ approved: granted })}\n`)
   } else {
     io.stdout(
-      `${c.green('Approved')} ${id} as ${me}: ${tierName(tier)} on "${request.project}", once, until ${granted.expiresAt}.\n` +
+      `${c.green('Approved')} ${id} as ${me}${privateKey !== undefined ? ' (signed)' : ''}: ${tierName(tier)} on "${request.project}" ` +
+        `(${escapeControls(describeTarget(request.target))}), once, until ${granted.expiresAt}.\n` +
         'Tell the agent it is approved: it runs when the agent sends exactly this SQL again.\n',
     )
   }
@@ -247,26 +301,51 @@ async function deny(io: Io, store: ApprovalStore, id: string, options: ApproveOp
 function describe(
   c: Colors,
   request: NonNullable<ApprovalState['request']>,
-  plan: Plan,
+  statements: readonly RequestedStatement[],
+  planTier: Tier,
   tier: ReturnType<typeof maxTier>,
 ): string {
   const now = new Date()
   const lines = [
-    `${c.bold(request.id)}: ${paintTier(c, tier)} SQL for project ${c.bold(request.project)}`,
+    `${c.bold(request.id)}: ${paintTier(c, tier)} SQL for project ${c.bold(safeText(request.project))}`,
+    `database: ${c.bold(escapeControls(describeTarget(request.target)))}`,
+    `asked by server instance ${escapeControls(request.server)}; only it can use the approval`,
     `requested by ${safeText(request.requestedBy)} through ${safeText(request.origin)}, ${ago(request.createdAt, now)}; ` +
       `expires in ${until(request.expiresAt, now)}`,
     '',
-    'Statements (classified here):',
-    ...statementLines(requestedStatements(plan)).map(safeText),
+    request.files !== undefined
+      ? `Statements (classified here, each migration file alone, as the run classifies it; ${request.files.length} files):`
+      : 'Statements (classified here):',
+    ...statementLines(statements),
   ]
-  if (compareTiers(request.tier, plan.tier) > 0) {
+  if (compareTiers(request.tier, planTier) > 0) {
     lines.push(`The server classified it ${tierName(request.tier)} (its policy is stricter); the approval covers that.`)
   }
   if (request.rehearsal !== undefined && request.rehearsal.length > 0) {
     lines.push('', 'Rehearsal (reported by the server; it ran and rolled back):')
     lines.push(...request.rehearsal.map((f) => `  ${safeText(f)}`))
   }
-  lines.push('', `Exact SQL (SHA-256 ${request.sqlSha256}):`, c.dim('-----'), safeText(request.sql), c.dim('-----'), '')
+  if (request.files !== undefined) {
+    for (const file of request.files) {
+      lines.push(
+        '',
+        `Migration file ${escapeControls(JSON.stringify(file.name))}:`,
+        c.dim('-----'),
+        safeText(file.sql),
+        c.dim('-----'),
+      )
+    }
+    lines.push('', `(SHA-256 of the files with their names: ${request.sqlSha256})`, '')
+  } else {
+    lines.push(
+      '',
+      `Exact SQL (SHA-256 ${request.sqlSha256}):`,
+      c.dim('-----'),
+      safeText(request.sql),
+      c.dim('-----'),
+      '',
+    )
+  }
   return `${lines.join('\n')}\n`
 }
 
@@ -312,18 +391,111 @@ function osUser(env: NodeJS.ProcessEnv): string {
 /**
  * Text from the request file (written by the agent's server) with control characters and
  * bidirectional overrides shown as `\u{..}`, so it cannot move the cursor, clear lines or reorder
- * what the person reads.
+ * what the person reads. Newlines and tabs stay (multi-line SQL).
  */
 function safeText(text: string): string {
-  let out = ''
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0
-    const control = (code < 0x20 && char !== '\n' && char !== '\t') || (code >= 0x7f && code < 0xa0)
-    const bidi =
-      (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069) || code === 0x200e || code === 0x200f
-    out += control || bidi ? `\\u{${code.toString(16)}}` : char
+  return escapeControls(text, { keepNewlines: true })
+}
+
+/**
+ * The statements to show, classified here from exactly what will run: a migration request's files
+ * one by one (as the migrator classifies them), checked to be the files its SQL is bound to; else
+ * the request's SQL. A string says why it cannot be shown.
+ */
+async function classifyRequest(
+  request: NonNullable<ApprovalState['request']>,
+  options: Parameters<typeof classifySql>[1],
+): Promise<{ plan: Plan; statements: RequestedStatement[] } | string> {
+  if (request.files === undefined) {
+    const classified = await classifySql(request.sql, options)
+    if (classified.isErr()) return `The request's SQL cannot be classified: ${classified.error.message}`
+    return { plan: classified.value, statements: requestedStatements(classified.value) }
   }
-  return out
+  if (migrationBundle(request.files) !== request.sql) {
+    return `The request ${request.id} is damaged: its files are not the SQL its approval binds. Not approved.`
+  }
+  const all: ClassifiedStatement[] = []
+  const statements: RequestedStatement[] = []
+  let tier: Tier = 'safe'
+  let hasParseErrors = false
+  for (const file of request.files) {
+    const one = await classifySql(file.sql, options)
+    if (one.isErr()) return `Migration ${escapeControls(file.name)} cannot be classified: ${one.error.message}`
+    all.push(...one.value.statements)
+    statements.push(...requestedStatements(one.value, file.name))
+    tier = maxTier(tier, one.value.tier)
+    hasParseErrors ||= one.value.hasParseErrors
+  }
+  return { plan: { statements: all, tier, requires: requiredFlag(tier), hasParseErrors }, statements }
+}
+
+/** Opens the approver's private key, asking for its passphrase. A string says why it cannot. */
+async function openPrivateKey(path: string, options: ApproveOptions): Promise<KeyObject | string> {
+  let pem: string
+  try {
+    pem = await readFile(path, 'utf8')
+  } catch (error) {
+    return `Cannot read the approver key ${path}: ${(error as Error).message}`
+  }
+  const passphrase = await passphraseFor(options, `Passphrase of ${path}: `)
+  if (passphrase === undefined) {
+    return 'The approver key needs its passphrase: run ddl approve in your own terminal (or pass --passphrase-file).'
+  }
+  try {
+    return createPrivateKey({ key: pem, format: 'pem', passphrase })
+  } catch {
+    return `The approver key ${path} could not be opened: wrong passphrase, or not a key made by ddl approve --init-key. Not approved.`
+  }
+}
+
+async function passphraseFor(options: ApproveOptions, question: string): Promise<string | undefined> {
+  if (options.passphraseFile !== undefined) {
+    try {
+      return (await readFile(options.passphraseFile, 'utf8')).replace(/\r?\n$/, '')
+    } catch {
+      return undefined
+    }
+  }
+  if (process.stdin.isTTY !== true) return undefined
+  process.stderr.write(question)
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() })
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true })
+  try {
+    return await rl.question('')
+  } finally {
+    rl.close()
+    process.stderr.write('\n')
+  }
+}
+
+/** `ddl approve --init-key DIR`: an Ed25519 key pair, the private half sealed with a passphrase. */
+async function initKey(io: Io, dir: string, options: ApproveOptions): Promise<number> {
+  const passphrase = await passphraseFor(options, 'Passphrase for the new approver key (keep it from the agent): ')
+  if (passphrase === undefined || passphrase.length < 8) {
+    return fail(
+      io,
+      'A passphrase of at least 8 characters is needed (typed on a terminal, or --passphrase-file).',
+      EXIT.usage,
+    )
+  }
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519', {
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase },
+  })
+  const where = resolve(io.cwd, dir)
+  try {
+    await mkdir(where, { recursive: true, mode: 0o700 })
+    await writeFile(join(where, 'approver.key'), privateKey, { mode: 0o600, flag: 'wx' })
+    await writeFile(join(where, 'approver.pub'), publicKey, { mode: 0o644, flag: 'wx' })
+  } catch (error) {
+    return fail(io, `Cannot write the key pair in ${where}: ${(error as Error).message}`, EXIT.usage)
+  }
+  io.stdout(
+    `Wrote ${join(where, 'approver.key')} (private, sealed with your passphrase) and ${join(where, 'approver.pub')}.\n` +
+      `Start the MCP server with --approval-key ${join(where, 'approver.pub')} (in the MCP client configuration, not .env),\n` +
+      `and approve with: ddl approve --key ${join(where, 'approver.key')} ID\n`,
+  )
+  return EXIT.ok
 }
 
 function paintTier(c: Colors, tier: Parameters<typeof tierName>[0]): string {

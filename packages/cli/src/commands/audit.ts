@@ -8,6 +8,7 @@ import {
   formatSeedLine,
   type VerifyReport,
 } from '@ddl/audit'
+import { escapeControls } from '@ddl/mcp'
 import { type Command, InvalidArgumentError } from 'commander'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
@@ -131,7 +132,9 @@ async function show(io: Io, options: ShowOptions): Promise<number> {
       const c = colors(io)
       for (const record of selectRecords(records, options)) {
         io.stdout(
-          options.json === true ? `${JSON.stringify(record)}\n` : `${paint(c, record, formatSeedLine(record))}\n`,
+          options.json === true
+            ? `${JSON.stringify(record)}\n`
+            : `${paint(c, record, escapeControls(formatSeedLine(record)))}\n`,
         )
       }
       if (records.length === 0 && !existsSync(log.path)) io.stderr(`note: there is no audit log at ${log.path} yet.\n`)

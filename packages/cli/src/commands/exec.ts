@@ -1,13 +1,17 @@
 import { resolve } from 'node:path'
 import {
+  classifySql,
   type ExecuteOutcome,
   type ExecuteResult,
   type ExecutorError,
+  type GateFlags,
   PostgresAPI,
   readSqlFile,
   renderSafetyError,
 } from '@ddl/executor'
+import { requestedStatements } from '@ddl/mcp'
 import type { Command } from 'commander'
+import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'
 import { colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
 
@@ -22,6 +26,13 @@ set) and commits. Any error rolls everything back.
 rolled back and reports rows, locks, rewrites and what CASCADE takes; it needs no flag.
 BEGIN/COMMIT/ROLLBACK are refused. CREATE INDEX CONCURRENTLY and VACUUM run alone, outside a
 transaction. The connection comes from --project (ddl.config.json) or DDL_DATABASE_URL / DATABASE_URL.
+
+Under a coding agent (CLAUDECODE, CURSOR_AGENT, CODEX_SANDBOX, GEMINI_CLI, or a variable named in
+DDL_AGENT_MARKERS), --confirm and --i-know-what-im-doing are a request, not a permission: the work
+becomes a pending approval (the same store as the MCP server's), the command exits 1 and prints the
+ddl approve ID a person runs in their own terminal; then the same command runs once. A person who
+accepts flags typed under an agent sets DDL_TRUST_AGENT_FLAGS=1 in their own environment (an agent
+can set it for a command it runs too: this is detection, not a boundary; see docs/agents.md).
 
 Exit codes: 0 done (or a dry run that would run), 1 refused or failed, 2 usage, input or configuration error.
 
@@ -161,12 +172,43 @@ async function exec(io: Io, sql: string | undefined, options: ExecOptions): Prom
   }
   const db = openApi(io, options.project, source)
   try {
-    const result = await db.execute(text, {
+    let flags: GateFlags = {
       ...(options.confirm === true ? { confirm: true } : {}),
       ...(options.iKnowWhatImDoing === true ? { iKnowWhatImDoing: true } : {}),
+    }
+    let run = db
+    const typed =
+      options.iKnowWhatImDoing === true ? '--i-know-what-im-doing' : options.confirm === true ? '--confirm' : undefined
+    if (typed !== undefined && options.dryRun !== true && options.rehearse !== true && flagsAreRequests(io)) {
+      // Under a coding agent the flag is a request: the work waits for a person's approval.
+      const context = db.context()
+      if (context.isErr()) return reportError(io, 'exec', context.error, options.json)
+      const plan = await classifySql(text, context.value.classifyOptions)
+      if (plan.isErr()) return reportError(io, 'exec', plan.error, options.json)
+      const cleared = await clearAgentWork(
+        io,
+        db,
+        {
+          origin: 'ddl exec',
+          project: options.project,
+          sql: text,
+          plan: plan.value,
+          statements: requestedStatements(plan.value),
+          tier: plan.value.tier,
+          flag: typed,
+        },
+        'ddl exec',
+      )
+      if (cleared.kind === 'stop') return cleared.code
+      flags = cleared.flags
+      if (cleared.source !== undefined) run = openApi(io, options.project, cleared.source)
+    }
+    const result = await run.execute(text, {
+      ...flags,
       ...(options.dryRun === true ? { dryRun: true } : {}),
       ...(options.rehearse === true ? { rehearse: true } : {}),
     })
+    if (run !== db) await run.close()
     if (result.isErr()) return reportError(io, 'exec', result.error, options.json)
     return report(io, result.value, options.json === true)
   } finally {

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { type ClassifiedStatement, maxTier, requiredFlag, type Tier } from '@ddl/classifier'
 import {
+  classifySql,
   describeLayout,
   type ExecutorContext,
   type ExecutorError,
@@ -11,9 +14,12 @@ import {
   migrateDirectory,
   migrateDown,
   planMigrationRun,
+  planMigrations,
   readMigrationStatus,
 } from '@ddl/executor'
+import { migrationBundle, type RequestedStatement, requestedStatements } from '@ddl/mcp'
 import { type Command, InvalidArgumentError } from 'commander'
+import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'
 import { SIGNAL_EXIT, whileInterruptible } from '../interrupt.js'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
@@ -43,6 +49,11 @@ under lock_timeout and statement_timeout. A failing file stops the run; earlier 
 A file of only CREATE INDEX CONCURRENTLY (or other statements Postgres cannot run in a transaction)
 runs outside one, statement by statement; a file mixing both is refused. Two runners at once never
 apply a file twice (a transaction-scoped advisory lock: it works through Supabase's pooler too).
+
+Under a coding agent (CLAUDECODE, CURSOR_AGENT, CODEX_SANDBOX, GEMINI_CLI, or a variable named in
+DDL_AGENT_MARKERS), --confirm and --i-know-what-im-doing are a request: the pending files become an
+approval request (exit 1, with the ddl approve ID a person runs); then the same command runs once.
+DDL_TRUST_AGENT_FLAGS=1 in the person's own environment turns this off (see docs/agents.md).
 
 Exit codes: 0 applied (or nothing to apply; status without changed files; a plan that would run),
 1 refused or failed (or a changed file in status), 2 usage, layout or configuration error,
@@ -191,7 +202,79 @@ function runOptions(options: MigrateCliOptions, onProgress?: (event: MigrationEv
   }
 }
 
-async function apply(io: Io, dir: string, options: MigrateCliOptions, downSteps?: number): Promise<number> {
+/**
+ * Under a coding agent, an override flag is a request: the pending files (each classified alone, as
+ * the run classifies them) become a pending approval; after `ddl approve ID` the same command runs
+ * once, with the flag the person approved. Returns the options to run with, or an exit code.
+ */
+async function agentOptions(io: Io, dir: string, options: MigrateCliOptions): Promise<MigrateCliOptions | number> {
+  const typed =
+    options.iKnowWhatImDoing === true ? '--i-know-what-im-doing' : options.confirm === true ? '--confirm' : undefined
+  if (typed === undefined || !flagsAreRequests(io)) return options
+  const where = resolve(io.cwd, dir)
+  const planned = await planMigrations(where, {
+    ...(options.project !== undefined ? { project: options.project } : {}),
+    cwd: io.cwd,
+    env: io.env,
+    iKnowWhatImDoing: true,
+  })
+  if (planned.isErr()) return fail(io, 'migrate', planned.error, options.json)
+  const db = openApi(io, options.project)
+  try {
+    const context = db.context()
+    if (context.isErr()) return fail(io, 'migrate', context.error, options.json)
+    const files: { name: string; sql: string }[] = []
+    const statements: RequestedStatement[] = []
+    const all: ClassifiedStatement[] = []
+    let tier: Tier = 'safe'
+    for (const p of planned.value.pending) {
+      const text = await readFile(p.path, 'utf8')
+      files.push({ name: p.name, sql: text })
+      const one = await classifySql(text, context.value.classifyOptions, p.path)
+      if (one.isErr()) return fail(io, 'migrate', one.error, options.json)
+      statements.push(...requestedStatements(one.value, p.name))
+      all.push(...one.value.statements)
+      tier = maxTier(tier, maxTier(p.tier, one.value.tier))
+    }
+    const cleared = await clearAgentWork(
+      io,
+      db,
+      {
+        origin: `ddl migrate ${JSON.stringify(where)}`,
+        project: options.project,
+        sql: migrationBundle(files),
+        files,
+        plan: { statements: all, tier, requires: requiredFlag(tier), hasParseErrors: false },
+        statements,
+        tier,
+        flag: typed,
+      },
+      'ddl migrate',
+    )
+    if (cleared.kind === 'stop') return cleared.code
+    const { confirm: _c, iKnowWhatImDoing: _i, ...rest } = options
+    return { ...rest, ...cleared.flags }
+  } finally {
+    await db.close()
+  }
+}
+
+async function apply(io: Io, dir: string, requested: MigrateCliOptions, downSteps?: number): Promise<number> {
+  if (
+    downSteps !== undefined &&
+    flagsAreRequests(io) &&
+    (requested.confirm === true || requested.iKnowWhatImDoing === true)
+  ) {
+    // A down migration typed by an agent with an override flag: the approval flow plans forward files
+    // only, so a person runs the down themselves.
+    io.stderr(
+      'ddl migrate down: a coding agent is running this command, so --confirm and --i-know-what-im-doing are requests, and a down migration cannot be requested yet. Ask a person to run it.\n',
+    )
+    return 1
+  }
+  const cleared = downSteps === undefined ? await agentOptions(io, dir, requested) : requested
+  if (typeof cleared === 'number') return cleared
+  const options = cleared
   const c = colors(io)
   const command = downSteps === undefined ? 'migrate' : 'migrate down'
   const json = options.json === true

@@ -1,6 +1,7 @@
 import { AUDIT_TIERS, type AuditRecord, formatSeedLine } from '@ddl/audit'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
+import { UNTRUSTED_NOTE, untrustedData } from '../render.js'
 import type { ToolContext } from '../tool-context.js'
 import { openProject, projectField } from '../tool-kit.js'
 import { errorResult, toolResult } from '../tool-result.js'
@@ -37,10 +38,11 @@ export function registerAuditTail(server: McpServer, ctx: ToolContext): void {
       const tail = chosen.slice(-(limit ?? 20))
       const lines = [
         `${tail.length} of ${chosen.length} records of project "${opened.value.project}" in ${opened.value.log.path}:`,
-        ...tail.map(line),
+        untrustedData('audit records (their SQL was sent by agents and people)', tail.map(line).join('\n')),
       ]
       return toolResult('ok', lines.join('\n'), {
         project: opened.value.project,
+        untrusted_data: UNTRUSTED_NOTE,
         records: tail.map((r) => ({
           seq: r.seq,
           time: r.time,

@@ -6,6 +6,7 @@ import { approvedRunSource, recordApprovalEvent } from '../approval-audit.js'
 import { clearWork } from '../approval-flow.js'
 import { pendingResult } from '../pending-result.js'
 import { executedLines, rehearsalFacts, runData } from '../render.js'
+import { singleAccountWarning } from '../settings.js'
 import type { ToolContext } from '../tool-context.js'
 import { classifyFor, openProject, projectField, refuseReadOnly, sqlField } from '../tool-kit.js'
 import { errorResult, toolResult } from '../tool-result.js'
@@ -79,7 +80,8 @@ export function registerExecuteSql(server: McpServer, ctx: ToolContext): void {
         )
       }
       const c = clearance.value
-      if (c.kind === 'pending') return pendingResult(c.request, c.reused, 'execute_sql')
+      if (c.kind === 'pending')
+        return pendingResult(c.request, c.reused, 'execute_sql', singleAccountWarning(ctx.settings))
 
       const api =
         c.kind === 'approved'

@@ -1,6 +1,7 @@
 import type { TableSchema } from '@ddl/executor'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
+import { UNTRUSTED_NOTE, untrustedData } from '../render.js'
 import type { ToolContext } from '../tool-context.js'
 import { openProject, projectField } from '../tool-kit.js'
 import { errorResult, toolResult } from '../tool-result.js'
@@ -30,7 +31,7 @@ export function registerGetSchema(server: McpServer, ctx: ToolContext): void {
       const result = await opened.value.api.getSchema(table)
       if (result.isErr()) return errorResult(result.error, 'list_tables shows the tables.')
       const s = result.value
-      return toolResult('ok', describeTable(s), {
+      return toolResult('ok', untrustedData(`definition of ${s.qualifiedName}`, describeTable(s)), {
         project: opened.value.project,
         schema: s.schema,
         name: s.name,
@@ -40,6 +41,7 @@ export function registerGetSchema(server: McpServer, ctx: ToolContext): void {
         indexes: s.indexes,
         constraints: s.constraints,
         comment: s.comment,
+        untrusted_data: UNTRUSTED_NOTE,
       })
     },
   )

@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { UNTRUSTED_NOTE, untrustedData } from '../render.js'
 import type { ToolContext } from '../tool-context.js'
 import { openProject, projectField } from '../tool-kit.js'
 import { errorResult, toolResult } from '../tool-result.js'
@@ -24,14 +25,21 @@ export function registerListTables(server: McpServer, ctx: ToolContext): void {
       const lines = [
         `${tables.length} relation${tables.length === 1 ? '' : 's'} in project "${opened.value.project}" ` +
           `(this server may use: ${ctx.settings.projects.join(', ')}${ctx.settings.readOnly ? '; read-only' : ''}).`,
-        ...tables.map(
-          (t) => `  ${t.schema}.${t.name} (${t.kind}${t.estimatedRows !== null ? `, ~${t.estimatedRows} rows` : ''})`,
+        untrustedData(
+          'list of relations',
+          tables
+            .map(
+              (t) =>
+                `  ${t.schema}.${t.name} (${t.kind}${t.estimatedRows !== null ? `, ~${t.estimatedRows} rows` : ''})`,
+            )
+            .join('\n'),
         ),
       ]
       return toolResult('ok', lines.join('\n'), {
         project: opened.value.project,
         projects: ctx.settings.projects,
         read_only: ctx.settings.readOnly,
+        untrusted_data: UNTRUSTED_NOTE,
         tables: tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, estimated_rows: t.estimatedRows })),
       })
     },

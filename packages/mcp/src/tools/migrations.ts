@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { compareTiers, type Tier } from '@ddl/classifier'
+import { type ClassifiedStatement, compareTiers, maxTier, type Plan, requiredFlag, type Tier } from '@ddl/classifier'
 import {
   classifySql,
   type MigrationPlan,
@@ -13,11 +13,13 @@ import {
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import { migrationBundle, type RequestedStatement } from '../approval.js'
 import { approvedRunSource } from '../approval-audit.js'
 import { clearWork } from '../approval-flow.js'
 import { type MigrationSnapshot, snapshotMigrations } from '../migration-snapshot.js'
 import { pendingResult } from '../pending-result.js'
-import { tierName } from '../render.js'
+import { escapeControls, requestedStatements, tierName } from '../render.js'
+import { singleAccountWarning } from '../settings.js'
 import type { ToolContext } from '../tool-context.js'
 import { openProject, type ProjectHandle, projectField, refuseReadOnly } from '../tool-kit.js'
 import { errorResult, toolResult } from '../tool-result.js'
@@ -68,7 +70,9 @@ export function registerMigrationStatus(server: McpServer, ctx: ToolContext): vo
       for (const e of s.entries) {
         const tier = tiers.get(e.name)
         const when = e.appliedAt !== undefined ? ` at ${e.appliedAt.toISOString()}` : ''
-        lines.push(`  ${e.state.padEnd(8)} ${e.name}${tier !== undefined ? ` [${tierName(tier)}]` : ''}${when}`)
+        lines.push(
+          `  ${e.state.padEnd(8)} ${escapeControls(e.name)}${tier !== undefined ? ` [${tierName(tier)}]` : ''}${when}`,
+        )
       }
       if (!s.tracking) lines.push('No migration was ever applied here (public.ddl_migrations does not exist yet).')
       return toolResult('ok', lines.join('\n'), {
@@ -149,24 +153,38 @@ async function apply(
   }
   if (!plan.wouldRun) return refusedPlan(plan, shown)
 
-  // The approval is bound to the exact bytes of every pending file, in order, with their names.
-  const parts: string[] = []
-  for (const p of plan.pending) parts.push(`-- migration: ${p.name}\n${await readFile(p.path, 'utf8')}\n;\n`)
-  const sql = parts.join('')
-  const tier = plan.pending.reduce<Tier>((t, p) => (compareTiers(p.tier, t) > 0 ? p.tier : t), 'safe')
+  // The approval is bound to the exact bytes of every pending file, in order, with their names; each
+  // file is classified alone, as the run classifies it, so what the person is shown is what runs.
   const context = handle.api.context()
   if (context.isErr()) return errorResult(context.error)
-  const classified = await classifySql(sql, context.value.classifyOptions)
-  if (classified.isErr()) return errorResult(classified.error, 'Apply fewer migrations at a time.')
+  const files: { name: string; sql: string }[] = []
+  const statements: RequestedStatement[] = []
+  const classifiedAll: ClassifiedStatement[] = []
+  let tier = plan.pending.reduce<Tier>((t, p) => (compareTiers(p.tier, t) > 0 ? p.tier : t), 'safe')
+  let hasParseErrors = false
+  for (const p of plan.pending) {
+    const text = await readFile(p.path, 'utf8')
+    files.push({ name: p.name, sql: text })
+    const one = await classifySql(text, context.value.classifyOptions, p.path)
+    if (one.isErr()) return errorResult(one.error, 'Apply fewer migrations at a time.')
+    statements.push(...requestedStatements(one.value, p.name))
+    classifiedAll.push(...one.value.statements)
+    hasParseErrors ||= one.value.hasParseErrors
+    tier = maxTier(tier, one.value.tier)
+  }
+  const sql = migrationBundle(files)
+  const combined: Plan = { statements: classifiedAll, tier, requires: requiredFlag(tier), hasParseErrors }
 
   const clearance = await clearWork(
     ctx,
     {
       project: handle.project,
       sql,
-      plan: classified.value,
+      plan: combined,
+      statements,
+      files,
       tier,
-      origin: `apply_migrations ${shown} (${plan.pending.map((p) => p.name).join(', ')})`,
+      origin: `apply_migrations ${escapeControls(shown)} (${plan.pending.map((p) => escapeControls(p.name)).join(', ')})`,
       log: handle.log,
     },
     { approvalId, relatedRequestId: extra.requestId, signal: extra.signal },
@@ -180,7 +198,8 @@ async function apply(
     )
   }
   const c = clearance.value
-  if (c.kind === 'pending') return pendingResult(c.request, c.reused, 'apply_migrations')
+  if (c.kind === 'pending')
+    return pendingResult(c.request, c.reused, 'apply_migrations', singleAccountWarning(ctx.settings))
   const source = c.kind === 'approved' ? approvedRunSource(c.grant.id, c.grant.approvedBy, c.grant.via) : 'mcp'
   const report = await runMigrationsFromDir(dir, { ...runOptions(ctx, handle, source), ...c.flags })
   if (report.isErr()) {
@@ -201,9 +220,9 @@ function applied(
   approvalId: string | undefined,
 ): CallToolResult {
   const lines = [
-    `${report.message} (${shown}, project "${project}"${approvalId !== undefined ? `, approval ${approvalId}, now used` : ''})`,
+    `${escapeControls(report.message)} (${escapeControls(shown)}, project "${project}"${approvalId !== undefined ? `, approval ${approvalId}, now used` : ''})`,
     ...report.applied.map(
-      (a) => `  applied ${a.name} [${tierName(a.tier)}] ${a.statements} statements, ${a.durationMs} ms`,
+      (a) => `  applied ${escapeControls(a.name)} [${tierName(a.tier)}] ${a.statements} statements, ${a.durationMs} ms`,
     ),
     ...report.notes.map((n) => `Note: ${n}`),
   ]
@@ -218,8 +237,9 @@ function applied(
 function refusedPlan(plan: MigrationPlan, shown: string): CallToolResult {
   const issues = plan.pending.flatMap((p) => p.issues.filter((i) => i.reason !== 'tier'))
   const lines = [`Refused: the migrations in ${shown} cannot run as they are. Nothing ran.`]
-  for (const i of issues) lines.push(`  ${i.name}${i.line !== undefined ? ` line ${i.line}` : ''}: ${i.message}`)
-  for (const name of plan.changed) lines.push(`  ${name}: changed since it was applied.`)
+  for (const i of issues)
+    lines.push(`  ${escapeControls(i.name)}${i.line !== undefined ? ` line ${i.line}` : ''}: ${i.message}`)
+  for (const name of plan.changed) lines.push(`  ${escapeControls(name)}: changed since it was applied.`)
   lines.push('Next step: fix the files (or ask a person about changed applied files); then try again.')
   return toolResult('refused', lines.join('\n'), {
     reason: 'migrations',
@@ -242,9 +262,9 @@ function noDir(): CallToolResult {
 }
 
 function runOptions(ctx: ToolContext, handle: ProjectHandle, source: string): RunMigrationsOptions {
+  // Connection, configuration and audit log as read at start: nothing is read from the tree again.
   return {
-    ...(handle.project === 'default' ? {} : { project: handle.project }),
-    cwd: ctx.settings.cwd,
+    ...ctx.projects.connectOptions(handle.project),
     actor: ctx.actor(),
     source,
     timeouts: ctx.settings.timeouts,

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
-import { plainRow, rowLines } from '../render.js'
+import { plainRow, rowLines, UNTRUSTED_NOTE, untrustedData } from '../render.js'
 import type { ToolContext } from '../tool-context.js'
 import { openProject, projectField } from '../tool-kit.js'
 import { errorResult, toolResult } from '../tool-result.js'
@@ -46,7 +46,7 @@ export function registerQuery(server: McpServer, ctx: ToolContext): void {
         `${r.command}: ${r.rowCount} row${r.rowCount === 1 ? '' : 's'} (project "${opened.value.project}"). Columns: ${
           r.fields.map((f) => f.name).join(', ') || 'none'
         }`,
-        ...rowLines(r.rows, max),
+        ...(r.rows.length > 0 ? [untrustedData('rows the query returned', rowLines(r.rows, max).join('\n'))] : []),
       ]
       return toolResult('ok', lines.join('\n'), {
         project: opened.value.project,
@@ -55,6 +55,7 @@ export function registerQuery(server: McpServer, ctx: ToolContext): void {
         columns: r.fields.map((f) => f.name),
         rows: r.rows.slice(0, max).map(plainRow),
         truncated: r.rows.length > max,
+        untrusted_data: UNTRUSTED_NOTE,
       })
     },
   )
