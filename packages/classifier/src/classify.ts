@@ -11,6 +11,7 @@ import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
 import type { ScriptState } from './rule.js'
+import { applyScriptContext } from './script-context.js'
 import { newScriptState } from './script-state.js'
 import { maxTier, requiredFlag, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding, Plan, StatementParseError, Verdict } from './types.js'
@@ -324,7 +325,9 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   let tier: Tier = 'safe'
   let hasParseErrors = false
   const keepAst = options.keepAst !== false
+  const nodes: (readonly [string, Fields] | undefined)[] = []
   classifyCuts(sql, state, engine, 0, (cut, text, verdict) => {
+    nodes.push(cut.node)
     const { line, column } = position(cut.start)
     let parseError: StatementParseError | undefined
     if (cut.parseError !== undefined) {
@@ -345,5 +348,10 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
       verdict,
     })
   })
+  // A drop that the script re-creates, or of what the script itself created, loses nothing.
+  if (statements.some((s) => s.kind === 'DropStmt' || s.kind === 'AlterTableStmt')) {
+    applyScriptContext(statements, nodes)
+    tier = statements.reduce<Tier>((t, s) => maxTier(t, s.verdict.tier), 'safe')
+  }
   return ok({ statements, tier, requires: requiredFlag(tier), hasParseErrors })
 }

@@ -50,7 +50,9 @@ const table: ReadonlyArray<readonly [Tier, string]> = [
   ['destructive', 'DROP VIEW v'],
   ['destructive', 'DROP MATERIALIZED VIEW mv'],
   ['destructive', 'DROP SEQUENCE s'],
-  ['destructive', 'DROP TYPE mood'],
+  // Postgres refuses DROP TYPE while any column uses it: without CASCADE nothing is lost.
+  ['safe', 'DROP TYPE mood'],
+  ['destructive', 'DROP TYPE mood CASCADE'],
   ['destructive', 'DROP EXTENSION pgcrypto'],
   ['destructive', 'DELETE FROM users'],
   ['destructive', "UPDATE users SET name = 'x'"],

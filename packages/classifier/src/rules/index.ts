@@ -38,6 +38,7 @@ import { dropConstraint } from './drop-constraint.js'
 import { dropDatabase } from './drop-database.js'
 import { dropDomainConstraint } from './drop-domain-constraint.js'
 import { dropFunction } from './drop-function.js'
+import { dropIdentity } from './drop-identity.js'
 import { dropIndex } from './drop-index.js'
 import { dropIndexWithoutConcurrently } from './drop-index-without-concurrently.js'
 import { dropObject } from './drop-object.js'
@@ -48,6 +49,7 @@ import { dropTable } from './drop-table.js'
 import { dropTrigger } from './drop-trigger.js'
 import { dynamicSql } from './dynamic-sql.js'
 import { executePrepared } from './execute-prepared.js'
+import { foreignServerFile } from './foreign-server-file.js'
 import { functionBody } from './function-body.js'
 import { grantDangerousRole } from './grant-dangerous-role.js'
 import { grantOrRevoke } from './grant-or-revoke.js'
@@ -78,6 +80,7 @@ import { setLoggedOrUnlogged } from './set-logged-or-unlogged.js'
 import { setNotNullWithoutCheck } from './set-not-null-without-check.js'
 import { setRole } from './set-role.js'
 import { setUnlogged } from './set-unlogged.js'
+import { superuserExtension } from './superuser-extension.js'
 import { transactionNesting } from './transaction-nesting.js'
 import { truncate } from './truncate.js'
 import { unknownAlterTableAction } from './unknown-alter-table-action.js'
@@ -110,6 +113,7 @@ export const rules: readonly AnyRule[] = [
   merge,
   upsert,
   dropColumn,
+  dropIdentity,
   dropConstraint,
   dropDomainConstraint,
   alterColumnType,
@@ -129,6 +133,8 @@ export const rules: readonly AnyRule[] = [
   prepare,
   executePrepared,
   copyServerFile,
+  foreignServerFile,
+  superuserExtension,
   alterSystem,
   loadLibrary,
   roleSuperuser,
