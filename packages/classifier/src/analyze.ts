@@ -11,7 +11,7 @@ import { kindRules, registry } from './rules/index.js'
 import { unknownStatement } from './rules/unknown-statement.js'
 import { compareTiers, maxTier, type Tier } from './tier.js'
 import { transactionFacts } from './transaction.js'
-import type { Finding, LockMode, Severity, Verdict } from './types.js'
+import type { Finding, LockMode, Lowering, Severity, Verdict } from './types.js'
 import { type Fields, rangeVarName, unwrap, walk } from './walk.js'
 
 /** EXPLAIN runs its statement only with ANALYZE. */
@@ -43,6 +43,10 @@ const LOCK_ORDER: readonly LockMode[] = [
 export interface AnalyzeOptions {
   readonly policy: Policy | undefined
   readonly pgVersion: number
+  /** `ClassifyOptions.protectedTables`, handed to the rules. */
+  readonly protectedTables?: readonly string[] | undefined
+  /** `ClassifyOptions.policyHash`, written into each {@link Lowering}. */
+  readonly policyHash?: string | undefined
   /** Classifies embedded SQL text with the same engine (set by classify.ts). */
   readonly classifyNested: (
     sql: string,
@@ -102,6 +106,12 @@ function policyTier(policy: Policy | undefined, rule: AnyRule, target: string): 
   return tier
 }
 
+/** What policy did to a tier rule's finding, when it moved it below the rule's own tier. */
+function loweringOf(rule: AnyRule, effective: Tier, policyHash: string | undefined): Lowering | undefined {
+  if (rule.hazard === true || compareTiers(effective, rule.tier) >= 0) return undefined
+  return { rule: rule.id, from: rule.tier, to: effective, ...(policyHash !== undefined ? { policyHash } : {}) }
+}
+
 /** Rules that say "safe-ddl cannot read this": policy may not make them safe. */
 const FAIL_CLOSED_RULES: ReadonlySet<string> = new Set([
   'unknown-statement',
@@ -127,6 +137,7 @@ class StatementContext implements RuleContext {
   /** What `ancestors` and `relation` read; the walk updates them. */
   currentAncestors: readonly string[] = []
   currentRelation = ''
+  protectedTables: readonly string[] | undefined
   constructor(
     readonly text: string,
     readonly statementKind: string,
@@ -171,7 +182,15 @@ export function analyzeStatement(
     seen.add(key)
     const hint = typeof rule.hint === 'string' ? rule.hint : rule.hint(target, node)
     const severity = severityOf(rule, effective)
-    findings.push({ rule: rule.id, tier: rule.hazard ? 'safe' : effective, severity, message, hint })
+    const lowered = options.policy === undefined ? undefined : loweringOf(rule, effective, options.policyHash)
+    findings.push({
+      rule: rule.id,
+      tier: rule.hazard ? 'safe' : effective,
+      severity,
+      message,
+      hint,
+      ...(lowered !== undefined ? { lowered } : {}),
+    })
     if (!rule.hazard) tier = maxTier(tier, effective)
     else if (options.policy?.hazardsRaiseTier !== undefined) {
       const order: Severity[] = ['info', 'warning', 'error']
@@ -211,6 +230,7 @@ export function analyzeStatement(
       add(rule, target, {})
     },
   )
+  ctx.protectedTables = options.protectedTables
 
   if (!kindRules.has(kind)) add(unknownStatement, kind, fields)
 
@@ -244,7 +264,9 @@ export function analyzeStatement(
 
   const tx = transactionFacts(kind, fields)
   findings.sort((a, b) => compareTiers(b.tier, a.tier))
+  const lowerings = findings.flatMap((f) => (f.lowered !== undefined ? [f.lowered] : []))
   return {
+    ...(lowerings.length > 0 ? { lowered: lowerings } : {}),
     tier,
     findings,
     targets,

@@ -252,6 +252,8 @@ function classifyCuts(
   const analyzeOptions = {
     policy: engine.options.policy,
     pgVersion: engine.pgVersion,
+    protectedTables: engine.options.protectedTables,
+    policyHash: engine.options.policyHash,
     classifyNested: (inner: string, innerState: ScriptState, innerDepth: number) =>
       nested(inner, innerState, engine, innerDepth),
   }

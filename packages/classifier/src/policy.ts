@@ -41,4 +41,15 @@ export interface ClassifyOptions {
    * do): `missing-lock-timeout` then has nothing to say. Default false (a linter cannot know).
    */
   readonly lockTimeoutSet?: boolean
+  /**
+   * Tables that hold the tool's own state, as `schema.table` or `schema.*` (default
+   * `public.ddl_migrations`, `public.ddl_migration_claims`, `ddl_undo.*`): gated SQL that writes,
+   * alters or drops them is `destructive` (rule `tool-owned-table`).
+   */
+  readonly protectedTables?: readonly string[]
+  /**
+   * Names the policy in the lowering each finding it lowered carries ({@link Lowering}); the executor
+   * passes the hash of the approved policy. Not read for anything else.
+   */
+  readonly policyHash?: string
 }

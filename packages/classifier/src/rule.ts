@@ -20,6 +20,8 @@ export interface RuleContext {
   readonly script: ScriptState
   /** Postgres major version the advice is for. */
   readonly pgVersion: number
+  /** The tool's own tables (`ClassifyOptions.protectedTables`); rules use the default when unset. */
+  readonly protectedTables?: readonly string[] | undefined
   /** Classifies SQL found inside this statement (a function body, an EXECUTE string) and merges its findings. */
   nested(sql: string, where: string): Tier
   /** Records an object the statement acts on. */

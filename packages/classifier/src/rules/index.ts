@@ -75,6 +75,7 @@ import { setLoggedOrUnlogged } from './set-logged-or-unlogged.js'
 import { setNotNullWithoutCheck } from './set-not-null-without-check.js'
 import { setRole } from './set-role.js'
 import { setUnlogged } from './set-unlogged.js'
+import { toolOwnedTable } from './tool-owned-table.js'
 import { transactionNesting } from './transaction-nesting.js'
 import { truncate } from './truncate.js'
 import { unknownAlterTableAction } from './unknown-alter-table-action.js'
@@ -98,6 +99,7 @@ export const rules: readonly AnyRule[] = [
   dropIndex,
   dropTrigger,
   cascade,
+  toolOwnedTable,
   truncate,
   deleteWithoutWhere,
   deleteWithWhere,
