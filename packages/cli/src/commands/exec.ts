@@ -167,7 +167,13 @@ async function exec(io: Io, sql: string | undefined, options: ExecOptions): Prom
       ...(options.dryRun === true ? { dryRun: true } : {}),
       ...(options.rehearse === true ? { rehearse: true } : {}),
     })
-    if (result.isErr()) return reportError(io, 'exec', result.error, options.json)
+    if (result.isErr()) {
+      // On success the result's warnings say it; a refusal must say it too.
+      const context = db.context()
+      const warning = context.isOk() ? context.value.policy.warning : undefined
+      if (warning !== undefined) io.stderr(`ddl exec: warning: ${warning}\n`)
+      return reportError(io, 'exec', result.error, options.json)
+    }
     return report(io, result.value, options.json === true)
   } finally {
     await db.close()
