@@ -3,7 +3,39 @@
  * audit record and output.
  */
 
+import { redactSecrets } from '@ddl/audit'
+
 const HIDDEN = '***'
+
+/**
+ * Data Postgres echoes in its messages: the input it could not read
+ * (`invalid input syntax for type integer: "..."`), the key of a violated constraint
+ * (`Key (token)=(...) already exists`), the row a check refused (`Failing row contains (...)`).
+ * Any of it may be a secret the SQL or the table held.
+ */
+const ECHOED: readonly (readonly [RegExp, string])[] = [
+  [
+    /((?:invalid input|malformed|out of range|invalid byte sequence|invalid value)[^"\n]*?: )"(?:[^"\\]|\\.|"")*"/gi,
+    `$1"${HIDDEN}"`,
+  ],
+  [/(Key \((?:[^()]|\([^()]*\))*\)=)\((?:[^()]|\([^()]*\))*\)/g, `$1(${HIDDEN})`],
+  [/(Failing row contains )\(.*\)/g, `$1(${HIDDEN})`],
+  [/(value too long for type [^:]*?)(: .*)?$/gm, '$1'],
+]
+
+/**
+ * A message, detail, hint or context of the server without secrets: the connection's own secrets,
+ * every form {@link redactSecrets} knows (passwords, URLs of any scheme, bearer tokens, API keys),
+ * and the data Postgres echoes from the input or the table. Never throws.
+ *
+ * @example
+ * redactServerText('invalid input syntax for type integer: "hunter2"', []) // 'invalid input syntax for type integer: "***"'
+ */
+export function redactServerText(text: string, secrets: readonly string[]): string {
+  let out = redactSecrets(scrub(text, secrets))
+  for (const [pattern, replacement] of ECHOED) out = out.replace(pattern, replacement)
+  return out
+}
 
 /**
  * A connection string with its password (and any `password=` parameter) replaced by `***`.

@@ -48,7 +48,9 @@ describe("the tool's own tables", () => {
     expect((await trackingRows(url)).map((r) => r.name)).toEqual(['1_a.sql', '2_drop.sql'])
 
     // A person who means it can still repair the table, with the destructive flag.
-    const repaired = await db.execute("DELETE FROM ddl_migrations WHERE name = '2_drop.sql'", { iKnowWhatImDoing: true })
+    const repaired = await db.execute("DELETE FROM ddl_migrations WHERE name = '2_drop.sql'", {
+      iKnowWhatImDoing: true,
+    })
     expect(repaired.isOk()).toBe(true)
     expect((await trackingRows(url)).map((r) => r.name)).toEqual(['1_a.sql'])
   })
