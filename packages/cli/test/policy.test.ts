@@ -5,6 +5,7 @@ import type { AuditRecord } from '@ddl/audit'
 import { policyHash } from '@ddl/executor'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'
+import { registerCheck } from '../src/commands/check.js'
 import { registerExec } from '../src/commands/exec.js'
 import { registerPolicy } from '../src/commands/policy.js'
 import type { Io } from '../src/io.js'
@@ -32,7 +33,7 @@ async function ddl(argv: readonly string[]): Promise<Outcome> {
     cwd: dir,
     color: false,
   }
-  const code = await run(argv, { io, exitCode: 0 }, [registerExec, registerPolicy])
+  const code = await run(argv, { io, exitCode: 0 }, [registerExec, registerPolicy, registerCheck])
   return { code, stdout: out.join(''), stderr: errors.join('') }
 }
 
@@ -144,5 +145,26 @@ describe('a policy that lowers a tier is a person’s act', () => {
     const status = await ddl(['policy', 'status'])
     expect(status.code).toBe(0)
     expect(status.stdout).toContain('only raises tiers')
+  })
+})
+
+describe('ddl check marks what policy lowered', () => {
+  it('shows the lowering in text, JSON and SARIF', async () => {
+    const policy = { allow: [{ rule: 'drop-table', objects: ['public.scratch_*'], tier: 'cautious' }] }
+    writeFileSync(join(dir, 'ddl.config.json'), JSON.stringify({ policy }))
+    writeFileSync(join(dir, 'drop.sql'), 'DROP TABLE public.scratch_1;\n')
+    const hash = policyHash(policy as never)
+    const text = await ddl(['check', 'drop.sql', '--fail-on', 'never'])
+    expect(text.stdout).toContain(`lowered: policy ${hash.slice(0, 12)} moved drop-table from destructive to cautious`)
+    const json = await ddl(['check', 'drop.sql', '--format', 'json', '--fail-on', 'never'])
+    const report = JSON.parse(json.stdout) as { files: { statements: { findings: { lowered?: unknown }[] }[] }[] }
+    expect(report.files[0]?.statements[0]?.findings[0]?.lowered).toEqual({
+      rule: 'drop-table',
+      from: 'destructive',
+      to: 'cautious',
+      policyHash: hash,
+    })
+    const sarif = await ddl(['check', 'drop.sql', '--format', 'sarif', '--fail-on', 'never'])
+    expect(sarif.stdout).toContain(`Lowered by policy ${hash} from destructive to cautious.`)
   })
 })
