@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AuditRecord } from '@ddl/audit'
@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'
 import { registerCheck } from '../src/commands/check.js'
 import { registerExec } from '../src/commands/exec.js'
+import { registerMigrate } from '../src/commands/migrate.js'
 import { registerPolicy } from '../src/commands/policy.js'
 import type { Io } from '../src/io.js'
 import { run } from '../src/program.js'
@@ -33,7 +34,7 @@ async function ddl(argv: readonly string[]): Promise<Outcome> {
     cwd: dir,
     color: false,
   }
-  const code = await run(argv, { io, exitCode: 0 }, [registerExec, registerPolicy, registerCheck])
+  const code = await run(argv, { io, exitCode: 0 }, [registerExec, registerPolicy, registerCheck, registerMigrate])
   return { code, stdout: out.join(''), stderr: errors.join('') }
 }
 
@@ -166,5 +167,18 @@ describe('ddl check marks what policy lowered', () => {
     })
     const sarif = await ddl(['check', 'drop.sql', '--format', 'sarif', '--fail-on', 'never'])
     expect(sarif.stdout).toContain(`Lowered by policy ${hash} from destructive to cautious.`)
+  })
+})
+
+describe('ddl migrate under a lowering policy nobody approved', () => {
+  it('refuses a DROP TABLE migration and says the policy was ignored', async () => {
+    await withClient(database.url, (c) => c.query('CREATE TABLE migrated_victims (id int)'))
+    writeFileSync(join(dir, 'ddl.config.json'), JSON.stringify({ policy: { rules: { 'drop-table': 'cautious' } } }))
+    mkdirSync(join(dir, 'mig'), { recursive: true })
+    writeFileSync(join(dir, 'mig', '001_drop.sql'), 'DROP TABLE migrated_victims;\n')
+    const r = await ddl(['migrate', 'mig', '--confirm'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('ddl migrate: warning: the policy lowers tiers (drop-table: destructive → cautious)')
+    expect(await exists('migrated_victims')).toBe(true)
   })
 })

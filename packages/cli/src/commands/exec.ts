@@ -22,6 +22,7 @@ set) and commits. Any error rolls everything back.
 rolled back and reports rows, locks, rewrites and what CASCADE takes; it needs no flag.
 BEGIN/COMMIT/ROLLBACK are refused. CREATE INDEX CONCURRENTLY and VACUUM run alone, outside a
 transaction. The connection comes from --project (ddl.config.json) or DDL_DATABASE_URL / DATABASE_URL.
+A policy in ddl.config.json that lowers a tier applies only once a person approved it (ddl policy).
 
 Exit codes: 0 done (or a dry run that would run), 1 refused or failed, 2 usage, input or configuration error.
 
