@@ -21,7 +21,7 @@ describe("the tool's own tables", () => {
     expect((await trackingRows(url)).map((r) => r.name)).toEqual(['1_a.sql'])
 
     const options = runOptions(url)
-    const db = new PostgresAPI(undefined, { url, env: {}, cwd: options.cwd, auditPath: options.auditPath })
+    const db = new PostgresAPI(undefined, { url, env: {}, cwd: options.cwd ?? '.', auditPath: options.auditPath })
     apis.push(db)
     const checksum = createHash('sha256').update('DROP TABLE a;\n').digest('hex')
     const forge = `INSERT INTO ddl_migrations (name, checksum, duration_ms, tier, applied_by, transactional) VALUES ('2_drop.sql', '${checksum}', 0, 'safe', 'ada', true)`
