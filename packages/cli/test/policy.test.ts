@@ -5,6 +5,7 @@ import type { AuditRecord } from '@ddl/audit'
 import { policyHash } from '@ddl/executor'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'
+import { registerAudit } from '../src/commands/audit.js'
 import { registerCheck } from '../src/commands/check.js'
 import { registerExec } from '../src/commands/exec.js'
 import { registerMigrate } from '../src/commands/migrate.js'
@@ -34,7 +35,13 @@ async function ddl(argv: readonly string[]): Promise<Outcome> {
     cwd: dir,
     color: false,
   }
-  const code = await run(argv, { io, exitCode: 0 }, [registerExec, registerPolicy, registerCheck, registerMigrate])
+  const code = await run(argv, { io, exitCode: 0 }, [
+    registerExec,
+    registerPolicy,
+    registerCheck,
+    registerMigrate,
+    registerAudit,
+  ])
   return { code, stdout: out.join(''), stderr: errors.join('') }
 }
 
@@ -119,6 +126,11 @@ describe('a policy that lowers a tier is a person’s act', () => {
     expect(lowered).toHaveLength(1)
     expect(lowered[0]?.tier).toBe('safe')
     expect(lowered[0]?.policy).toEqual({ hash, lowered: [{ rule: 'drop-table', from: 'destructive', to: 'safe' }] })
+    const shown = await ddl(['audit', 'show', '--all'])
+    expect(shown.stdout).toContain(`| policy-approved=${hash.slice(0, 12)}`)
+    expect(shown.stdout).toContain(
+      `DROP TABLE victims | lowered=drop-table:destructive>safe policy=${hash.slice(0, 12)}`,
+    )
 
     // The approved policy, edited afterwards (another lowering added): back to raise-only, with a warning.
     await withClient(database.url, (c) => c.query('CREATE TABLE victims (id int); INSERT INTO victims VALUES (3)'))
