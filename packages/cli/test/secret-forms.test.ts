@@ -96,15 +96,25 @@ describe('no secret of any common shape reaches the output or the audit log', ()
 
   it('keeps out data Postgres echoes in an error message and detail', async () => {
     const stored = `tok${hex()}`
-    await withClient(database.url, (c) => c.query('INSERT INTO tokens VALUES ($1)', [stored]))
-    const duplicate = await ddlExec(['INSERT INTO tokens SELECT t FROM tokens', '--json'])
+    const key = `sk-live${hex()}`
+    await withClient(database.url, async (c) => {
+      await c.query('INSERT INTO tokens VALUES ($1), ($2)', [stored, key])
+      await c.query('CREATE TABLE guarded (t text CHECK (length(t) < 5))')
+    })
+    // A unique key's value is kept (it names the conflict), unless it has a secret's shape.
+    const duplicate = await ddlExec([`INSERT INTO tokens SELECT t FROM tokens WHERE t LIKE 'sk-%'`, '--json'])
     expect(duplicate.code).toBe(1)
-    expect(duplicate.output).toContain('duplicate key')
     expect(duplicate.output).toContain('Key (t)=(***) already exists')
-    const typed = await ddlExec(['SELECT (SELECT t FROM tokens LIMIT 1)::int AS n', '--json'])
+    const typed = await ddlExec(["SELECT (SELECT t FROM tokens WHERE t LIKE 'tok%')::int AS n", '--json'])
     expect(typed.code).toBe(1)
     expect(typed.output).toContain('invalid input syntax for type integer: \\"***\\"')
+    const row = await ddlExec(["INSERT INTO guarded SELECT t FROM tokens WHERE t LIKE 'tok%'", '--json'])
+    expect(row.code).toBe(1)
+    expect(row.output).toContain('Failing row contains (***)')
     const log = readFileSync(auditPath, 'utf8')
-    for (const text of [duplicate.output, typed.output, log]) expect(text).not.toContain(stored)
+    for (const text of [duplicate.output, typed.output, row.output, log]) {
+      expect(text).not.toContain(stored)
+      expect(text).not.toContain(key)
+    }
   })
 })

@@ -9,18 +9,14 @@ const HIDDEN = '***'
 
 /**
  * Data Postgres echoes in its messages: the input it could not read
- * (`invalid input syntax for type integer: "..."`), the key of a violated constraint
- * (`Key (token)=(...) already exists`), the row a check refused (`Failing row contains (...)`).
- * Any of it may be a secret the SQL or the table held.
+ * (`invalid input syntax for type integer: "..."`) and the whole row a constraint refused
+ * (`Failing row contains (...)`). Either may be a secret the SQL or the table held. The key of a
+ * violated unique constraint (`Key (id)=(1) already exists`) is kept: it names the conflict, and a
+ * secret-shaped value in it is still redacted by {@link redactSecrets}.
  */
 const ECHOED: readonly (readonly [RegExp, string])[] = [
-  [
-    /((?:invalid input|malformed|out of range|invalid byte sequence|invalid value)[^"\n]*?: )"(?:[^"\\]|\\.|"")*"/gi,
-    `$1"${HIDDEN}"`,
-  ],
-  [/(Key \((?:[^()]|\([^()]*\))*\)=)\((?:[^()]|\([^()]*\))*\)/g, `$1(${HIDDEN})`],
+  [/((?:invalid input|malformed|out of range|invalid byte sequence|invalid value)[^"\n]*?: )"(?:[^"\\]|\\.|"")*"/gi, `$1"${HIDDEN}"`],
   [/(Failing row contains )\(.*\)/g, `$1(${HIDDEN})`],
-  [/(value too long for type [^:]*?)(: .*)?$/gm, '$1'],
 ]
 
 /**
