@@ -15,7 +15,10 @@ const HIDDEN = '***'
  * secret-shaped value in it is still redacted by {@link redactSecrets}.
  */
 const ECHOED: readonly (readonly [RegExp, string])[] = [
-  [/((?:invalid input|malformed|out of range|invalid byte sequence|invalid value)[^"\n]*?: )"(?:[^"\\]|\\.|"")*"/gi, `$1"${HIDDEN}"`],
+  [
+    /((?:invalid input|malformed|out of range|invalid byte sequence|invalid value)[^"\n]*?: )"(?:[^"\\]|\\.|"")*"/gi,
+    `$1"${HIDDEN}"`,
+  ],
   [/(Failing row contains )\(.*\)/g, `$1(${HIDDEN})`],
 ]
 
