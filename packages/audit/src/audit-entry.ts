@@ -74,6 +74,28 @@ export interface AuditEntry {
   readonly error?: string
   /** Who ran it; overrides the log's default actor (`DDL_ACTOR` or the OS user). */
   readonly actor?: string
+  /** The project policy behind this record: the tiers it lowered, or the approval of a policy. */
+  readonly policy?: AuditPolicy
+}
+
+/**
+ * A project policy as a record names it. On a statement's records: the hash of the approved policy
+ * and each tier it lowered. On the record `ddl policy approve` writes: the hash and `approved: true`.
+ */
+export interface AuditPolicy {
+  /** SHA-256 (hex) of the policy's canonical JSON. */
+  readonly hash?: string
+  /** True on the record of a person approving this policy. */
+  readonly approved?: boolean
+  /** The findings policy moved below their rule's own tier. */
+  readonly lowered?: readonly AuditLowering[]
+}
+
+/** One tier lowered by policy. */
+export interface AuditLowering {
+  readonly rule: string
+  readonly from: AuditTier
+  readonly to: AuditTier
 }
 
 /** The format version written in every record's `v` field. */

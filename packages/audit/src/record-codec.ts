@@ -5,6 +5,7 @@ import {
   type AuditEntry,
   type AuditFlags,
   type AuditOutcome,
+  type AuditPolicy,
   type AuditRecord,
   type AuditTier,
 } from './audit-entry.js'
@@ -26,6 +27,7 @@ const RECORD_KEYS = [
   'durationMs',
   'sqlstate',
   'error',
+  'policy',
   'prevHash',
   'hash',
 ] as const
@@ -43,6 +45,7 @@ const ENTRY_KEYS: ReadonlySet<string> = new Set<string>([
   'sqlstate',
   'error',
   'actor',
+  'policy',
 ])
 const RECORD_KEY_SET: ReadonlySet<string> = new Set<string>(RECORD_KEYS)
 const FLAG_KEYS = ['confirm', 'iKnowWhatImDoing', 'dryRun', 'rehearse'] as const
@@ -61,6 +64,7 @@ export interface EntryExtras {
   readonly durationMs?: number
   readonly sqlstate?: string
   readonly error?: string
+  readonly policy?: AuditPolicy
 }
 
 /** Returns what is wrong with a caller's entry, or undefined when it can be recorded. */
@@ -137,7 +141,43 @@ function extrasOf(entry: EntryExtras): EntryExtras {
   if (entry.durationMs !== undefined) extras.durationMs = entry.durationMs
   if (entry.sqlstate !== undefined) extras.sqlstate = entry.sqlstate
   if (entry.error !== undefined) extras.error = entry.error
+  if (entry.policy !== undefined) extras.policy = policyOf(entry.policy)
   return extras
+}
+
+function policyOf(policy: AuditPolicy): AuditPolicy {
+  return {
+    ...(policy.hash !== undefined ? { hash: policy.hash } : {}),
+    ...(policy.approved !== undefined ? { approved: policy.approved } : {}),
+    ...(policy.lowered !== undefined
+      ? { lowered: policy.lowered.map((l) => ({ rule: l.rule, from: l.from, to: l.to })) }
+      : {}),
+  }
+}
+
+/** What is wrong with a record's `policy`, or undefined. */
+function policyProblem(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (!isObject(value)) return '"policy" must be an object'
+  for (const key of Object.keys(value)) {
+    if (key !== 'hash' && key !== 'approved' && key !== 'lowered') return `unknown field "policy.${key}"`
+  }
+  if (value.hash !== undefined && (typeof value.hash !== 'string' || !HASH.test(value.hash)))
+    return '"policy.hash" must be 64 hex digits'
+  if (value.approved !== undefined && typeof value.approved !== 'boolean')
+    return '"policy.approved" must be true or false'
+  if (value.lowered !== undefined) {
+    if (!Array.isArray(value.lowered)) return '"policy.lowered" must be a list'
+    for (const item of value.lowered as unknown[]) {
+      if (!isObject(item) || !nonEmptyString(item.rule)) return 'each "policy.lowered" entry needs a "rule"'
+      for (const key of Object.keys(item)) {
+        if (key !== 'rule' && key !== 'from' && key !== 'to') return `unknown field "policy.lowered.${key}"`
+      }
+      if (!AUDIT_TIERS.includes(item.from as AuditTier) || !AUDIT_TIERS.includes(item.to as AuditTier))
+        return `"policy.lowered" tiers must be one of ${AUDIT_TIERS.join(', ')}`
+    }
+  }
+  return undefined
 }
 
 function flagsOf(flags: AuditFlags): AuditFlags {
@@ -173,7 +213,7 @@ function commonProblem(value: Fields): string | undefined {
   const duration = value.durationMs
   if (duration !== undefined && (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0))
     return '"durationMs" must be a finite, non-negative number'
-  return undefined
+  return policyProblem(value.policy)
 }
 
 function isObject(value: unknown): value is Fields {

@@ -24,6 +24,17 @@ const URI_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@"]*):([^\s"/]*)@/gi
 /** libpq and similar `password=value` pairs (also `PGPASSWORD=`, `db_password=`, `pwd=`). */
 const KEYWORD_PASSWORD =
   /\b([a-z0-9_]*(?:password|passwd|pwd)\s*=\s*)(''(?:[^'\\]|\\.)*?''|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"]+)/gi
+/** HTTP credentials: `Authorization: Bearer ...`, `Basic ...`, and a bare `Bearer <token>`. */
+const BEARER = /\b((?:bearer|basic)\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi
+/**
+ * API keys by their published shapes: OpenAI/Anthropic (`sk-...`), Stripe (`sk_live_...`), GitHub
+ * (`ghp_...`, `github_pat_...`), Slack (`xoxb-...`), AWS access key ids (`AKIA...`), Google (`AIza...`),
+ * GitLab (`glpat-...`).
+ */
+const API_KEY =
+  /\b(?:sk-[A-Za-z0-9_-]{16,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|xox[abposr]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,})/g
+/** Option names whose value is a password (`OPTIONS (password '...', sslpassword '...')`). */
+const PASSWORD_WORDS: ReadonlySet<string> = new Set(['password', 'sslpassword', 'passwd'])
 /** JSON members whose key names a secret: `"password": "..."`. */
 const JSON_SECRET = /("[^"\\]*(?:password|passwd|pwd|secret|token|api_?key)[^"\\]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi
 
@@ -36,7 +47,11 @@ const JSON_SECRET = /("[^"\\]*(?:password|passwd|pwd|secret|token|api_?key)[^"\\
  * - the string literal after a `PASSWORD` keyword (`CREATE/ALTER ROLE/USER ... PASSWORD '...'`,
  *   `OPTIONS (password '...')` of user mappings), in any case, as `'...'`, `E'...'`, `U&'...'` or
  *   dollar quotes, also inside function bodies and strings that hold SQL;
- * - the password of a URI (`postgres://user:***@host`, `postgresql://`, any scheme);
+ * - the string literal after `SSLPASSWORD` (`OPTIONS (sslpassword '...')` of user mappings and servers);
+ * - the password of a URI (`postgres://user:***@host`, `mysql://`, `redis://:***@`, `https://`, any
+ *   scheme), also in comments;
+ * - bearer and basic credentials (`Authorization: Bearer ***`) and API keys of the common published
+ *   shapes (`sk-...`, `sk_live_...`, `ghp_...`, `github_pat_...`, `xoxb-...`, `AKIA...`, `AIza...`, `glpat-...`);
  * - `password=...` pairs (libpq connection strings, `PGPASSWORD=`, `pwd=`) and JSON members whose key
  *   names a password, secret, token or API key;
  * - with `literals: true`, every string literal and dollar-quoted body.
@@ -73,6 +88,8 @@ function redactConnectionSecrets(text: string): string {
     .replace(URI_PASSWORD, (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`)
     .replace(KEYWORD_PASSWORD, (_match, key: string, value: string) => `${key}${maskKeeping(value)}`)
     .replace(JSON_SECRET, (_match, key: string) => `${key}"${REDACTED}"`)
+    .replace(BEARER, (_match, scheme: string) => `${scheme}${REDACTED}`)
+    .replace(API_KEY, REDACTED)
 }
 
 /** Keeps the quoting of a redacted value, so the surrounding text keeps its shape. */
@@ -139,7 +156,10 @@ function markPasswordLiterals(text: string, tokens: readonly SqlToken[]): Set<nu
 
 function isPasswordKeyword(text: string, token: SqlToken): boolean {
   const raw = text.slice(token.start, token.end).toLowerCase()
-  return (token.type === 'word' && raw === 'password') || (token.type === 'quoted-identifier' && raw === '"password"')
+  return (
+    (token.type === 'word' && PASSWORD_WORDS.has(raw)) ||
+    (token.type === 'quoted-identifier' && PASSWORD_WORDS.has(raw.slice(1, -1)))
+  )
 }
 
 /** A dollar-quoted body is usually code (a function body): redact inside it, keep the quotes. */

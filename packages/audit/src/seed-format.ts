@@ -22,7 +22,8 @@ const OUTCOME_MARKERS: Readonly<Record<AuditOutcome, string>> = {
  * 2026-01-29 10:20:45 | smoothed | DESTRUCTIVE | DROP TABLE old_users | override=True
  * ```
  * Other outcomes end with a marker: `| INTENT`, `| ROLLED BACK`, `| FAILED`, `| BLOCKED`, `| DRY RUN`,
- * `| REHEARSED`; a failure with a SQLSTATE then adds `| sqlstate=42P01`. Whitespace runs (newlines
+ * `| REHEARSED`; a failure with a SQLSTATE then adds `| sqlstate=42P01`; a tier a policy lowered adds
+ * `| lowered=drop-table:destructive>safe policy=3f1c0a9b2e4d`, a policy approval `| policy-approved=3f1c0a9b2e4d`. Whitespace runs (newlines
  * too) become one space, and other control characters and bidirectional overrides are shown as
  * `\u{1b}`, so one record is always one line and cannot send terminal escapes. Never throws.
  *
@@ -38,6 +39,12 @@ export function formatSeedLine(record: AuditRecord): string {
   const marker = OUTCOME_MARKERS[record.outcome]
   if (marker !== '') parts.push(marker)
   if (record.sqlstate !== undefined) parts.push(`sqlstate=${oneLine(record.sqlstate)}`)
+  const policy = record.policy
+  if (policy !== undefined) {
+    const hash = policy.hash === undefined ? '' : policy.hash.slice(0, 12)
+    if (policy.approved === true) parts.push(`policy-approved=${hash}`)
+    for (const l of policy.lowered ?? []) parts.push(`lowered=${oneLine(l.rule)}:${l.from}>${l.to} policy=${hash}`)
+  }
   return parts.join(' | ')
 }
 

@@ -15,7 +15,7 @@ import { replaceFunction } from './rules/replace-function.js'
 import { unknownStatement } from './rules/unknown-statement.js'
 import { compareTiers, maxTier, type Tier } from './tier.js'
 import { transactionFacts } from './transaction.js'
-import type { Finding, LockMode, Severity, Verdict } from './types.js'
+import type { Finding, LockMode, Lowering, Severity, Verdict } from './types.js'
 import { type Fields, lastName, nameOf, rangeVarName, unwrap, walk } from './walk.js'
 
 /** EXPLAIN runs its statement only with ANALYZE. */
@@ -49,6 +49,10 @@ export interface AnalyzeOptions {
   readonly pgVersion: number
   /** Functions a profile knows to be side-effect free (`auth.uid`). */
   readonly knownFunctions: ReadonlySet<string>
+  /** `ClassifyOptions.protectedTables`, handed to the rules. */
+  readonly protectedTables?: readonly string[] | undefined
+  /** `ClassifyOptions.policyHash`, written into each {@link Lowering}. */
+  readonly policyHash?: string | undefined
   /** Classifies embedded SQL text with the same engine (set by classify.ts). */
   readonly classifyNested: (
     sql: string,
@@ -108,6 +112,12 @@ function policyTier(policy: Policy | undefined, rule: AnyRule, target: string, b
   return tier
 }
 
+/** What policy did to a tier rule's finding, when it moved it below the rule's own tier. */
+function loweringOf(rule: AnyRule, effective: Tier, base: Tier, policyHash: string | undefined): Lowering | undefined {
+  if (rule.hazard === true || compareTiers(effective, base) >= 0) return undefined
+  return { rule: rule.id, from: base, to: effective, ...(policyHash !== undefined ? { policyHash } : {}) }
+}
+
 /** Rules that say "safe-ddl cannot read this": policy may not make them safe. */
 const FAIL_CLOSED_RULES: ReadonlySet<string> = new Set([
   'unknown-statement',
@@ -151,6 +161,7 @@ class StatementContext implements RuleContext {
   currentAncestors: readonly string[] = []
   currentRelation = ''
   currentType = ''
+  protectedTables: readonly string[] | undefined
   constructor(
     readonly text: string,
     readonly statementKind: string,
@@ -217,7 +228,15 @@ export function analyzeStatement(
     seen.add(key)
     const hint = typeof rule.hint === 'string' ? rule.hint : rule.hint(target, node)
     const severity = severityOf(rule, effective)
-    findings.push({ rule: rule.id, tier: rule.hazard ? 'safe' : effective, severity, message, hint })
+    const lowered = options.policy === undefined ? undefined : loweringOf(rule, effective, base, options.policyHash)
+    findings.push({
+      rule: rule.id,
+      tier: rule.hazard ? 'safe' : effective,
+      severity,
+      message,
+      hint,
+      ...(lowered !== undefined ? { lowered } : {}),
+    })
     if (!rule.hazard) tier = maxTier(tier, effective)
     else if (options.policy?.hazardsRaiseTier !== undefined) {
       const order: Severity[] = ['info', 'warning', 'error']
@@ -299,6 +318,7 @@ export function analyzeStatement(
       add(rule, target, {})
     },
   )
+  ctx.protectedTables = options.protectedTables
 
   if (!kindRules.has(kind)) add(unknownStatement, kind, fields)
 
@@ -360,7 +380,9 @@ export function analyzeStatement(
 
   const tx = transactionFacts(kind, fields)
   findings.sort((a, b) => compareTiers(b.tier, a.tier))
+  const lowerings = findings.flatMap((f) => (f.lowered !== undefined ? [f.lowered] : []))
   return {
+    ...(lowerings.length > 0 ? { lowered: lowerings } : {}),
     tier,
     findings,
     targets,

@@ -257,6 +257,8 @@ function classifyCuts(
     policy: engine.options.policy,
     pgVersion: engine.pgVersion,
     knownFunctions: engine.knownFunctions,
+    protectedTables: engine.options.protectedTables,
+    policyHash: engine.options.policyHash,
     classifyNested: (inner: string, innerState: ScriptState, innerDepth: number) =>
       nested(inner, innerState, engine, innerDepth),
   }

@@ -8,6 +8,7 @@ export type { AllowEntry, ClassifyOptions, Policy } from './policy.js'
 export { redactSql } from './redact.js'
 export type { AnyRule, Rule, RuleContext, RuleMatch, ScriptState } from './rule.js'
 export { allRules, SAFE_KINDS } from './rules/index.js'
+export { DEFAULT_PROTECTED_TABLES } from './rules/tool-owned-table.js'
 export type { RequiredFlag, Tier } from './tier.js'
 export { compareTiers, flagsAllow, isTier, maxTier, requiredFlag, TIERS } from './tier.js'
 export type { BodyTransactionFacts } from './transaction.js'
@@ -16,6 +17,7 @@ export type {
   ClassifiedStatement,
   Finding,
   LockMode,
+  Lowering,
   Plan,
   Severity,
   Span,

@@ -47,4 +47,15 @@ export interface ClassifyOptions {
    * case-insensitively on the qualified name only, so an unqualified `uid()` is still unknown.
    */
   readonly knownFunctions?: Iterable<string>
+  /**
+   * Tables that hold the tool's own state, as `schema.table` or `schema.*` (default
+   * `public.ddl_migrations`, `public.ddl_migration_claims`, `ddl_undo.*`): gated SQL that writes,
+   * alters or drops them is `destructive` (rule `tool-owned-table`).
+   */
+  readonly protectedTables?: readonly string[]
+  /**
+   * Names the policy in the lowering each finding it lowered carries ({@link Lowering}); the executor
+   * passes the hash of the approved policy. Not read for anything else.
+   */
+  readonly policyHash?: string
 }

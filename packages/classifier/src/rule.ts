@@ -34,6 +34,9 @@ export interface RuleContext {
   /** Schema-qualified lower-case names of functions known to be side-effect free (a profile's, e.g. `auth.uid`). */
   readonly knownFunctions: ReadonlySet<string>
   /** Classifies SQL found inside this statement (an EXECUTE string, a DO body: it runs now) and merges its findings. */
+  /** The tool's own tables (`ClassifyOptions.protectedTables`); rules use the default when unset. */
+  readonly protectedTables?: readonly string[] | undefined
+  /** Classifies SQL found inside this statement (a function body, an EXECUTE string) and merges its findings. */
   nested(sql: string, where: string): Tier
   /**
    * Classifies the body of a definition (a function or procedure: it runs when called, not now).

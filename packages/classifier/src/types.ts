@@ -26,6 +26,19 @@ export interface Finding {
   readonly message: string
   /** The safe path, as an order. */
   readonly hint: string
+  /** Set when policy moved this finding below its rule's own tier. */
+  readonly lowered?: Lowering
+}
+
+/** A tier lowered by policy: which rule, from which tier to which, under which policy. */
+export interface Lowering {
+  readonly rule: string
+  /** The rule's own tier. */
+  readonly from: Tier
+  /** The tier policy gave it. */
+  readonly to: Tier
+  /** The hash of the approved policy that lowered it (`ClassifyOptions.policyHash`), when given. */
+  readonly policyHash?: string
 }
 
 /** Where a statement sits in the input: 0-based UTF-16 offset, 1-based line and column. */
@@ -82,6 +95,8 @@ export interface Verdict {
    * always rolls back) must not run such a statement without the flags its tier needs.
    */
   readonly rollbackSafe: boolean
+  /** Every finding policy lowered (see {@link Finding.lowered}); absent when policy lowered none. */
+  readonly lowered?: readonly Lowering[]
 }
 
 /** A statement with its verdict. */

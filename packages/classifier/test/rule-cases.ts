@@ -12,6 +12,11 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
   'drop-index': { fires: 'DROP INDEX users_email_idx', nearMiss: 'CREATE INDEX i ON t (x)' },
   'drop-trigger': { fires: 'DROP TRIGGER audit ON orders', nearMiss: 'DROP INDEX i' },
   cascade: { fires: 'DROP TABLE users CASCADE', nearMiss: 'DROP TABLE users RESTRICT' },
+  'tool-owned-table': {
+    fires:
+      "INSERT INTO ddl_migrations (name, checksum, duration_ms, tier, applied_by, transactional) VALUES ('002_drop.sql', repeat('0', 64), 0, 'safe', 'ada', true)",
+    nearMiss: 'SELECT name, applied_at FROM ddl_migrations',
+  },
   truncate: { fires: 'TRUNCATE sessions', nearMiss: 'DELETE FROM sessions WHERE id = 1' },
   'delete-without-where': { fires: 'DELETE FROM users', nearMiss: 'DELETE FROM users WHERE id = 42' },
   'delete-with-where': { fires: 'DELETE FROM users WHERE id = 42', nearMiss: 'DELETE FROM users WHERE 1 = 1' },

@@ -15,6 +15,7 @@ const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['exec', async () => (await import('./commands/exec.js')).registerExec],
   ['mcp', async () => (await import('./commands/mcp.js')).registerMcp],
   ['migrate', async () => (await import('./commands/migrate.js')).registerMigrate],
+  ['policy', async () => (await import('./commands/policy.js')).registerPolicy],
   ['query', async () => (await import('./commands/query.js')).registerQuery],
   ['schema', async () => (await import('./commands/schema.js')).registerSchema],
 ]

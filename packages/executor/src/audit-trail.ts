@@ -71,6 +71,20 @@ export function auditEntry(
     ...(details.durationMs !== undefined ? { durationMs: Math.max(0, Math.round(details.durationMs)) } : {}),
     ...(details.sqlstate !== undefined ? { sqlstate: details.sqlstate } : {}),
     ...(details.error !== undefined ? { error: details.error.slice(0, 2000) } : {}),
+    ...policyOf(item.statement),
+  }
+}
+
+/** The policy lowerings of a verdict, as the audit record carries them. */
+function policyOf(statement: ClassifiedStatement): Pick<AuditEntry, 'policy'> {
+  const lowered = statement.verdict.lowered
+  if (lowered === undefined || lowered.length === 0) return {}
+  const hash = lowered.find((l) => l.policyHash !== undefined)?.policyHash
+  return {
+    policy: {
+      ...(hash !== undefined ? { hash } : {}),
+      lowered: lowered.map((l) => ({ rule: l.rule, from: l.from, to: l.to })),
+    },
   }
 }
 

@@ -1,3 +1,4 @@
+import { redactSecrets } from '@ddl/audit'
 import { redactSql } from '@ddl/classifier'
 
 /** How long a statement shown in a message may be before it is cut. */
@@ -5,6 +6,7 @@ export const DISPLAY_LENGTH = 100
 
 /**
  * A statement as shown to a person: password literals redacted (token-based, by the classifier),
+ * connection URLs, bearer tokens and API keys redacted anywhere (comments too),
  * whitespace collapsed, cut to about {@link DISPLAY_LENGTH} characters. Never throws.
  *
  * @example
@@ -13,7 +15,8 @@ export const DISPLAY_LENGTH = 100
 export function displayStatement(text: string, length = DISPLAY_LENGTH): string {
   let redacted: string
   try {
-    redacted = redactSql(text)
+    // Token-based first (literals after PASSWORD), then every textual form, comments included.
+    redacted = redactSecrets(redactSql(text))
   } catch {
     redacted = '[statement hidden: it could not be redacted]'
   }

@@ -161,11 +161,13 @@ export async function executeSql(
   const scope = scopeOf(ctx, options.source)
   const items = auditIds(plan.statements)
 
+  const notes = policyNotes(ctx, plan)
+
   if (options.dryRun === true) {
     const result = dryRun(plan, options, ctx.project, ctx.flagStyle)
     const recorded = await recordAll(scope, items, flags, 'dry_run')
     if (recorded.isErr()) return err(recorded.error)
-    return ok(result)
+    return ok({ ...result, warnings: [...notes, ...result.warnings] })
   }
 
   const gate = gatePlan(plan, options, options.rehearse === true ? 'rehearse' : 'execute', ctx.flagStyle)
@@ -182,7 +184,10 @@ export async function executeSql(
   const intents = await recordAll(scope, items, flags, 'intent')
   if (intents.isErr()) return err(intents.error)
 
-  if (options.rehearse === true) return rehearse(ctx, connector.value, plan, scope, items, flags)
+  if (options.rehearse === true) {
+    const rehearsed = await rehearse(ctx, connector.value, plan, scope, items, flags)
+    return rehearsed.map((r) => ({ ...r, warnings: [...notes, ...r.warnings] }))
+  }
 
   const started = performance.now()
   const { result: run, after: warnings } = await withSessionThen(
@@ -215,9 +220,26 @@ export async function executeSql(
     statements: run.value.statements,
     durationMs,
     message: `${what}; ${TIER_NAME[plan.tier]}; ${durationMs} ms.`,
-    warnings,
+    warnings: [...notes, ...warnings],
   }
   return ok(result)
+}
+
+/**
+ * What the caller must hear about the policy: that its lowering parts were ignored (not approved),
+ * and each tier an approved policy lowered in this plan. Never throws.
+ */
+export function policyNotes(ctx: Pick<ExecutorContext, 'policy'>, plan: Plan): string[] {
+  const notes: string[] = []
+  if (ctx.policy.warning !== undefined) notes.push(ctx.policy.warning)
+  for (const statement of plan.statements) {
+    for (const l of statement.verdict.lowered ?? []) {
+      notes.push(
+        `line ${statement.span.line}: policy ${l.policyHash?.slice(0, 12) ?? '(unhashed)'} lowered ${l.rule} from ${l.from} to ${l.to} (approved by a person: ddl policy status).`,
+      )
+    }
+  }
+  return notes
 }
 
 async function rehearse(

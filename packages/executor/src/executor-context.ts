@@ -15,6 +15,7 @@ import {
 import { Connector } from './connection.js'
 import { ConfigError } from './errors.js'
 import type { FlagStyle } from './gate.js'
+import { type EffectivePolicy, effectivePolicy, readPolicyApprovals } from './pinned-policy.js'
 import type { RunContext } from './plan-runner.js'
 import { checkUrl, resolveConnection } from './resolve-connection.js'
 
@@ -33,7 +34,10 @@ export interface PostgresAPIOptions {
   readonly readDotEnv?: boolean
   /** A configuration to use instead of reading `ddl.config.json`. */
   readonly config?: DdlConfig
-  /** The classifier policy (overrides the configuration's). */
+  /**
+   * The classifier policy (overrides the configuration's). Like the configuration's, its parts that
+   * lower a tier apply only once a person approved this exact policy (`ddl policy approve`).
+   */
   readonly policy?: Policy
   /** The Postgres major version the classifier's advice is for. */
   readonly pgVersion?: number
@@ -65,6 +69,8 @@ export interface ExecutorContext {
   readonly config: LoadedConfig
   readonly timeouts: Timeouts
   readonly classifyOptions: ClassifyOptions
+  /** The policy as it applies: its lowering parts only when a person approved it (see `ddl policy`). */
+  readonly policy: EffectivePolicy
   readonly audit: AuditScope
   readonly flagStyle: FlagStyle
   /** The pool to the server, created on first use; `ConfigError` when no connection string is configured. */
@@ -109,14 +115,7 @@ export function createContext(
     if (unknown.isErr()) return err(unknown.error)
   }
   const timeouts = resolveTimeouts(config.config.timeouts, options.timeouts)
-  const policy = options.policy ?? config.config.policy
   const pgVersion = options.pgVersion ?? config.config.pgVersion
-  const classifyOptions: ClassifyOptions = {
-    ...(policy !== undefined ? { policy } : {}),
-    ...(pgVersion !== undefined ? { pgVersion } : {}),
-    // Every run sets lock_timeout itself, so a script need not (no missing-lock-timeout advice).
-    lockTimeoutSet: timeouts.lockTimeoutMs > 0,
-  }
   const envAudit = env.DDL_AUDIT_LOG
   const auditPath =
     options.auditPath ?? (envAudit !== undefined && envAudit.trim() !== '' ? undefined : config.config.audit?.path)
@@ -130,6 +129,15 @@ export function createContext(
       ...(options.actor !== undefined ? { actor: options.actor } : {}),
       ...(redactLiterals !== undefined ? { redactLiterals } : {}),
     })
+  // Approvals are read from the audit log only when the policy has something to lower.
+  const policy = effectivePolicy(options.policy ?? config.config.policy, () => readPolicyApprovals(log.path))
+  const classifyOptions: ClassifyOptions = {
+    ...(policy.policy !== undefined ? { policy: policy.policy } : {}),
+    ...(policy.hash !== undefined ? { policyHash: policy.hash } : {}),
+    ...(pgVersion !== undefined ? { pgVersion } : {}),
+    // Every run sets lock_timeout itself, so a script need not (no missing-lock-timeout advice).
+    lockTimeoutSet: timeouts.lockTimeoutMs > 0,
+  }
   const project = projectName ?? 'default'
   const audit: AuditScope = {
     log,
@@ -147,6 +155,7 @@ export function createContext(
     config,
     timeouts,
     classifyOptions,
+    policy,
     audit,
     flagStyle: options.flagStyle ?? 'api',
     connector(): Result<Connector, ConfigError> {

@@ -27,7 +27,7 @@ export {
   SafetyError,
 } from './errors.js'
 export type { ExecuteOptions } from './execute.js'
-export { auditError, executeSql, recordOutcomes, scopeOf, withSession } from './execute.js'
+export { auditError, executeSql, policyNotes, recordOutcomes, scopeOf, withSession } from './execute.js'
 export type { ExecutorContext, PostgresAPIOptions } from './executor-context.js'
 export { createContext, runContextOf } from './executor-context.js'
 export type { FlagStyle, GateContext, GateFlags } from './gate.js'
@@ -77,6 +77,15 @@ export type { RunMigrationsOptions } from './migrations/run-migrations.js'
 export { migrationStatus, planMigrations, runMigration, runMigrationsFromDir } from './migrations/run-migrations.js'
 export { CLAIMS_TABLE, TRACKING_TABLE } from './migrations/tracking-table.js'
 export { stripTransactionBlocks } from './migrations/transaction-blocks.js'
+export type { EffectivePolicy, LoweringPart, PolicyApproval } from './pinned-policy.js'
+export {
+  effectivePolicy,
+  POLICY_APPROVAL_SOURCE,
+  policyApprovalEntry,
+  policyHash,
+  readPolicyApprovals,
+  splitPolicy,
+} from './pinned-policy.js'
 export type {
   PlanRun,
   PlanRunOptions,

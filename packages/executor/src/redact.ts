@@ -3,7 +3,38 @@
  * audit record and output.
  */
 
+import { redactSecrets } from '@ddl/audit'
+
 const HIDDEN = '***'
+
+/**
+ * Data Postgres echoes in its messages: the input it could not read
+ * (`invalid input syntax for type integer: "..."`) and the whole row a constraint refused
+ * (`Failing row contains (...)`). Either may be a secret the SQL or the table held. The key of a
+ * violated unique constraint (`Key (id)=(1) already exists`) is kept: it names the conflict, and a
+ * secret-shaped value in it is still redacted by {@link redactSecrets}.
+ */
+const ECHOED: readonly (readonly [RegExp, string])[] = [
+  [
+    /((?:invalid input|malformed|out of range|invalid byte sequence|invalid value)[^"\n]*?: )"(?:[^"\\]|\\.|"")*"/gi,
+    `$1"${HIDDEN}"`,
+  ],
+  [/(Failing row contains )\(.*\)/g, `$1(${HIDDEN})`],
+]
+
+/**
+ * A message, detail, hint or context of the server without secrets: the connection's own secrets,
+ * every form {@link redactSecrets} knows (passwords, URLs of any scheme, bearer tokens, API keys),
+ * and the data Postgres echoes from the input or the table. Never throws.
+ *
+ * @example
+ * redactServerText('invalid input syntax for type integer: "hunter2"', []) // 'invalid input syntax for type integer: "***"'
+ */
+export function redactServerText(text: string, secrets: readonly string[]): string {
+  let out = redactSecrets(scrub(text, secrets))
+  for (const [pattern, replacement] of ECHOED) out = out.replace(pattern, replacement)
+  return out
+}
 
 /**
  * A connection string with its password (and any `password=` parameter) replaced by `***`.

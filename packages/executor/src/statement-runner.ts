@@ -3,7 +3,7 @@ import type pg from 'pg'
 import { safeCause } from './connection.js'
 import { displayStatement } from './display.js'
 import { ConnectionError, PostgresError, type PostgresPhase } from './errors.js'
-import { scrub } from './redact.js'
+import { redactServerText, scrub } from './redact.js'
 import type { Row } from './results.js'
 import { lineColumn } from './sql-input.js'
 
@@ -72,7 +72,7 @@ export function toRunError(error: unknown, site: ErrorSite): PostgresError | Con
     )
   }
   const code = error.code ?? 'XX000'
-  const serverMessage = scrub(error.message, site.secrets)
+  const serverMessage = redactServerText(error.message, site.secrets)
   let line: number | undefined
   let column: number | undefined
   const statement = site.statement
@@ -91,8 +91,8 @@ export function toRunError(error: unknown, site: ErrorSite): PostgresError | Con
   const lines = [`Postgres error ${code}${where}: ${serverMessage}`]
   const shown = statement !== undefined ? displayStatement(statement.text) : undefined
   if (shown !== undefined) lines.push(`  ${shown}`)
-  if (error.detail !== undefined) lines.push(`Detail: ${scrub(error.detail, site.secrets)}`)
-  if (error.hint !== undefined) lines.push(`Hint: ${scrub(error.hint, site.secrets)}`)
+  if (error.detail !== undefined) lines.push(`Detail: ${redactServerText(error.detail, site.secrets)}`)
+  if (error.hint !== undefined) lines.push(`Hint: ${redactServerText(error.hint, site.secrets)}`)
   if (advice !== undefined) lines.push(advice)
   const aftermath = {
     'rolled-back': 'The transaction was rolled back; nothing was changed.',
@@ -112,8 +112,8 @@ export function toRunError(error: unknown, site: ErrorSite): PostgresError | Con
     {
       code,
       serverMessage,
-      detail: error.detail === undefined ? undefined : scrub(error.detail, site.secrets),
-      hint: error.hint === undefined ? undefined : scrub(error.hint, site.secrets),
+      detail: error.detail === undefined ? undefined : redactServerText(error.detail, site.secrets),
+      hint: error.hint === undefined ? undefined : redactServerText(error.hint, site.secrets),
       advice,
       phase: site.phase,
       line,

@@ -102,6 +102,12 @@ export function statementLines(statements: readonly RequestedStatement[]): strin
       const raises = compareTiers(f.tier, 'safe') > 0
       lines.push(`    ${raises ? '' : `(${f.severity}) `}${escapeControls(f.rule)}: ${escapeControls(f.message)}`)
       if (f.hint !== '') lines.push(`    Hint: ${escapeControls(f.hint)}`)
+      const l = f.lowered
+      if (l !== undefined) {
+        lines.push(
+          `    Lowered by policy ${l.policyHash?.slice(0, 12) ?? ''} from ${l.from} to ${l.to} (a person approved it).`,
+        )
+      }
     }
   }
   return lines

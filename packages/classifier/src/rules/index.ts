@@ -81,6 +81,7 @@ import { setNotNullWithoutCheck } from './set-not-null-without-check.js'
 import { setRole } from './set-role.js'
 import { setUnlogged } from './set-unlogged.js'
 import { superuserExtension } from './superuser-extension.js'
+import { toolOwnedTable } from './tool-owned-table.js'
 import { transactionNesting } from './transaction-nesting.js'
 import { truncate } from './truncate.js'
 import { unknownAlterTableAction } from './unknown-alter-table-action.js'
@@ -104,6 +105,7 @@ export const rules: readonly AnyRule[] = [
   dropIndex,
   dropTrigger,
   cascade,
+  toolOwnedTable,
   truncate,
   catalogWrite,
   deleteWithoutWhere,

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto'
 import { readFileSync, type Stats, statSync } from 'node:fs'
 import { lstat, readdir, readFile, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { canonicalJson } from '@ddl/audit'
 import {
   allRules,
   type ClassifierError,
@@ -105,6 +107,8 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
   if (config.isErr()) return fail(config.error)
   const policy = config.value.policy
   const pgVersion = options.pgVersion ?? config.value.pgVersion
+  // A linter runs nothing: it applies the whole policy, and marks each finding it lowered.
+  const policyHash = policy === undefined ? undefined : hashOf(policy)
 
   const inputs = await collectInputs(io.cwd, paths)
   if (inputs.isErr()) {
@@ -141,7 +145,7 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
       // No reporter reads parse trees: without them a file's tree dies young instead of being
       // copied by every young-generation GC until the file is reported.
       keepAst: false,
-      ...(policy === undefined ? {} : { policy }),
+      ...(policy === undefined || policyHash === undefined ? {} : { policy, policyHash }),
       ...(pgVersion === undefined ? {} : { pgVersion }),
     })
     if (plan.isErr()) {
@@ -502,4 +506,11 @@ async function loadCheckConfig(cwd: string, explicit: string | undefined): Promi
     }
   }
   return ok({})
+}
+
+/** The policy's hash as `ddl policy` and the executor compute it (SHA-256 of its canonical JSON). */
+function hashOf(policy: Policy): string {
+  return createHash('sha256')
+    .update(canonicalJson(policy as unknown as Parameters<typeof canonicalJson>[0]), 'utf8')
+    .digest('hex')
 }

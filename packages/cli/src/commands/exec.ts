@@ -26,6 +26,7 @@ set) and commits. Any error rolls everything back.
 rolled back and reports rows, locks, rewrites and what CASCADE takes; it needs no flag.
 BEGIN/COMMIT/ROLLBACK are refused. CREATE INDEX CONCURRENTLY and VACUUM run alone, outside a
 transaction. The connection comes from --project (ddl.config.json) or DDL_DATABASE_URL / DATABASE_URL.
+A policy in ddl.config.json that lowers a tier applies only once a person approved it (ddl policy).
 
 Under a coding agent (CLAUDECODE, CURSOR_AGENT, CODEX_SANDBOX, GEMINI_CLI, or a variable named in
 DDL_AGENT_MARKERS), --confirm and --i-know-what-im-doing are a request, not a permission: the work
@@ -209,7 +210,15 @@ async function exec(io: Io, sql: string | undefined, options: ExecOptions): Prom
       ...(options.rehearse === true ? { rehearse: true } : {}),
     })
     if (run !== db) await run.close()
-    if (result.isErr()) return reportError(io, 'exec', result.error, options.json)
+    if (result.isErr()) {
+      // On success the result's warnings say it; a refusal must say it too.
+      const context = db.context()
+      const warning = context.isOk() ? context.value.policy.warning : undefined
+      if (warning !== undefined)
+        io.stderr(`ddl exec: warning: ${warning}
+`)
+      return reportError(io, 'exec', result.error, options.json)
+    }
     return report(io, result.value, options.json === true)
   } finally {
     await db.close()

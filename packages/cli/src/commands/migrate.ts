@@ -171,6 +171,8 @@ async function withApi<T>(
   try {
     const ctx = db.context()
     if (ctx.isErr()) return onError(ctx.error)
+    // A lowering policy nobody approved is ignored: say so before any plan or run.
+    if (ctx.value.policy.warning !== undefined) io.stderr(`ddl migrate: warning: ${ctx.value.policy.warning}\n`)
     return await work(ctx.value)
   } finally {
     await db.close()

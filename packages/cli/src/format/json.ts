@@ -22,7 +22,7 @@ export interface JsonStatement {
   readonly transactional: boolean
   readonly transactionControl: string | null
   readonly targets: readonly string[]
-  readonly findings: readonly Pick<Finding, 'rule' | 'tier' | 'severity' | 'message' | 'hint'>[]
+  readonly findings: readonly Pick<Finding, 'rule' | 'tier' | 'severity' | 'message' | 'hint' | 'lowered'>[]
   readonly parseError?: StatementParseError
 }
 
@@ -55,12 +55,13 @@ export function jsonStatement(statement: ClassifiedStatement): JsonStatement {
     transactional: verdict.transactional,
     transactionControl: verdict.transactionControl,
     targets: verdict.targets,
-    findings: verdict.findings.map(({ rule, tier, severity, message, hint }) => ({
+    findings: verdict.findings.map(({ rule, tier, severity, message, hint, lowered }) => ({
       rule,
       tier,
       severity,
       message,
       hint,
+      ...(lowered !== undefined ? { lowered } : {}),
     })),
     ...(parseError === undefined
       ? {}

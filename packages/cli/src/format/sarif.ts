@@ -99,6 +99,10 @@ export function sarifReporter(write: (text: string) => void): Reporter {
           let text = `${finding.message} Hint: ${finding.hint}`
           const error = statement.parseError
           if (error !== undefined) text += ` Parse error: ${error.message} (${error.line}:${error.column}).`
+          const lowered = finding.lowered
+          if (lowered !== undefined) {
+            text += ` Lowered by policy ${lowered.policyHash ?? ''} from ${lowered.from} to ${lowered.to}.`
+          }
           results.push({
             ruleId: finding.rule,
             ruleIndex,
@@ -112,7 +116,12 @@ export function sarifReporter(write: (text: string) => void): Reporter {
                 },
               },
             ],
-            properties: { tier: finding.tier, statementTier: statement.verdict.tier, kind: statement.kind },
+            properties: {
+              tier: finding.tier,
+              statementTier: statement.verdict.tier,
+              kind: statement.kind,
+              ...(lowered !== undefined ? { lowered } : {}),
+            },
           })
         }
       }

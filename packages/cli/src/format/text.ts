@@ -51,6 +51,10 @@ function renderStatement(file: CheckedFile, statement: ClassifiedStatement, c: C
   for (const finding of findings) {
     out += `${c.bold(where)}  ${tierLabel(finding, c)}  ${c.dim(finding.rule)}  ${finding.message}\n`
     out += `  ${c.dim('hint:')} ${finding.hint}\n`
+    const l = finding.lowered
+    if (l !== undefined) {
+      out += `  ${c.dim('lowered:')} policy ${l.policyHash?.slice(0, 12) ?? ''} moved ${l.rule} from ${l.from} to ${l.to}\n`
+    }
   }
   const error = statement.parseError
   if (error !== undefined) out += `  ${c.dim('parse error:')} ${error.message} (${error.line}:${error.column})\n`

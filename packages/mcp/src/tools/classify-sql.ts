@@ -47,6 +47,11 @@ export function registerClassifySql(server: McpServer, ctx: ToolContext): void {
       }
       lines.push(verdict)
       if (structural.isErr()) lines.push(structural.error.message)
+      const policyWarning = handle.value.api.context().match(
+        (c) => c.policy.warning,
+        () => undefined,
+      )
+      if (policyWarning !== undefined) lines.push(`Warning: ${policyWarning}`)
       return toolResult('classified', lines.join('\n'), {
         project: handle.value.project,
         tier: p.tier,
@@ -60,6 +65,7 @@ export function registerClassifySql(server: McpServer, ctx: ToolContext): void {
           transactional: s.verdict.transactional,
           findings: s.verdict.findings,
         })),
+        ...(policyWarning !== undefined ? { warnings: [policyWarning] } : {}),
       })
     },
   )
