@@ -372,7 +372,7 @@ export function analyzeStatement(
 
   const fired = eventTriggerReach(kind, state)
   if (fired !== undefined) add(deferredCode, fired.target, fields, fired.tier)
-  recordDeferred(kind, fields, ctx)
+  recordDeferred(kind, fields, ctx, tier)
 
   const locks = statementLocks(kind, fields, options.pgVersion)
   if (locks.lock !== null) ctx.lock(locks.lock, { rewrite: locks.rewrite, scan: locks.scan })

@@ -60,7 +60,12 @@ function tableCode(elements: unknown, ctx: Pick<RuleContext, 'script' | 'knownFu
 }
 
 /** Records what a statement defines for later statements to run (see the module comment). */
-export function recordDeferred(kind: string, node: Fields, ctx: Pick<RuleContext, 'script' | 'knownFunctions'>): void {
+export function recordDeferred(
+  kind: string,
+  node: Fields,
+  ctx: Pick<RuleContext, 'script' | 'knownFunctions'>,
+  statementTier: Tier,
+): void {
   const state: ScriptState = ctx.script
   switch (kind) {
     case 'ViewStmt': {
@@ -139,8 +144,10 @@ export function recordDeferred(kind: string, node: Fields, ctx: Pick<RuleContext
       break
     }
     case 'RuleStmt': {
+      // A rule's actions are statements, classified with the CREATE RULE: a write to the table runs them.
       const table = rangeVarName(node.relation)
-      const code = codeTier([node.actions, node.whereClause], ctx)
+      const called = codeTier([node.actions, node.whereClause], ctx)
+      const code = { tier: maxTier(called.tier, statementTier), via: called.via === '' ? 'its actions' : called.via }
       const map = node.event === 'CMD_SELECT' ? state.reads : state.writes
       record(map, deferredKey(table), code, `rule ${String(node.rulename ?? '')} on ${table}`)
       break

@@ -46,6 +46,7 @@ function live(node: unknown): unknown {
   const [type, f] = w
   if (isNullConstant(node)) return undefined
   if (type === 'TypeCast') return live(f.arg) === undefined ? undefined : node
+  if (type === 'A_Expr' && f.kind === 'AEXPR_NULLIF' && same(f.lexpr, f.rexpr)) return undefined
   if (type === 'A_Expr' && f.kind === 'AEXPR_OP') {
     // Operators of pg_catalog are strict: one NULL operand makes the result NULL.
     if (live(f.lexpr) === undefined && f.lexpr !== undefined) return undefined
