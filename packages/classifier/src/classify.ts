@@ -7,7 +7,7 @@ import { err, ok, type Result } from 'neverthrow'
 import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
-import { newHazardState } from './hazard-state.js'
+import { finishScript, learnStatement, newScriptState } from './history.js'
 import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
@@ -306,7 +306,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   const input = checkInput(sql)
   if (input.isErr()) return err(input.error)
   const position = lineIndex(sql)
-  const state: ScriptState = { functions: new Map(), prepared: new Map(), hazards: newHazardState() }
+  const state: ScriptState = newScriptState(options)
   if (options.lockTimeoutSet === true) state.hazards.lockTimeout = true
   const engine: Engine = { options, pgVersion: options.pgVersion ?? DEFAULT_PG_VERSION }
   const statements: ClassifiedStatement[] = []
@@ -322,6 +322,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
       parseError = { message: cut.parseError.message, line: at.line, column: at.column }
     }
     tier = maxTier(tier, verdict.tier)
+    if (cut.node !== undefined) learnStatement(state, cut.node[0], cut.node[1], statements.length)
     statements.push({
       text,
       span: { offset: cut.start, length: cut.end - cut.start, line, column },
@@ -334,5 +335,6 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
       verdict,
     })
   })
+  if (options.history === undefined) tier = finishScript(state, statements, options, tier)
   return ok({ statements, tier, requires: requiredFlag(tier), hasParseErrors })
 }

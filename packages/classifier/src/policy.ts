@@ -1,3 +1,5 @@
+import type { MigrationHistory } from './history.js'
+import type { Profile } from './profile.js'
 import type { Tier } from './tier.js'
 
 /**
@@ -41,4 +43,20 @@ export interface ClassifyOptions {
    * do): `missing-lock-timeout` then has nothing to say. Default false (a linter cannot know).
    */
   readonly lockTimeoutSet?: boolean
+  /**
+   * A platform profile (`supabase`): turns on its lints. Spread {@link profileOptions} to also get its
+   * known functions. Comes from configuration or the connection, never from SQL text.
+   */
+  readonly profile?: Profile
+  /**
+   * Functions known to be read-only, schema-qualified and lower case (`auth.uid`): calling one is not
+   * an unknown call. Rules read it as `ctx.script.knownFunctions`. Configuration only; SQL cannot add to it.
+   */
+  readonly knownFunctions?: ReadonlySet<string>
+  /**
+   * The schema learned from earlier scripts of a run ({@link newMigrationHistory}), carried from file to
+   * file in migration order and updated by this call. Without it each call starts from nothing and the
+   * end-of-run lints are added to this script's own statements.
+   */
+  readonly history?: MigrationHistory
 }

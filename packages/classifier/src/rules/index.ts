@@ -88,6 +88,15 @@ import { upsert } from './upsert.js'
 import { vacuumFull } from './vacuum-full.js'
 import { validateConstraintInSameTransaction } from './validate-constraint-in-same-transaction.js'
 
+import { addForeignKeyColumnWithDefault } from './add-foreign-key-column-with-default.js'
+import { alterColumnTypeNarrowing } from './alter-column-type-narrowing.js'
+import { alterColumnTypeUnknownOldType } from './alter-column-type-unknown-old-type.js'
+import { identifierTooLong } from './identifier-too-long.js'
+import { supabaseAnonSecurityDefiner } from './supabase-anon-security-definer.js'
+import { supabaseFunctionSearchPath } from './supabase-function-search-path.js'
+import { supabasePolicyAlwaysTrue } from './supabase-policy-always-true.js'
+import { supabaseRlsDisabledInPublic } from './supabase-rls-disabled-in-public.js'
+import { supabaseViewBypassesRls } from './supabase-view-bypasses-rls.js'
 /** Every rule, in the order they run (the order findings are listed in within a tier). */
 export const rules: readonly AnyRule[] = [
   dropDatabase,
@@ -175,10 +184,25 @@ export const rules: readonly AnyRule[] = [
   banCharField,
   preferTimestamptz,
   preferJsonb,
+  addForeignKeyColumnWithDefault,
+  alterColumnTypeNarrowing,
+  alterColumnTypeUnknownOldType,
+  identifierTooLong,
+  // Supabase profile: silent unless ClassifyOptions.profile is 'supabase'.
+  supabasePolicyAlwaysTrue,
+  supabaseFunctionSearchPath,
+  supabaseViewBypassesRls,
 ]
 
 /** Rules reported by the engine or by other rules rather than dispatched on a node kind. */
-export const reportedRules: readonly AnyRule[] = [unknownStatement, dynamicSql, unreadableBody]
+export const reportedRules: readonly AnyRule[] = [
+  unknownStatement,
+  dynamicSql,
+  unreadableBody,
+  // Decided at the end of a run (history.ts), Supabase profile only.
+  supabaseRlsDisabledInPublic,
+  supabaseAnonSecurityDefiner,
+]
 
 /**
  * Statement kinds that are `safe` unless a rule says otherwise. Every statement kind of the
