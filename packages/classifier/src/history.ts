@@ -7,13 +7,13 @@
  * It holds names and types only, never data, and it only ever adds findings: nothing in it lowers a tier.
  */
 import { type ColumnType, columnType } from './column-types.js'
+import { newHazardState } from './hazard-state.js'
 import { relationKey } from './locks.js'
 import type { ClassifyOptions } from './policy.js'
 import { type Profile, SUPABASE_EXPOSED_SCHEMAS, schemaOf } from './profile.js'
 import type { AnyRule, ScriptState } from './rule.js'
 import { supabaseAnonSecurityDefiner } from './rules/supabase-anon-security-definer.js'
 import { supabaseRlsDisabledInPublic } from './rules/supabase-rls-disabled-in-public.js'
-import { newHazardState } from './hazard-state.js'
 import { maxTier, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding } from './types.js'
 import { type Fields, nameOf, rangeVarName, unwrap } from './walk.js'

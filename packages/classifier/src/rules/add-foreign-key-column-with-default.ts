@@ -15,7 +15,7 @@ function referencingColumnWithDefault(cmd: AlterTableCmd): { def: Fields; fk: Fi
   return fk !== undefined && hasDefault ? { def: w[1], fk } : undefined
 }
 
-function words(t: string, cmd: AlterTableCmd): { column: string; ref: string } {
+function words(cmd: AlterTableCmd): { column: string; ref: string } {
   const found = referencingColumnWithDefault(cmd)
   const column = typeof found?.def.colname === 'string' ? found.def.colname : 'the column'
   return { column, ref: rangeVarName(found?.fk.pktable) || 'the referenced table' }
@@ -34,11 +34,11 @@ export const addForeignKeyColumnWithDefault = defineRule<AlterTableCmd>({
   check: (cmd, ctx) =>
     referencingColumnWithDefault(cmd) !== undefined && existingRelation(ctx) ? ctx.relation : undefined,
   message: (t, cmd) => {
-    const { column, ref } = words(t, cmd)
+    const { column, ref } = words(cmd)
     return `ADD COLUMN ${column} ... REFERENCES ${ref} with a DEFAULT checks every row of ${t} against ${ref} while holding SHARE ROW EXCLUSIVE locks on both: writes to ${t} and ${ref} wait until the check ends (without a default the new column is all NULL and the check is skipped).`
   },
   hint: (t, cmd) => {
-    const { column, ref } = words(t, cmd)
+    const { column, ref } = words(cmd)
     return `1. ADD COLUMN ${column} with its DEFAULT and no REFERENCES. 2. ALTER TABLE ${t} ADD CONSTRAINT ... FOREIGN KEY (${column}) REFERENCES ${ref} NOT VALID. 3. In a later migration, VALIDATE CONSTRAINT: it checks the old rows without blocking writes.`
   },
 })

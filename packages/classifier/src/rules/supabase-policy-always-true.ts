@@ -11,7 +11,8 @@ function alwaysTrue(expr: unknown): boolean {
     const op = unwrap(Array.isArray(w[1].name) ? w[1].name[0] : undefined)?.[1].sval
     const l = unwrap(w[1].lexpr)
     const r = unwrap(w[1].rexpr)
-    const ival = (x: typeof l) => (x?.[0] === 'A_Const' ? (x[1].ival as { ival?: number } | undefined)?.ival : undefined)
+    const ival = (x: typeof l) =>
+      x?.[0] === 'A_Const' ? (x[1].ival as { ival?: number } | undefined)?.ival : undefined
     return op === '=' && l !== undefined && r !== undefined && ival(l) !== undefined && ival(l) === ival(r)
   }
   return false
