@@ -11,7 +11,7 @@
  * each migration in a transaction). The corpora are never copied into the repository.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { squawkBinary } from './rows/check.mjs'
@@ -55,21 +55,33 @@ for (const spec of corpora) {
   const files = sqlFiles(path)
   const ddl = spawnSync(
     process.execPath,
-    [ddlBin, 'check', path, '--format', 'json', '--fail-on', 'never', ...(profile ? ['--profile', profile] : ['--profile', 'none'])],
+    [
+      ddlBin,
+      'check',
+      path,
+      '--format',
+      'json',
+      '--fail-on',
+      'never',
+      ...(profile ? ['--profile', profile] : ['--profile', 'none']),
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 30, cwd: path },
   )
   const report = JSON.parse(ddl.stdout)
-  const sq = spawnSync(squawk, ['--reporter', 'json', '--assume-in-transaction', ...files.map((f) => relative(path, f))], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    cwd: path,
-  })
+  const sq = spawnSync(
+    squawk,
+    ['--reporter', 'json', '--assume-in-transaction', ...files.map((f) => relative(path, f))],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      cwd: path,
+    },
+  )
   const squawkFindings = JSON.parse(sq.stdout || '[]')
   let statements = 0
   const ddlFindings = []
   const byTier = { safe: 0, cautious: 0, destructive: 0 }
   for (const file of report.files) {
-    const source = readFileSync(join(path, file.path), 'utf8')
     for (const s of file.statements) {
       statements++
       byTier[s.tier]++
@@ -85,7 +97,6 @@ for (const spec of corpora) {
           message: f.message.replace(/\s+/g, ' ').slice(0, 240),
         })
       }
-      void source
     }
   }
   const sqFindings = squawkFindings.map((f) => {
@@ -104,10 +115,11 @@ for (const spec of corpora) {
       message: String(f.message).replace(/\s+/g, ' ').slice(0, 240),
     }
   })
-  const rules = (list) =>
-    Object.entries(list.reduce((m, f) => ((m[f.rule] = (m[f.rule] ?? 0) + 1), m), {}))
-      .sort((a, b) => b[1] - a[1])
-      .map(([r, n]) => `${r} ${n}`)
+  const rules = (list) => {
+    const counts = new Map()
+    for (const f of list) counts.set(f.rule, (counts.get(f.rule) ?? 0) + 1)
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`)
+  }
   rows.push({
     name,
     files: files.length,
@@ -128,7 +140,9 @@ for (const spec of corpora) {
 
 const tsv = (list) =>
   ['#\tcorpus\tfile\tline\trule\tlevel\tstatement\tmessage\tjudgement']
-    .concat(list.map((f, i) => [i + 1, f.corpus, f.file, f.line, f.rule, f.level, f.statement, f.message, ''].join('\t')))
+    .concat(
+      list.map((f, i) => [i + 1, f.corpus, f.file, f.line, f.rule, f.level, f.statement, f.message, ''].join('\t')),
+    )
     .join('\n')
 writeFileSync(join(out, 'sample-ddl.tsv'), `${tsv(samples.ddl)}\n`)
 writeFileSync(join(out, 'sample-squawk.tsv'), `${tsv(samples.squawk)}\n`)
@@ -148,4 +162,3 @@ for (const r of rows) {
   console.log(`  squawk: ${r.squawkRules.join(', ')}`)
 }
 console.log(`\nSamples: ${join(out, 'sample-ddl.tsv')}, ${join(out, 'sample-squawk.tsv')}`)
-void statSync

@@ -101,9 +101,10 @@ describe('add-foreign-key-column-with-default', () => {
     )
     const [finding] = findings(p, 'add-foreign-key-column-with-default')
     expect(finding?.message).toMatchInlineSnapshot(
-      `"ADD COLUMN language_id ... REFERENCES language with a DEFAULT checks every row of comment against language while holding SHARE ROW EXCLUSIVE locks on both: writes to comment and language wait until the check ends (without a default the new column is all NULL and the check is skipped)."`,
+      `"ADD COLUMN language_id ... REFERENCES language with a DEFAULT checks every row of comment against language while ADD COLUMN holds an ACCESS EXCLUSIVE lock on comment and a SHARE ROW EXCLUSIVE lock on language: reads and writes of comment, and writes of language, wait until the check ends (without a default the new column is all NULL and Postgres skips the check; DEFAULT NULL still counts as a default)."`,
     )
     expect(p.tier).toBe(plan('ALTER TABLE comment ADD COLUMN language_id integer NOT NULL DEFAULT 0').tier)
+    expect(p.statements[0]?.verdict.scan).toBe(true)
   })
 
   it('leaves ADD COLUMN ... REFERENCES without a default alone (Postgres skips the scan)', () => {

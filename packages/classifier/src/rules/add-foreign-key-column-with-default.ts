@@ -31,11 +31,15 @@ export const addForeignKeyColumnWithDefault = defineRule<AlterTableCmd>({
   severity: 'warning',
   hazard: true,
   kinds: ['AlterTableCmd'],
-  check: (cmd, ctx) =>
-    referencingColumnWithDefault(cmd) !== undefined && existingRelation(ctx) ? ctx.relation : undefined,
+  check: (cmd, ctx) => {
+    if (referencingColumnWithDefault(cmd) === undefined || !existingRelation(ctx)) return undefined
+    // ADD COLUMN holds ACCESS EXCLUSIVE on the table; the validation reads every row under it.
+    ctx.lock('AccessExclusiveLock', { scan: true })
+    return ctx.relation
+  },
   message: (t, cmd) => {
     const { column, ref } = words(cmd)
-    return `ADD COLUMN ${column} ... REFERENCES ${ref} with a DEFAULT checks every row of ${t} against ${ref} while holding SHARE ROW EXCLUSIVE locks on both: writes to ${t} and ${ref} wait until the check ends (without a default the new column is all NULL and the check is skipped).`
+    return `ADD COLUMN ${column} ... REFERENCES ${ref} with a DEFAULT checks every row of ${t} against ${ref} while ADD COLUMN holds an ACCESS EXCLUSIVE lock on ${t} and a SHARE ROW EXCLUSIVE lock on ${ref}: reads and writes of ${t}, and writes of ${ref}, wait until the check ends (without a default the new column is all NULL and Postgres skips the check; DEFAULT NULL still counts as a default).`
   },
   hint: (t, cmd) => {
     const { column, ref } = words(cmd)
