@@ -246,6 +246,15 @@ function learnGrant(history: MigrationHistory, s: Fields): void {
  * the schema as it was before its own statement). Never throws on a tree it does not know.
  */
 export function learnStatement(state: ScriptState, kind: string, s: Fields, statement: number): void {
+  try {
+    learn(state, kind, s, statement)
+  } catch {
+    // A tree shape the history does not know is left out of it: the history only ever adds hazard
+    // findings, so knowing less never lowers a tier, and classify() must not throw.
+  }
+}
+
+function learn(state: ScriptState, kind: string, s: Fields, statement: number): void {
   const history = state.history
   const origin: Origin = { script: state.script, statement }
   switch (kind) {
