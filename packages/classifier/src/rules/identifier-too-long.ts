@@ -17,12 +17,17 @@ export function truncateIdentifier(name: string): string {
   return decoder.decode(bytes.slice(0, end))
 }
 
+const MAY_HOLD_LONG_IDENTIFIER = /"|[A-Za-z0-9_$]{64}|[^\t\n\r -~]/
+
 /**
  * Identifiers of a statement longer than 63 bytes, as Postgres reads them (unquoted words folded to
  * lower case, quoted ones unescaped). The parser has already truncated them in the tree, so they are
  * read from the statement's tokens.
  */
 function longIdentifiers(text: string): string[] {
+  // An identifier over 63 bytes is quoted, holds a non-ASCII letter, or is a run of 64 ASCII
+  // identifier characters: most statements have none of these and are not tokenized.
+  if (!MAY_HOLD_LONG_IDENTIFIER.test(text)) return []
   const out: string[] = []
   for (const token of tokenize(text)) {
     if (token.end - token.start <= MAX_IDENTIFIER_BYTES / 4 && token.type !== 'quoted-ident') continue
