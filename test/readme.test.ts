@@ -365,6 +365,8 @@ function ruleIndex(): string {
       .sort((a, b) => severities[a.severity ?? 'info'] - severities[b.severity ?? 'info'] || a.id.localeCompare(b.id))
       .map((rule) => `| ${link(rule.id)} | ${rule.severity ?? 'info'} | ${cell(problem(rule.id) ?? '')} |`),
     '',
+    'How often the rules are right on real migration histories, beside squawk: [precision.md](precision.md).',
+    '',
     'Generated from the rules and their pages by `test/readme.test.ts` (`UPDATE_RULE_DOCS=1` rewrites it).',
     '',
   ]

@@ -7,12 +7,12 @@ import { err, ok, type Result } from 'neverthrow'
 import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
+import { finishScript, learnStatement, newScriptState } from './history.js'
 import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
 import type { ScriptState } from './rule.js'
 import { applyScriptContext } from './script-context.js'
-import { newScriptState } from './script-state.js'
 import { maxTier, requiredFlag, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding, Plan, StatementParseError, Verdict } from './types.js'
 import { type Fields, unwrap } from './walk.js'
@@ -313,7 +313,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   const input = checkInput(sql)
   if (input.isErr()) return err(input.error)
   const position = lineIndex(sql)
-  const state: ScriptState = newScriptState()
+  const state: ScriptState = newScriptState(options)
   if (options.lockTimeoutSet === true) state.hazards.lockTimeout = true
   const engine: Engine = {
     options,
@@ -338,6 +338,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
       parseError = { message: cut.parseError.message, line: at.line, column: at.column }
     }
     tier = maxTier(tier, verdict.tier)
+    if (cut.node !== undefined) learnStatement(state, cut.node[0], cut.node[1], statements.length)
     statements.push({
       text,
       span: { offset: cut.start, length: cut.end - cut.start, line, column },
@@ -355,5 +356,6 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
     applyScriptContext(statements, nodes)
     tier = statements.reduce<Tier>((t, s) => maxTier(t, s.verdict.tier), 'safe')
   }
+  if (options.history === undefined) tier = finishScript(state, statements, options, tier)
   return ok({ statements, tier, requires: requiredFlag(tier), hasParseErrors })
 }

@@ -1,3 +1,5 @@
+import type { MigrationHistory } from './history.js'
+import type { Profile } from './profile.js'
 import type { Tier } from './tier.js'
 
 /**
@@ -42,11 +44,21 @@ export interface ClassifyOptions {
    */
   readonly lockTimeoutSet?: boolean
   /**
-   * Functions known to be side-effect free beyond the built-ins, schema-qualified (`auth.uid`):
-   * calls to them are not `unknown-function`. A profile's list (e.g. Supabase's); matched
-   * case-insensitively on the qualified name only, so an unqualified `uid()` is still unknown.
+   * A platform profile (`supabase`): turns on its lints. Spread {@link profileOptions} to also get its
+   * known functions. Comes from configuration or the connection, never from SQL text.
    */
-  readonly knownFunctions?: Iterable<string>
+  readonly profile?: Profile
+  /**
+   * Functions known to be read-only, schema-qualified and lower case (`auth.uid`): calling one is not
+   * an unknown call. Rules read it as `ctx.script.knownFunctions`. Configuration only; SQL cannot add to it.
+   */
+  readonly knownFunctions?: ReadonlySet<string>
+  /**
+   * The schema learned from earlier scripts of a run ({@link newMigrationHistory}), carried from file to
+   * file in migration order and updated by this call. Without it each call starts from nothing and the
+   * end-of-run lints are added to this script's own statements.
+   */
+  readonly history?: MigrationHistory
   /**
    * Tables that hold the tool's own state, as `schema.table` or `schema.*` (default
    * `public.ddl_migrations`, `public.ddl_migration_claims`, `ddl_undo.*`): gated SQL that writes,

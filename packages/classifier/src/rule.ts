@@ -1,4 +1,6 @@
 import type { HazardState } from './hazard-state.js'
+import type { MigrationHistory } from './history.js'
+import type { Profile } from './profile.js'
 import type { Tier } from './tier.js'
 import type { LockMode, Severity } from './types.js'
 import type { Fields } from './walk.js'
@@ -60,6 +62,16 @@ export interface ScriptState {
   readonly prepared: Map<string, string>
   /** What the hazard rules track across statements (created tables, lock_timeout, locks held). */
   readonly hazards: HazardState
+  /** The schema earlier statements and earlier migrations of the run defined (column types, RLS, functions). */
+  readonly history: MigrationHistory
+  /** This script's number in the run (0-based; {@link MigrationHistory.scripts} counts them). */
+  readonly script: number
+  /** The platform profile in force (from configuration or the connection, never from SQL). */
+  readonly profile?: Profile
+  /** Functions known to be read-only (`auth.uid`), schema-qualified lower case: {@link ClassifyOptions.knownFunctions}. */
+  readonly knownFunctions: ReadonlySet<string>
+  /** Identifiers over 63 bytes named so far in this script: truncated name -> full name. */
+  readonly identifiers: Map<string, string>
   /** Operators created earlier in this script, by name, with the tier of the function they run. */
   readonly operators: Map<string, Tier>
   /** Code that runs when a relation is read (views, policies, rules), by lower-case relation name. */

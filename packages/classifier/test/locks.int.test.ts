@@ -120,6 +120,8 @@ const FORMS: readonly Form[] = [
   { sql: 'ALTER TABLE users ADD COLUMN doubled int GENERATED ALWAYS AS (age * 2) STORED' },
   { sql: 'ALTER TABLE users ADD COLUMN seq bigserial' },
   { sql: 'ALTER TABLE users ADD COLUMN best_order bigint REFERENCES orders (id)' },
+  // With a default (even NULL) Postgres validates the new key: it reads every row of users.
+  { sql: 'ALTER TABLE users ADD COLUMN fav_order bigint DEFAULT NULL REFERENCES orders (id)' },
   { sql: 'ALTER TABLE users ADD COLUMN checked int CHECK (checked > 0)' },
   { sql: 'ALTER TABLE users ADD COLUMN code text UNIQUE' },
   { sql: 'ALTER TABLE audit_log ADD COLUMN required int NOT NULL' },

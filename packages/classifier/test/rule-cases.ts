@@ -1,3 +1,5 @@
+import { type ClassifyOptions, classify, newMigrationHistory, profileOptions } from '@ddl/classifier'
+
 /** Shared by the rule tests and the generated rule pages in docs/rules. */
 /** For each rule: SQL it fires on, and a near miss it must not fire on. */
 export const cases: Record<string, { fires: string; nearMiss: string }> = {
@@ -262,4 +264,60 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: 'BEGIN; ALTER TABLE users ADD COLUMN note text; COMMIT',
     nearMiss: 'SAVEPOINT before_backfill',
   },
+  'add-foreign-key-column-with-default': {
+    fires: 'ALTER TABLE comment ADD COLUMN language_id integer NOT NULL DEFAULT 0 REFERENCES language',
+    nearMiss: 'ALTER TABLE comment ADD COLUMN language_id integer REFERENCES language',
+  },
+  'alter-column-type-narrowing': {
+    fires: 'ALTER TABLE users ALTER COLUMN name TYPE varchar(10)',
+    nearMiss: 'ALTER TABLE users ALTER COLUMN name TYPE varchar(200)',
+  },
+  'alter-column-type-unknown-old-type': {
+    fires: 'ALTER TABLE users ALTER COLUMN name TYPE varchar(10)',
+    nearMiss: 'CREATE TABLE users (name varchar(10)); ALTER TABLE users ALTER COLUMN name TYPE varchar(100)',
+  },
+  'identifier-too-long': {
+    fires: 'CREATE INDEX idx_community_aggregates_users_active_monthly_and_published_desc ON t (a)',
+    nearMiss: 'CREATE INDEX idx_community_aggregates_users_active_monthly ON t (a)',
+  },
+  'supabase-policy-always-true': {
+    fires: 'CREATE POLICY "anyone can update" ON notes FOR UPDATE TO anon USING (true)',
+    nearMiss: 'CREATE POLICY "own notes" ON notes FOR UPDATE TO authenticated USING (user_id = auth.uid())',
+  },
+  'supabase-function-search-path': {
+    fires: 'CREATE FUNCTION public.is_admin() RETURNS boolean LANGUAGE sql SECURITY DEFINER AS $$ SELECT true $$',
+    nearMiss:
+      "CREATE FUNCTION public.is_admin() RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT true $$",
+  },
+  'supabase-view-bypasses-rls': {
+    fires:
+      'CREATE TABLE notes (id int); ALTER TABLE notes ENABLE ROW LEVEL SECURITY; CREATE VIEW note_ids AS SELECT id FROM notes',
+    nearMiss:
+      'CREATE TABLE notes (id int); ALTER TABLE notes ENABLE ROW LEVEL SECURITY; CREATE VIEW note_ids WITH (security_invoker = true) AS SELECT id FROM notes',
+  },
+  'supabase-rls-disabled-in-public': {
+    fires: 'CREATE TABLE notes (id bigint PRIMARY KEY, body text)',
+    nearMiss: 'CREATE TABLE notes (id bigint PRIMARY KEY, body text); ALTER TABLE notes ENABLE ROW LEVEL SECURITY',
+  },
+  'supabase-anon-security-definer': {
+    fires:
+      "CREATE FUNCTION public.get_secret() RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 'x' $$",
+    nearMiss:
+      "CREATE FUNCTION public.get_secret() RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT 'x' $$; REVOKE EXECUTE ON FUNCTION public.get_secret() FROM public, anon",
+  },
+}
+
+/**
+ * Options a case is classified with: the Supabase rules speak only under the Supabase profile, and
+ * `alter-column-type-narrowing` needs an earlier migration (`CREATE TABLE users (name varchar(100))`).
+ * Call after `init()`.
+ */
+export function caseOptions(id: string): ClassifyOptions {
+  if (id.startsWith('supabase-')) return profileOptions('supabase')
+  if (id === 'alter-column-type-narrowing') {
+    const history = newMigrationHistory()
+    classify('CREATE TABLE users (name varchar(100))', { history })
+    return { history }
+  }
+  return {}
 }

@@ -3,6 +3,7 @@ import type { AnyRule } from '../rule.js'
 import { addCheckWithoutNotValid } from './add-check-without-not-valid.js'
 import { addColumnWithVolatileDefault } from './add-column-with-volatile-default.js'
 import { addExclusionConstraint } from './add-exclusion-constraint.js'
+import { addForeignKeyColumnWithDefault } from './add-foreign-key-column-with-default.js'
 import { addForeignKeyWithoutNotValid } from './add-foreign-key-without-not-valid.js'
 import { addIndexWithoutConcurrently } from './add-index-without-concurrently.js'
 import { addStoredGeneratedColumn } from './add-stored-generated-column.js'
@@ -11,7 +12,9 @@ import { addingDomainConstraint } from './adding-domain-constraint.js'
 import { addingRequiredField } from './adding-required-field.js'
 import { alterColumnType } from './alter-column-type.js'
 import { alterColumnTypeDiscardsValues } from './alter-column-type-discards-values.js'
+import { alterColumnTypeNarrowing } from './alter-column-type-narrowing.js'
 import { alterColumnTypeRewrite } from './alter-column-type-rewrite.js'
+import { alterColumnTypeUnknownOldType } from './alter-column-type-unknown-old-type.js'
 import { alterSystem } from './alter-system.js'
 import { banCharField } from './ban-char-field.js'
 import { banDropNotNull } from './ban-drop-not-null.js'
@@ -53,6 +56,7 @@ import { foreignServerFile } from './foreign-server-file.js'
 import { functionBody } from './function-body.js'
 import { grantDangerousRole } from './grant-dangerous-role.js'
 import { grantOrRevoke } from './grant-or-revoke.js'
+import { identifierTooLong } from './identifier-too-long.js'
 import { lexerSetting } from './lexer-setting.js'
 import { loadLibrary } from './load-library.js'
 import { lockTable } from './lock-table.js'
@@ -80,6 +84,11 @@ import { setLoggedOrUnlogged } from './set-logged-or-unlogged.js'
 import { setNotNullWithoutCheck } from './set-not-null-without-check.js'
 import { setRole } from './set-role.js'
 import { setUnlogged } from './set-unlogged.js'
+import { supabaseAnonSecurityDefiner } from './supabase-anon-security-definer.js'
+import { supabaseFunctionSearchPath } from './supabase-function-search-path.js'
+import { supabasePolicyAlwaysTrue } from './supabase-policy-always-true.js'
+import { supabaseRlsDisabledInPublic } from './supabase-rls-disabled-in-public.js'
+import { supabaseViewBypassesRls } from './supabase-view-bypasses-rls.js'
 import { superuserExtension } from './superuser-extension.js'
 import { toolOwnedTable } from './tool-owned-table.js'
 import { transactionNesting } from './transaction-nesting.js'
@@ -94,7 +103,6 @@ import { updateWithoutWhere } from './update-without-where.js'
 import { upsert } from './upsert.js'
 import { vacuumFull } from './vacuum-full.js'
 import { validateConstraintInSameTransaction } from './validate-constraint-in-same-transaction.js'
-
 /** Every rule, in the order they run (the order findings are listed in within a tier). */
 export const rules: readonly AnyRule[] = [
   dropDatabase,
@@ -188,10 +196,26 @@ export const rules: readonly AnyRule[] = [
   banCharField,
   preferTimestamptz,
   preferJsonb,
+  addForeignKeyColumnWithDefault,
+  alterColumnTypeNarrowing,
+  alterColumnTypeUnknownOldType,
+  identifierTooLong,
+  // Supabase profile: silent unless ClassifyOptions.profile is 'supabase'.
+  supabasePolicyAlwaysTrue,
+  supabaseFunctionSearchPath,
+  supabaseViewBypassesRls,
 ]
 
 /** Rules reported by the engine or by other rules rather than dispatched on a node kind. */
-export const reportedRules: readonly AnyRule[] = [unknownStatement, dynamicSql, unreadableBody, replaceFunction]
+export const reportedRules: readonly AnyRule[] = [
+  unknownStatement,
+  dynamicSql,
+  unreadableBody,
+  replaceFunction,
+  // Decided at the end of a run (history.ts), Supabase profile only.
+  supabaseRlsDisabledInPublic,
+  supabaseAnonSecurityDefiner,
+]
 
 /**
  * Statement kinds that are `safe` unless a rule says otherwise. Every statement kind of the

@@ -9,9 +9,17 @@ import {
   type ClassifierError,
   classify,
   compareTiers,
+  historyFindings,
   init,
+  isSupabaseHost,
   isTier,
+  type MigrationHistory,
+  newMigrationHistory,
+  type Plan,
   type Policy,
+  PROFILES,
+  type Profile,
+  profileOptions,
   type Tier,
 } from '@ddl/classifier'
 import { type Command, InvalidArgumentError, Option } from 'commander'
@@ -22,6 +30,7 @@ import { jsonReporter } from '../format/json.js'
 import type { CheckedFile, FailOn, Reporter, RunSummary } from '../format/report.js'
 import { sarifReporter } from '../format/sarif.js'
 import { renderSummary, textReporter } from '../format/text.js'
+import { applyIgnores } from '../ignores.js'
 import { colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
 
@@ -35,6 +44,15 @@ destructive, plus operational hazards (locks, rewrites). Statements the grammar 
 cautious. Directories are searched for *.sql files (sorted; hidden directories and node_modules are
 skipped). Policy comes from --config, else ddl.config.json ("policy"), else package.json
 ("safe-ddl": { "policy": ... }) in the working directory.
+
+Files are read in order and what they define (tables, column types, functions, enums) is carried to
+the next, so a later type change knows the old type; down migrations (down.sql, *.down.sql) are
+checked on their own. --profile supabase (also on when ddl.config.json says "profile": "supabase" or
+DDL_DATABASE_URL / DATABASE_URL points at a supabase.co / supabase.com host) knows auth.uid() and the
+other Supabase helpers and adds Supabase's security lints (docs/supabase.md).
+
+A comment "-- ddl:ignore <rule-id> <reason>" on or above a statement silences that hazard finding
+(shown as suppressed in JSON and SARIF). It cannot lower a tier.
 
 Exit codes: 0 nothing at or above --fail-on, 1 a statement at or above it,
             2 usage or I/O error (missing file, no .sql in a directory, invalid UTF-8, bad config).
@@ -53,6 +71,7 @@ interface CheckOptions {
   readonly failOn: FailOn
   readonly config?: string
   readonly pgVersion?: number
+  readonly profile?: Profile | 'none'
 }
 
 function parsePgVersion(value: string): number {
@@ -77,6 +96,12 @@ export const registerCheck: Register = (program: Command, ctx: CommandContext) =
     )
     .option('--config <path>', 'a ddl.config.json or package.json holding the policy')
     .option('--pg-version <n>', 'Postgres major version the advice is for (default: config, else 14)', parsePgVersion)
+    .addOption(
+      new Option('--profile <name>', 'platform profile (default: config, else from the connection host)').choices([
+        ...PROFILES,
+        'none',
+      ]),
+    )
     .addHelpText('after', HELP)
     .action(async (paths: string[], options: CheckOptions) => {
       ctx.exitCode = await check(ctx.io, paths, options)
@@ -124,6 +149,7 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
     )
   }
 
+  const profile = resolveProfile(io, options.profile, config.value.profile)
   const reporter = makeReporter(io, options.format)
   const byTier: Record<Tier, number> = { safe: 0, cautious: 0, destructive: 0 }
   let files = 0
@@ -131,8 +157,26 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
   let unparsed = 0
   let highest: Tier = 'safe'
   let unreadable = 0
+  const history: MigrationHistory = newMigrationHistory()
+  // The Supabase lints decided at the end of the run land on earlier files: hold the files until then.
+  const held: { file: CheckedFile; script: number | undefined }[] = []
+  const hold = profile !== undefined
 
-  // One file at a time: read, classify, report, let go.
+  const report = (file: CheckedFile) => {
+    const ignored = applyIgnores(file.source, file.plan)
+    for (const problem of ignored.problems) io.stderr(`ddl check: ${file.path}:${problem.line}: ${problem.message}\n`)
+    const shown: CheckedFile = { ...file, plan: ignored.plan, suppressed: ignored.suppressed }
+    files++
+    for (const statement of shown.plan.statements) {
+      statements++
+      byTier[statement.verdict.tier]++
+      if (statement.kind === 'Unparsed') unparsed++
+      if (compareTiers(statement.verdict.tier, highest) > 0) highest = statement.verdict.tier
+    }
+    reporter.file(shown)
+  }
+
+  // One file at a time: read, classify, report, let go (held to the end with a profile).
   for (const input of inputs.value) {
     const read = await readInput(io, input)
     const shown = input.kind === 'stdin' ? '<stdin>' : input.path
@@ -141,12 +185,17 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
       unreadable++
       continue
     }
+    // A down migration undoes its up migration: it is checked alone and teaches the history nothing.
+    const carried = !isDownMigration(shown)
+    const script = carried ? history.scripts : undefined
     const plan = classify(read.value, {
       // No reporter reads parse trees: without them a file's tree dies young instead of being
       // copied by every young-generation GC until the file is reported.
       keepAst: false,
       ...(policy === undefined || policyHash === undefined ? {} : { policy, policyHash }),
       ...(pgVersion === undefined ? {} : { pgVersion }),
+      ...(profile === undefined ? {} : profileOptions(profile)),
+      ...(carried ? { history } : {}),
     })
     if (plan.isErr()) {
       io.stderr(`ddl check: ${shown}: ${classifierMessage(plan.error)}\n`)
@@ -159,14 +208,18 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
       source: read.value,
       plan: plan.value,
     }
-    files++
-    for (const statement of plan.value.statements) {
-      statements++
-      byTier[statement.verdict.tier]++
-      if (statement.kind === 'Unparsed') unparsed++
-      if (compareTiers(statement.verdict.tier, highest) > 0) highest = statement.verdict.tier
+    if (hold) held.push({ file, script })
+    else report(file)
+  }
+  if (hold) {
+    const late = historyFindings(history, {
+      ...(profile === undefined ? {} : { profile }),
+      ...(policy === undefined ? {} : { policy }),
+    })
+    for (const { file, script } of held) {
+      const mine = late.filter((l) => l.origin.script === script)
+      report(mine.length === 0 ? file : { ...file, plan: withLateFindings(file.plan, mine, policy) })
     }
-    reporter.file(file)
   }
 
   const failed =
@@ -186,6 +239,49 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
   reporter.end(summary)
   if (unreadable > 0) return EXIT.usage
   return failed ? EXIT.failed : EXIT.ok
+}
+
+/** `down.sql`, `*.down.sql`, `*_down.sql`: a down migration, never applied forward. */
+function isDownMigration(path: string): boolean {
+  return /(^|[/\\._-])down\.sql$/i.test(path)
+}
+
+/**
+ * The profile of the run: `--profile`, else the configuration's "profile", else `supabase` when
+ * DDL_DATABASE_URL / DATABASE_URL names a Supabase host (only the host is read; the URL is never shown).
+ */
+function resolveProfile(
+  io: Io,
+  flag: Profile | 'none' | undefined,
+  configured: Profile | undefined,
+): Profile | undefined {
+  if (flag !== undefined) return flag === 'none' ? undefined : flag
+  if (configured !== undefined) return configured
+  for (const variable of ['DDL_DATABASE_URL', 'DATABASE_URL']) {
+    const url = io.env[variable]
+    if (url === undefined || url.trim() === '') continue
+    try {
+      return isSupabaseHost(new URL(url.trim()).hostname) ? 'supabase' : undefined
+    } catch {
+      return undefined
+    }
+  }
+  return undefined
+}
+
+/** Adds end-of-run findings to the statements they name; a hazard raises a tier only as policy says. */
+function withLateFindings(plan: Plan, late: ReturnType<typeof historyFindings>, policy: Policy | undefined): Plan {
+  const order = ['info', 'warning', 'error']
+  const raiseAt = policy?.hazardsRaiseTier
+  const statements = plan.statements.map((statement, i) => {
+    const mine = late.filter((l) => l.origin.statement === i).map((l) => l.finding)
+    if (mine.length === 0) return statement
+    const raise = raiseAt !== undefined && mine.some((f) => order.indexOf(f.severity) >= order.indexOf(raiseAt))
+    const tier: Tier = raise && statement.verdict.tier === 'safe' ? 'cautious' : statement.verdict.tier
+    return { ...statement, verdict: { ...statement.verdict, tier, findings: [...statement.verdict.findings, ...mine] } }
+  })
+  const tier = statements.reduce<Tier>((t, s) => (compareTiers(s.verdict.tier, t) > 0 ? s.verdict.tier : t), 'safe')
+  return { ...plan, statements, tier }
 }
 
 function makeReporter(io: Io, format: Format): Reporter {
@@ -368,6 +464,7 @@ async function readInput(io: Io, input: Input): Promise<Result<string, string>> 
 interface CheckConfig {
   readonly policy?: Policy
   readonly pgVersion?: number
+  readonly profile?: Profile
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -470,7 +567,18 @@ function fromSection(section: Record<string, unknown>, where: string, required: 
     }
     pgVersion = v
   }
-  return ok({ ...(policy === undefined ? {} : { policy }), ...(pgVersion === undefined ? {} : { pgVersion }) })
+  let profile: Profile | undefined
+  if (section.profile !== undefined) {
+    if (!PROFILES.includes(section.profile as Profile)) {
+      return err(`${where}: "profile" must be one of ${PROFILES.map((p) => `"${p}"`).join(', ')}.`)
+    }
+    profile = section.profile as Profile
+  }
+  return ok({
+    ...(policy === undefined ? {} : { policy }),
+    ...(pgVersion === undefined ? {} : { pgVersion }),
+    ...(profile === undefined ? {} : { profile }),
+  })
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ClassifiedStatement, Finding, LockMode, StatementParseError, Tier } from '@ddl/classifier'
+import type { Suppression } from '../ignores.js'
 import type { CheckedFile, Reporter } from './report.js'
 
 /** The version of the JSON report; it changes only when a field is removed or changes meaning. */
@@ -24,6 +25,14 @@ export interface JsonStatement {
   readonly targets: readonly string[]
   readonly findings: readonly Pick<Finding, 'rule' | 'tier' | 'severity' | 'message' | 'hint' | 'lowered'>[]
   readonly parseError?: StatementParseError
+  /** Hazard findings a `-- ddl:ignore <rule> <reason>` comment silenced, with the reason (absent when none). */
+  readonly suppressed?: readonly {
+    readonly rule: string
+    readonly severity: Finding['severity']
+    readonly message: string
+    readonly reason: string
+    readonly line: number
+  }[]
 }
 
 /** One file in the JSON report. */
@@ -39,7 +48,7 @@ export interface JsonReport {
   readonly files: readonly JsonFile[]
 }
 
-export function jsonStatement(statement: ClassifiedStatement): JsonStatement {
+export function jsonStatement(statement: ClassifiedStatement, suppressed?: readonly Suppression[]): JsonStatement {
   const { verdict, span, parseError } = statement
   return {
     line: span.line,
@@ -66,11 +75,26 @@ export function jsonStatement(statement: ClassifiedStatement): JsonStatement {
     ...(parseError === undefined
       ? {}
       : { parseError: { message: parseError.message, line: parseError.line, column: parseError.column } }),
+    ...(suppressed === undefined || suppressed.length === 0
+      ? {}
+      : {
+          suppressed: suppressed.map(({ finding, reason, line }) => ({
+            rule: finding.rule,
+            severity: finding.severity,
+            message: finding.message,
+            reason,
+            line,
+          })),
+        }),
   }
 }
 
 export function jsonFile(file: CheckedFile): JsonFile {
-  return { path: file.path, tier: file.plan.tier, statements: file.plan.statements.map(jsonStatement) }
+  return {
+    path: file.path,
+    tier: file.plan.tier,
+    statements: file.plan.statements.map((s) => jsonStatement(s, file.suppressed?.get(s))),
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Plan, Tier } from '@ddl/classifier'
+import type { ClassifiedStatement, Plan, Tier } from '@ddl/classifier'
+import type { Suppression } from '../ignores.js'
 
 /** One checked file (or standard input) and its classification. */
 export interface CheckedFile {
@@ -9,6 +10,8 @@ export interface CheckedFile {
   /** The file's text, for code frames. */
   readonly source: string
   readonly plan: Plan
+  /** Hazard findings silenced by `-- ddl:ignore` comments, by the statement of `plan` they were on. */
+  readonly suppressed?: ReadonlyMap<ClassifiedStatement, readonly Suppression[]>
 }
 
 /** The `--fail-on` threshold: a tier, or `never`. */

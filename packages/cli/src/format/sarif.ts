@@ -52,6 +52,8 @@ interface SarifResult {
     },
   ]
   readonly properties: { readonly tier: Tier; readonly statementTier: Tier; readonly kind: string }
+  /** SARIF's in-source suppression: a `-- ddl:ignore` comment, with its reason as the justification. */
+  readonly suppressions?: readonly { readonly kind: 'inSource'; readonly justification: string }[]
 }
 
 /** `drop-table` → `DropTable` (SARIF's `name` is a readable identifier). */
@@ -90,7 +92,12 @@ export function sarifReporter(write: (text: string) => void): Reporter {
   return {
     file(file: CheckedFile) {
       for (const statement of file.plan.statements) {
-        for (const finding of statement.verdict.findings) {
+        const silenced = (file.suppressed?.get(statement) ?? []).map((s) => ({ finding: s.finding, reason: s.reason }))
+        const all = [
+          ...statement.verdict.findings.map((finding) => ({ finding, reason: undefined as string | undefined })),
+          ...silenced,
+        ]
+        for (const { finding, reason } of all) {
           let ruleIndex = index.get(finding.rule)
           if (ruleIndex === undefined) {
             ruleIndex = rules.push(sarifRule(finding.rule, finding)) - 1
@@ -122,6 +129,7 @@ export function sarifReporter(write: (text: string) => void): Reporter {
               kind: statement.kind,
               ...(lowered !== undefined ? { lowered } : {}),
             },
+            ...(reason === undefined ? {} : { suppressions: [{ kind: 'inSource' as const, justification: reason }] }),
           })
         }
       }

@@ -1,0 +1,54 @@
+/**
+ * ALTER COLUMN ... TYPE with the old type known from the carried {@link MigrationHistory}: whether the
+ * change is a catalog-only widening, or rewrites the table.
+ */
+import { type ColumnType, typeChangeRewrites } from './column-types.js'
+import { existingRelation } from './hazard-state.js'
+import { relationKey } from './locks.js'
+import type { RuleContext } from './rule.js'
+import { type Fields, unwrap } from './walk.js'
+
+const SAME_FAMILY_LIMIT = new Set(['varchar', 'varbit', 'bit varying'])
+const TIME = new Set(['timestamp', 'timestamptz', 'time', 'timetz', 'interval'])
+
+/** True when Postgres changes `from` to `to` in the catalog alone (no rewrite of the table). */
+export function isCatalogOnlyChange(from: ColumnType, to: ColumnType): boolean {
+  if (from.array !== to.array) return false
+  if (from.name === to.name) {
+    if (to.mods.length === 0 && (SAME_FAMILY_LIMIT.has(to.name) || to.name === 'numeric' || TIME.has(to.name)))
+      return true
+    if (from.mods.join(',') === to.mods.join(',')) return true
+    if (from.mods.length === 0) return TIME.has(to.name) && (to.mods[0] ?? 6) >= 6
+    if (SAME_FAMILY_LIMIT.has(to.name)) return (to.mods[0] ?? 0) >= (from.mods[0] ?? 0)
+    if (to.name === 'numeric') {
+      return (from.mods[1] ?? 0) === (to.mods[1] ?? 0) && (to.mods[0] ?? 0) >= (from.mods[0] ?? 0)
+    }
+    if (TIME.has(to.name)) return (to.mods[0] ?? 6) >= (from.mods[0] ?? 6)
+    return false
+  }
+  // Binary-coercible with no length check: varchar to text, text to unlimited varchar, cidr to inet.
+  if (from.name === 'varchar' && to.name === 'text') return true
+  if (from.name === 'text' && to.name === 'varchar' && to.mods.length === 0) return true
+  if (from.name === 'cidr' && to.name === 'inet') return true
+  return false
+}
+
+/** What the history says about an ALTER COLUMN ... TYPE the plain rewrite rule took for a widening. */
+export interface OldTypeFacts {
+  readonly column: string
+  /** The old type, or undefined when no earlier script declared the column. */
+  readonly from: ColumnType | undefined
+}
+
+/**
+ * For ALTER COLUMN ... TYPE on an existing table whose new type a cheap widening could reach (so
+ * `alter-column-type-rewrite` stays silent): the column and its old type from the history.
+ * Undefined for anything else.
+ */
+export function unprovenWidening(cmd: Fields, ctx: RuleContext): OldTypeFacts | undefined {
+  if (cmd.subtype !== 'AT_AlterColumnType' || typeof cmd.name !== 'string') return undefined
+  const def = unwrap(cmd.def)
+  if (def?.[0] !== 'ColumnDef' || typeChangeRewrites(def[1]) || !existingRelation(ctx)) return undefined
+  const table = ctx.script.history.tables.get(relationKey(ctx.relation))
+  return { column: `${ctx.relation}.${cmd.name}`, from: table?.columns.get(cmd.name) }
+}
