@@ -9,6 +9,7 @@ import {
   compareTiers,
   init,
   isTier,
+  type Plan,
   type Policy,
   type Tier,
 } from '@ddl/classifier'
@@ -53,7 +54,8 @@ interface CheckOptions {
   readonly pgVersion?: number
 }
 
-function parsePgVersion(value: string): number {
+/** Parses `--pg-version`: a Postgres major version. */
+export function parsePgVersion(value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < 9 || n > 99) {
     throw new InvalidArgumentError('expected a Postgres major version, e.g. 16.')
@@ -137,13 +139,7 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
       unreadable++
       continue
     }
-    const plan = classify(read.value, {
-      // No reporter reads parse trees: without them a file's tree dies young instead of being
-      // copied by every young-generation GC until the file is reported.
-      keepAst: false,
-      ...(policy === undefined ? {} : { policy }),
-      ...(pgVersion === undefined ? {} : { pgVersion }),
-    })
+    const plan = classifyForCheck(read.value, { ...(policy === undefined ? {} : { policy }), pgVersion })
     if (plan.isErr()) {
       io.stderr(`ddl check: ${shown}: ${classifierMessage(plan.error)}\n`)
       unreadable++
@@ -182,6 +178,28 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
   reporter.end(summary)
   if (unreadable > 0) return EXIT.usage
   return failed ? EXIT.failed : EXIT.ok
+}
+
+/** What `ddl check` classifies a text with: the configured policy and the Postgres version. */
+export interface CheckSettings {
+  readonly policy?: Policy
+  /** `--pg-version`, else the configuration's, else the classifier's default. */
+  readonly pgVersion: number | undefined
+}
+
+/**
+ * Classifies one text as `ddl check` does. `ddl lsp` calls this too, so the editor shows exactly
+ * what `ddl check` reports.
+ */
+export function classifyForCheck(source: string, settings: CheckSettings): Result<Plan, ClassifierError> {
+  const { policy, pgVersion } = settings
+  return classify(source, {
+    // No reporter reads parse trees: without them a file's tree dies young instead of being
+    // copied by every young-generation GC until the file is reported.
+    keepAst: false,
+    ...(policy === undefined ? {} : { policy }),
+    ...(pgVersion === undefined ? {} : { pgVersion }),
+  })
 }
 
 function makeReporter(io: Io, format: Format): Reporter {
@@ -361,7 +379,8 @@ async function readInput(io: Io, input: Input): Promise<Result<string, string>> 
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-interface CheckConfig {
+/** The settings `ddl check` reads from the configuration. */
+export interface CheckConfig {
   readonly policy?: Policy
   readonly pgVersion?: number
 }
@@ -473,7 +492,7 @@ function fromSection(section: Record<string, unknown>, where: string, required: 
  * The policy (and pgVersion) for the run: from `--config` (a ddl.config.json, or a package.json's
  * "safe-ddl" key), else `ddl.config.json` in `cwd`, else `package.json`'s "safe-ddl" key in `cwd`.
  */
-async function loadCheckConfig(cwd: string, explicit: string | undefined): Promise<Result<CheckConfig, string>> {
+export async function loadCheckConfig(cwd: string, explicit: string | undefined): Promise<Result<CheckConfig, string>> {
   if (explicit !== undefined) {
     const path = resolve(cwd, explicit)
     const raw = await readJson(path)
