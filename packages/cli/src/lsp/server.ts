@@ -66,7 +66,7 @@ export async function serveLsp(options: LspOptions): Promise<number> {
   console.error = (...args: unknown[]) => connection.console.error(format(...args))
 
   const documents = new TextDocuments(TextDocument)
-  /** The hazard findings last published per document, for the code actions. */
+  /** The findings last published per document (and its version), for the code actions. */
   const published = new Map<string, { version: number; findings: readonly Finding[] }>()
   const timers = new Map<string, NodeJS.Timeout>()
   let folder = options.cwd
