@@ -13,6 +13,7 @@ const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['check', async () => (await import('./commands/check.js')).registerCheck],
   ['demo', async () => (await import('./commands/demo.js')).registerDemo],
   ['exec', async () => (await import('./commands/exec.js')).registerExec],
+  ['lsp', async () => (await import('./commands/lsp.js')).registerLsp],
   ['mcp', async () => (await import('./commands/mcp.js')).registerMcp],
   ['migrate', async () => (await import('./commands/migrate.js')).registerMigrate],
   ['policy', async () => (await import('./commands/policy.js')).registerPolicy],
@@ -42,9 +43,9 @@ const argv = process.argv.slice(2)
 // tier-up, V8 compiles the hot parser functions again with TurboFan on background threads, which on
 // a small machine compete with the parse itself, and Node waits for them before exiting: measured
 // on 2 cores, ddl check of 150 migration files took 0.36 s with tier-up and 0.25 s without, and
-// 3.7 MB of regression SQL was no slower (1.84 s against 1.81 s). The long-running MCP server keeps
-// tier-up: after warm-up, TurboFan code parses about 15% faster.
-if (argv[0] !== 'mcp') setFlagsFromString('--liftoff-only')
+// 3.7 MB of regression SQL was no slower (1.84 s against 1.81 s). The long-running MCP and language
+// servers keep tier-up: after warm-up, TurboFan code parses about 15% faster.
+if (argv[0] !== 'mcp' && argv[0] !== 'lsp') setFlagsFromString('--liftoff-only')
 
 // Loaded before the try, as static imports were: a module that cannot load fails the process the
 // same way (bin/ddl.js explains an unbuilt CLI).

@@ -74,7 +74,8 @@ interface CheckOptions {
   readonly profile?: Profile | 'none'
 }
 
-function parsePgVersion(value: string): number {
+/** Parses `--pg-version`: a Postgres major version. */
+export function parsePgVersion(value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < 9 || n > 99) {
     throw new InvalidArgumentError('expected a Postgres major version, e.g. 16.')
@@ -188,13 +189,10 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
     // A down migration undoes its up migration: it is checked alone and teaches the history nothing.
     const carried = !isDownMigration(shown)
     const script = carried ? history.scripts : undefined
-    const plan = classify(read.value, {
-      // No reporter reads parse trees: without them a file's tree dies young instead of being
-      // copied by every young-generation GC until the file is reported.
-      keepAst: false,
+    const plan = classifyForCheck(read.value, {
       ...(policy === undefined || policyHash === undefined ? {} : { policy, policyHash }),
-      ...(pgVersion === undefined ? {} : { pgVersion }),
-      ...(profile === undefined ? {} : profileOptions(profile)),
+      pgVersion,
+      ...(profile === undefined ? {} : { profile }),
       ...(carried ? { history } : {}),
     })
     if (plan.isErr()) {
@@ -282,6 +280,37 @@ function withLateFindings(plan: Plan, late: ReturnType<typeof historyFindings>, 
   })
   const tier = statements.reduce<Tier>((t, s) => (compareTiers(s.verdict.tier, t) > 0 ? s.verdict.tier : t), 'safe')
   return { ...plan, statements, tier }
+}
+
+/** What `ddl check` classifies a text with: the configured policy and the Postgres version. */
+export interface CheckSettings {
+  readonly policy?: Policy
+  /** The hash of the policy, named in each lowering it makes. */
+  readonly policyHash?: string
+  /** `--pg-version`, else the configuration's, else the classifier's default. */
+  readonly pgVersion: number | undefined
+  /** The platform profile of the run (`supabase`). */
+  readonly profile?: Profile
+  /** The schema carried from earlier files of the run. */
+  readonly history?: MigrationHistory
+}
+
+/**
+ * Classifies one text as `ddl check` does. `ddl lsp` calls this too, so the editor shows exactly
+ * what `ddl check` reports.
+ */
+export function classifyForCheck(source: string, settings: CheckSettings): Result<Plan, ClassifierError> {
+  const { policy, policyHash, pgVersion, profile, history } = settings
+  return classify(source, {
+    // No reporter reads parse trees: without them a file's tree dies young instead of being
+    // copied by every young-generation GC until the file is reported.
+    keepAst: false,
+    ...(policy === undefined ? {} : { policy }),
+    ...(policyHash === undefined ? {} : { policyHash }),
+    ...(pgVersion === undefined ? {} : { pgVersion }),
+    ...(profile === undefined ? {} : profileOptions(profile)),
+    ...(history === undefined ? {} : { history }),
+  })
 }
 
 function makeReporter(io: Io, format: Format): Reporter {
@@ -461,7 +490,8 @@ async function readInput(io: Io, input: Input): Promise<Result<string, string>> 
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-interface CheckConfig {
+/** The settings `ddl check` reads from the configuration. */
+export interface CheckConfig {
   readonly policy?: Policy
   readonly pgVersion?: number
   readonly profile?: Profile
@@ -585,7 +615,7 @@ function fromSection(section: Record<string, unknown>, where: string, required: 
  * The policy (and pgVersion) for the run: from `--config` (a ddl.config.json, or a package.json's
  * "safe-ddl" key), else `ddl.config.json` in `cwd`, else `package.json`'s "safe-ddl" key in `cwd`.
  */
-async function loadCheckConfig(cwd: string, explicit: string | undefined): Promise<Result<CheckConfig, string>> {
+export async function loadCheckConfig(cwd: string, explicit: string | undefined): Promise<Result<CheckConfig, string>> {
   if (explicit !== undefined) {
     const path = resolve(cwd, explicit)
     const raw = await readJson(path)
