@@ -1,20 +1,18 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url))
+const packages = fileURLToPath(new URL('./packages/', import.meta.url))
 
 // One config for every package. `@ddl/*` resolves to each package's source, so tests
-// never run against a stale build; the architecture test checks that only these public
+// never run against a stale build; a declared subpath (`@ddl/executor/internal`) resolves to
+// the source file of the same name. The architecture test checks that only these public
 // entry points are imported across packages.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@ddl/classifier': src('classifier'),
-      '@ddl/audit': src('audit'),
-      '@ddl/executor': src('executor'),
-      '@ddl/cli': src('cli'),
-      '@ddl/mcp': src('mcp'),
-    },
+    alias: [
+      { find: /^@ddl\/([a-z]+)$/, replacement: `${packages}$1/src/index.ts` },
+      { find: /^@ddl\/([a-z]+)\/([a-z-]+)$/, replacement: `${packages}$1/src/$2.ts` },
+    ],
   },
   test: {
     include: [

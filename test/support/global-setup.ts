@@ -11,7 +11,12 @@ import { randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, letPostgresUserReachBinaries, loadEmbeddedPostgres, throwawayServerOptions } from '@ddl/cli'
+import {
+  freePort,
+  letPostgresUserReachBinaries,
+  loadEmbeddedPostgres,
+  throwawayServerOptions,
+} from '@ddl/cli/throwaway-postgres'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {

@@ -33,7 +33,9 @@ export const DEFAULT_PG_VERSION = 14
  *
  * @example
  * await init()
- * const plan = classify('DROP TABLE users')._unsafeUnwrap()
+ * const plan = classify('DROP TABLE users')
+ * if (plan.isErr()) throw plan.error
+ * console.log(plan.value.tier) // 'destructive'
  */
 export async function init(): Promise<void> {
   await loadParser()
@@ -291,18 +293,25 @@ function nested(sql: string, state: ScriptState, engine: Engine, depth: number):
  * {@link Verdict}; the script's tier (the highest) and the flag it needs. Pure and synchronous.
  * Text the grammar rejects is classified from tokens and is never `safe`.
  *
- * Fails with `NotInitializedError` before {@link init} resolved (and, briefly, while a parser instance
- * that crashed with no spare left is replaced), and `InputError` for input Postgres could not receive
- * (a NUL byte, invalid Unicode) or larger than {@link MAX_INPUT_LENGTH}. Never throws.
+ * Fails with `NotInitializedError` briefly, while a parser instance that crashed with no spare left
+ * is replaced (try again, or `await init()`), and `InputError` for input Postgres could not receive
+ * (a NUL byte, invalid Unicode) or larger than {@link MAX_INPUT_LENGTH}.
+ *
+ * Throws `NotInitializedError` when called before {@link init} resolved: that is a bug in the
+ * caller, not a state to handle, and an error value there was too easy to print and ignore.
+ * It throws nothing else.
  *
  * @example
  * await init()
  * const plan = classify('ALTER TABLE users ADD COLUMN phone text; TRUNCATE sessions')
- * if (plan.isOk()) console.log(plan.value.tier, plan.value.requires) // 'cautious' 'confirm'
+ * if (plan.isErr()) throw plan.error
+ * console.log(plan.value.tier, plan.value.requires) // 'cautious' 'confirm'
  */
 export function classify(sql: string, options: ClassifyOptions = {}): Result<Plan, ClassifierError> {
   if (!parserReady()) {
-    if (!parserRecovering()) return err(new NotInitializedError())
+    // Never loaded: the caller forgot `await init()`. Thrown, so that a script cannot go on as if
+    // its SQL had been checked.
+    if (!parserRecovering()) throw new NotInitializedError()
     return err(
       new NotInitializedError(
         'The parser crashed on earlier input and is being reloaded; nothing was classified. ' +

@@ -1,4 +1,7 @@
-/** `classify` was called before `init()` resolved, or while the parser is reloaded after a crash. */
+/**
+ * `classify` was called before `init()` resolved (thrown: a bug in the caller), or while the parser
+ * is reloaded after a crash (returned as an error value: try again).
+ */
 export class NotInitializedError extends Error {
   readonly kind = 'NotInitializedError'
   constructor(message = 'The classifier is not initialised: call `await init()` once before classify().') {

