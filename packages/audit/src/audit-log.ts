@@ -66,7 +66,8 @@ interface KnownTail {
  * const intent = await log.append({ project: 'smoothed', tier: 'destructive', statement: 'DROP TABLE old_users', flags, outcome: 'intent', runId })
  * if (intent.isErr()) return err(intent.error) // the sink cannot write: do not run the statement
  * // ... run it, then record what happened:
- * await log.append({ project: 'smoothed', tier: 'destructive', statement: 'DROP TABLE old_users', flags, outcome: 'committed', runId })
+ * const outcome = await log.append({ project: 'smoothed', tier: 'destructive', statement: 'DROP TABLE old_users', flags, outcome: 'committed', runId })
+ * if (outcome.isErr()) return err(outcome.error)
  * ```
  */
 export class AuditLog {
@@ -132,7 +133,8 @@ export class AuditLog {
    * @example
    * ```ts
    * const report = await log.verify()
-   * report.map((r) => (r.ok ? `ok: ${r.records} records, head ${r.headHash}` : r.reason))
+   * if (report.isErr()) throw report.error // the file could not be read
+   * console.log(report.value.ok ? `ok: ${report.value.records} records` : report.value.reason)
    * ```
    */
   verify(): ResultAsync<VerifyReport, AuditError> {

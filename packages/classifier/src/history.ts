@@ -66,7 +66,10 @@ export interface MigrationHistory {
  *
  * @example
  * const history = newMigrationHistory()
- * for (const file of files) classify(read(file), { history })
+ * for (const file of files) {
+ *   const plan = classify(read(file), { history })
+ *   if (plan.isErr()) throw plan.error
+ * }
  * const late = historyFindings(history, { profile: 'supabase' })
  */
 export function newMigrationHistory(): MigrationHistory {

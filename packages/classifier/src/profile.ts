@@ -43,6 +43,7 @@ export interface ProfileOptions {
  *
  * @example
  * const plan = classify(sql, { ...profileOptions('supabase'), policy })
+ * if (plan.isErr()) throw plan.error
  */
 export function profileOptions(profile: Profile): ProfileOptions {
   switch (profile) {

@@ -67,7 +67,7 @@ describe('ddl demo', () => {
       expect(out).toContain(`\n${heading}\n`)
     }
     // Pattern 1: the table did not exist, then it does.
-    expect(out).toMatch(/tableExists\('campaigns'\)\n {5}false\n/)
+    expect(out).toMatch(/tableExists\('campaigns'\)\)\n {5}false\n/)
     expect(out).toMatch(/✓ Committed 1 statement; SAFE; \d+ ms\./)
     // Pattern 2: applied once, skipped the second time.
     expect(out).toMatch(/migrations\/\n.*001_create_users\.sql/)
@@ -75,7 +75,7 @@ describe('ddl demo', () => {
     // Pattern 4: refused, then granted.
     expect(out).toContain('✗ refused: Cautious operation blocked: TRUNCATE test_data')
     expect(out).toContain('✗ refused: Destructive operation blocked: DROP TABLE old_backup')
-    expect(out).toMatch(/iKnowWhatImDoing: true }\)\n {5}✓ Committed 1 statement; DESTRUCTIVE/)
+    expect(out).toMatch(/iKnowWhatImDoing: true }\)\)\n {5}✓ Committed 1 statement; DESTRUCTIVE/)
     // Pattern 5 and 6.
     expect(out).toContain('     verified: boolean\n')
     expect(out).toContain('[{"count":"2"}]')
@@ -87,7 +87,7 @@ describe('ddl demo', () => {
     expect(out).toContain('[{"count":"3"}]')
     // The smuggle: refused whatever the flags; the table is still there.
     expect(out).toContain('✗ refused: Transaction control refused: COMMIT (line 1). Nothing was sent.')
-    expect(out).toMatch(/tableExists\('users'\)\n {5}true\n/)
+    expect(out).toMatch(/tableExists\('users'\)\)\n {5}true\n/)
     // The audit log, read back by the real commands.
     expect(out).toMatch(/\| demo \| DESTRUCTIVE \| DROP TABLE users \| override=True \| BLOCKED/)
     expect(out).toMatch(/\$ ddl audit verify --log \S+audit\.jsonl\n {5}ok: \d+ records, head [0-9a-f]{64}\n/)

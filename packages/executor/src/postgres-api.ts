@@ -68,10 +68,10 @@ export class PostgresAPI {
    * `PostgresError` (rolled back; SQLSTATE, detail, hint, line). Never throws.
    *
    * @example
-   * await db.execute('ALTER TABLE users ADD COLUMN phone text')
-   * await db.execute('TRUNCATE test_data', { confirm: true })
-   * await db.execute('DROP TABLE old_backup', { iKnowWhatImDoing: true })
-   * const plan = await db.execute('CREATE TABLE test (id int)', { dryRun: true }) // message: "[DRY RUN] Would execute: ..."
+   * await unwrap(db.execute('ALTER TABLE users ADD COLUMN phone text'))
+   * await unwrap(db.execute('TRUNCATE test_data', { confirm: true }))
+   * await unwrap(db.execute('DROP TABLE old_backup', { iKnowWhatImDoing: true }))
+   * const plan = await unwrap(db.execute('CREATE TABLE test (id int)', { dryRun: true })) // message: "[DRY RUN] Would execute: ..."
    */
   execute(sql: string, options: ExecuteOptions & { readonly dryRun: true }): ResultAsync<DryRunResult, ExecutorError>
   execute(
@@ -108,11 +108,11 @@ export class PostgresAPI {
    * a throw of another kind. Never throws.
    *
    * @example
-   * await db.transaction(async (tx) => {
+   * await unwrap(db.transaction(async (tx) => {
    *   await unwrap(tx.execute('CREATE TABLE orders (id uuid PRIMARY KEY)'))
    *   await unwrap(tx.execute('CREATE TABLE order_items (id uuid, order_id uuid REFERENCES orders)'))
    *   await unwrap(tx.execute('CREATE INDEX order_items_order_idx ON order_items(order_id)'))
-   * })
+   * }))
    */
   transaction<T, E = never>(fn: TransactionCallback<T, E>): ResultAsync<T, TransactionError | E> {
     const ctx = this.context()
@@ -176,7 +176,8 @@ export class PostgresAPI {
    * row. Fails with `MigrationError` (a `MigrationRunError`), `ConfigError`, `ConnectionError`. Never throws.
    *
    * @example
-   * await db.runMigration('migrations/001_add_users_table.sql')
+   * const report = await unwrap(db.runMigration('migrations/001_add_users_table.sql'))
+   * console.log(report.message)
    */
   runMigration(file: string, options: MigrateOptions = {}): ResultAsync<MigrationReport, ExecutorError> {
     return this.#withContext((ctx) => migrateFile(ctx, file, options))
@@ -188,7 +189,8 @@ export class PostgresAPI {
    * See docs/migrations.md. Fails like {@link PostgresAPI.runMigration}. Never throws.
    *
    * @example
-   * await db.runMigrationsFromDir('migrations/', { confirm: true })
+   * const report = await unwrap(db.runMigrationsFromDir('migrations/', { confirm: true }))
+   * console.log(report.message)
    */
   runMigrationsFromDir(dir: string, options: MigrateOptions = {}): ResultAsync<MigrationReport, ExecutorError> {
     return this.#withContext((ctx) => migrateDirectory(ctx, dir, options))

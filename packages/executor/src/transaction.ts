@@ -66,10 +66,10 @@ export class Transaction {
    * the whole transaction back when the callback returns. Never throws.
    *
    * @example
-   * await db.transaction(async (tx) => {
-   *   await tx.execute('CREATE TABLE orders (id uuid PRIMARY KEY)')
-   *   await tx.execute('CREATE TABLE order_items (id uuid, order_id uuid REFERENCES orders)')
-   * })
+   * await unwrap(db.transaction(async (tx) => {
+   *   await unwrap(tx.execute('CREATE TABLE orders (id uuid PRIMARY KEY)'))
+   *   await unwrap(tx.execute('CREATE TABLE order_items (id uuid, order_id uuid REFERENCES orders)'))
+   * }))
    */
   execute(sql: string, options: TransactionExecuteOptions = {}): ResultAsync<ExecuteResult, ExecutorError> {
     return this.#serial(() => this.#execute(sql, options))

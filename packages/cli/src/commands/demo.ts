@@ -214,20 +214,24 @@ const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 14
 
 async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: string): Promise<void> {
   out.call(
+    `import { PostgresAPI, unwrap } from '@ddl/executor'`,
+    'methods return Results; unwrap gives the value or throws the error (a refusal is a SafetyError)',
+  )
+  out.call(
     `const db = new PostgresAPI('${DEMO_PROJECT}')`,
     `project "${DEMO_PROJECT}": its URL is in $${DEMO_URL_VARIABLE}`,
   )
 
   // Pattern 1
   out.step(1, 'Create tables for a new feature', 'Safe statements run at once: in a transaction, and audited.')
-  out.call(`await db.tableExists('campaigns')`)
+  out.call(`await unwrap(db.tableExists('campaigns'))`)
   out.value(String(await expectOk(db.tableExists('campaigns'))))
-  out.call(`await db.execute(\`${CAMPAIGNS_SQL}\`)`)
+  out.call(`await unwrap(db.execute(\`${CAMPAIGNS_SQL}\`))`)
   out.ok((await expectOk(db.execute(CAMPAIGNS_SQL))).message)
   const index = 'CREATE INDEX campaigns_status_idx ON campaigns(status)'
-  out.call(`await db.execute('${index}')`)
+  out.call(`await unwrap(db.execute('${index}'))`)
   out.ok((await expectOk(db.execute(index))).message)
-  out.call(`await db.tableExists('campaigns')`)
+  out.call(`await unwrap(db.tableExists('campaigns'))`)
   out.value(String(await expectOk(db.tableExists('campaigns'))))
 
   // Pattern 2
@@ -249,7 +253,7 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
     'ALTER TABLE users ADD COLUMN phone text',
     'ALTER TABLE users ADD COLUMN verified boolean DEFAULT false',
   ]) {
-    out.call(`await db.execute('${sql}')`)
+    out.call(`await unwrap(db.execute('${sql}'))`)
     out.ok((await expectOk(db.execute(sql))).message)
   }
 
@@ -261,15 +265,15 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
   )
   const setup =
     "CREATE TABLE test_data (id int, note text);\nINSERT INTO test_data SELECT g, 'row ' || g FROM generate_series(1, 50) g;\nCREATE TABLE old_backup AS SELECT * FROM users"
-  out.call(`await db.execute(\`${setup}\`)`)
+  out.call(`await unwrap(db.execute(\`${setup}\`))`)
   out.ok((await expectOk(db.execute(setup))).message)
-  out.call(`await db.execute('TRUNCATE test_data')`)
+  out.call(`await unwrap(db.execute('TRUNCATE test_data'))`)
   out.refused(await expectRefused(db.execute('TRUNCATE test_data')))
-  out.call(`await db.execute('TRUNCATE test_data', { confirm: true })`)
+  out.call(`await unwrap(db.execute('TRUNCATE test_data', { confirm: true }))`)
   out.ok((await expectOk(db.execute('TRUNCATE test_data', { confirm: true }))).message)
-  out.call(`await db.execute('DROP TABLE old_backup', { confirm: true })`)
+  out.call(`await unwrap(db.execute('DROP TABLE old_backup', { confirm: true }))`)
   out.refused(await expectRefused(db.execute('DROP TABLE old_backup', { confirm: true })))
-  out.call(`await db.execute('DROP TABLE old_backup', { iKnowWhatImDoing: true })`)
+  out.call(`await unwrap(db.execute('DROP TABLE old_backup', { iKnowWhatImDoing: true }))`)
   out.ok((await expectOk(db.execute('DROP TABLE old_backup', { iKnowWhatImDoing: true }))).message)
 
   // Pattern 5
@@ -278,23 +282,23 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
     'Inspect: getSchema and query',
     'query() runs in a READ ONLY transaction, and a statement that writes is refused before it is sent.',
   )
-  out.call(`const schema = await db.getSchema('users')`)
+  out.call(`const schema = await unwrap(db.getSchema('users'))`)
   out.call(`for (const col of schema) console.log(\`\${col.name}: \${col.type}\`)`)
   const schema = await expectOk(db.getSchema('users'))
   for (const col of schema) out.value(`${col.name}: ${col.type}`)
   const count = 'SELECT count(*) FROM users WHERE created_at > $1'
-  out.call(`(await db.query('${count}', ['2026-01-01'])).rows`)
+  out.call(`(await unwrap(db.query('${count}', ['2026-01-01']))).rows`)
   out.value(JSON.stringify((await expectOk(db.query(count, ['2026-01-01']))).rows))
-  out.call(`await db.query('DELETE FROM users')`)
+  out.call(`await unwrap(db.query('DELETE FROM users'))`)
   out.refused(await expectRefused(db.query('DELETE FROM users')))
 
   // Pattern 6
   out.step(6, 'Dry run', 'dryRun: true classifies and reports; nothing is sent, no database is needed.')
-  out.call(`await db.execute('CREATE TABLE test (id int)', { dryRun: true })`)
+  out.call(`await unwrap(db.execute('CREATE TABLE test (id int)', { dryRun: true }))`)
   out.lines((await expectOk(db.execute('CREATE TABLE test (id int)', { dryRun: true }))).message)
-  out.call(`await db.tableExists('test')`)
+  out.call(`await unwrap(db.tableExists('test'))`)
   out.value(String(await expectOk(db.tableExists('test'))))
-  out.call(`const plan = await db.execute('DROP TABLE users', { dryRun: true })`)
+  out.call(`const plan = await unwrap(db.execute('DROP TABLE users', { dryRun: true }))`)
   const drop = await expectOk(db.execute('DROP TABLE users', { dryRun: true }))
   out.value(`plan.tier: ${out.tier(drop.tier)}, plan.requires: '${drop.requires}', plan.wouldRun: ${drop.wouldRun}`)
 
@@ -307,9 +311,9 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
   )
   const rehearsed =
     "DELETE FROM users WHERE created_at < '2026-01-01';\nALTER TABLE users ALTER COLUMN email TYPE varchar(320)"
-  out.call(`await db.execute(\`${rehearsed}\`, { rehearse: true })`)
+  out.call(`await unwrap(db.execute(\`${rehearsed}\`, { rehearse: true }))`)
   out.lines((await expectOk(db.execute(rehearsed, { rehearse: true }))).message)
-  out.call(`(await db.query('SELECT count(*) FROM users')).rows`)
+  out.call(`(await unwrap(db.query('SELECT count(*) FROM users'))).rows`)
   out.value(
     `${JSON.stringify((await expectOk(db.query('SELECT count(*) FROM users'))).rows)}   ${out.dim('(nothing was deleted)')}`,
   )
@@ -321,9 +325,9 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
     "A COMMIT would end safe-ddl's transaction early and let the rest of the script run outside it.\n" +
       'Transaction control is refused before anything is sent, whatever the flags.',
   )
-  out.call(`await db.execute('COMMIT; DROP TABLE users', { iKnowWhatImDoing: true })`)
+  out.call(`await unwrap(db.execute('COMMIT; DROP TABLE users', { iKnowWhatImDoing: true }))`)
   out.refused(await expectRefused(db.execute('COMMIT; DROP TABLE users', { iKnowWhatImDoing: true })))
-  out.call(`await db.tableExists('users')`)
+  out.call(`await unwrap(db.tableExists('users'))`)
   out.value(String(await expectOk(db.tableExists('users'))))
 
   // Audit
@@ -339,9 +343,9 @@ async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: stri
 }
 
 async function runMigrations(out: Narrator, db: PostgresAPI, dir: string): Promise<void> {
-  out.call(`await db.runMigrationsFromDir('migrations/')`)
+  out.call(`await unwrap(db.runMigrationsFromDir('migrations/'))`)
   out.ok((await expectOk(db.runMigrationsFromDir(dir))).message)
-  out.call(`await db.runMigrationsFromDir('migrations/')`, 'again: applied files are skipped')
+  out.call(`await unwrap(db.runMigrationsFromDir('migrations/'))`, 'again: applied files are skipped')
   out.ok((await expectOk(db.runMigrationsFromDir(dir))).message)
 }
 

@@ -38,7 +38,7 @@ export function runMigrationsFromDir(
  * applied, refused when changed since. Fails like {@link runMigrationsFromDir}. Never throws.
  *
  * @example
- * await runMigration('migrations/001_add_users_table.sql', { project: 'smoothed' })
+ * const report = await unwrap(runMigration('migrations/001_add_users_table.sql', { project: 'smoothed' }))
  */
 export function runMigration(
   file: string,
@@ -53,7 +53,7 @@ export function runMigration(
  * Never throws.
  *
  * @example
- * const status = await migrationStatus('migrations', { project: 'smoothed' })
+ * const status = await unwrap(migrationStatus('migrations', { project: 'smoothed' }))
  */
 export function migrationStatus(
   dir: string,
@@ -67,7 +67,7 @@ export function migrationStatus(
  * it needs, and whether it runs in a transaction. Fails like {@link migrationStatus}. Never throws.
  *
  * @example
- * const plan = await planMigrations('migrations', { confirm: true })
+ * const plan = await unwrap(planMigrations('migrations', { confirm: true }))
  */
 export function planMigrations(
   dir: string,
