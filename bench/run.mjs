@@ -1,8 +1,9 @@
 // `pnpm bench`: safe-ddl against its floors (bare libpg-query, plain pg, psql) and squawk. Ratios are taken
 // in one run, runs interleaved; each figure is the median of at least 5 runs, with min and max.
-// Writes the table to stdout and everything to bench/results.json. Options:
+// Writes the table to stdout and everything to bench/results.local.json (ignored by git). Options:
 //   --runs N         runs per figure (default 7, at least 5)
 //   --only a,b       rows to run: classifier, check, executor, migrate (default all)
+//   --publish        write bench/results.json instead: the tracked run the README quotes
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -18,7 +19,7 @@ import { executorRow } from './rows/executor.mjs'
 import { findPsql, migrateRow, migrationRunner } from './rows/migrate.mjs'
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, only: { type: 'string' } },
+  options: { runs: { type: 'string', default: '7' }, only: { type: 'string' }, publish: { type: 'boolean' } },
 })
 const runs = Math.max(5, Number.parseInt(values.runs, 10) || 7)
 const only = new Set((values.only ?? 'classifier,check,executor,migrate').split(','))
@@ -126,7 +127,8 @@ try {
 results.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100)
 results.machine.load1AtEnd = loadNow(os)
 
-const out = fileURLToPath(new URL('./results.json', import.meta.url))
+// A run writes outside the tracked files unless asked: results.json holds the run the README quotes.
+const out = fileURLToPath(new URL(values.publish === true ? './results.json' : './results.local.json', import.meta.url))
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 process.stdout.write(render(results))
 log(`\nwrote ${out}`)

