@@ -9,7 +9,9 @@ export const deleteWithWhere = defineRule<DeleteStmt>({
   tier: 'cautious',
   kinds: ['DeleteStmt'],
   check: (s) =>
-    narrows(s.whereClause, whereTarget(s.relation as never, s.usingClause)) ? rangeVarName(s.relation) : undefined,
+    narrows(s.whereClause, whereTarget(s.relation as never, s.usingClause, s.withClause))
+      ? rangeVarName(s.relation)
+      : undefined,
   message: (t) => `DELETE FROM ${t} removes the rows its WHERE matches; once committed they are gone.`,
   hint: 'Rehearse it first (rehearse: true) to see how many rows it removes, then run it with confirm.',
 })

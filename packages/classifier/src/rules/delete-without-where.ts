@@ -9,7 +9,9 @@ export const deleteWithoutWhere = defineRule<DeleteStmt>({
   tier: 'destructive',
   kinds: ['DeleteStmt'],
   check: (s) =>
-    narrows(s.whereClause, whereTarget(s.relation as never, s.usingClause)) ? undefined : rangeVarName(s.relation),
+    narrows(s.whereClause, whereTarget(s.relation as never, s.usingClause, s.withClause))
+      ? undefined
+      : rangeVarName(s.relation),
   message: (t) => `DELETE FROM ${t} has no WHERE that narrows the rows: it removes every row.`,
   hint: 'Add a WHERE that names the rows by a column of the table. To empty the table on purpose, write TRUNCATE.',
 })

@@ -9,7 +9,9 @@ export const updateWithWhere = defineRule<UpdateStmt>({
   tier: 'cautious',
   kinds: ['UpdateStmt'],
   check: (s) =>
-    narrows(s.whereClause, whereTarget(s.relation as never, s.fromClause)) ? rangeVarName(s.relation) : undefined,
+    narrows(s.whereClause, whereTarget(s.relation as never, s.fromClause, s.withClause))
+      ? rangeVarName(s.relation)
+      : undefined,
   message: (t) => `UPDATE ${t} overwrites the rows its WHERE matches; the old values are lost once committed.`,
   hint: 'Rehearse it first (rehearse: true) to see how many rows it changes, then run it with confirm.',
 })

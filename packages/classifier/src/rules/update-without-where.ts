@@ -9,7 +9,9 @@ export const updateWithoutWhere = defineRule<UpdateStmt>({
   tier: 'destructive',
   kinds: ['UpdateStmt'],
   check: (s) =>
-    narrows(s.whereClause, whereTarget(s.relation as never, s.fromClause)) ? undefined : rangeVarName(s.relation),
+    narrows(s.whereClause, whereTarget(s.relation as never, s.fromClause, s.withClause))
+      ? undefined
+      : rangeVarName(s.relation),
   message: (t) =>
     `UPDATE ${t} has no WHERE that narrows the rows: it overwrites every row, and the old values are lost.`,
   hint: 'Add a WHERE that names the rows by a column of the table; for a backfill, update in batches by key range.',
