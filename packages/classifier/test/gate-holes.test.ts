@@ -321,15 +321,24 @@ describe('the script around a drop', () => {
         ['destructive', 'DROP TYPE mood CASCADE'],
         ['destructive', 'DROP SEQUENCE s; CREATE SEQUENCE s'],
         // Rows and columns the script wrote itself (Lemmy's backfill of a column it just added).
-        ['safe', 'ALTER TABLE local_site ADD COLUMN registration_mode text; UPDATE local_site SET registration_mode = $$open$$'],
+        [
+          'safe',
+          'ALTER TABLE local_site ADD COLUMN registration_mode text; UPDATE local_site SET registration_mode = $$open$$',
+        ],
         ['safe', 'CREATE TABLE tmp (id int); INSERT INTO tmp VALUES (1); DELETE FROM tmp; TRUNCATE tmp'],
-        ['destructive', 'ALTER TABLE local_site ADD COLUMN mode text; UPDATE local_site SET mode = $$x$$, name = $$y$$'],
+        [
+          'destructive',
+          'ALTER TABLE local_site ADD COLUMN mode text; UPDATE local_site SET mode = $$x$$, name = $$y$$',
+        ],
         ['destructive', 'ALTER TABLE t ADD COLUMN IF NOT EXISTS c int; UPDATE t SET c = 1'],
         [
           'destructive',
           'CREATE TABLE tmp (id int PRIMARY KEY); ALTER TABLE users ADD FOREIGN KEY (id) REFERENCES tmp ON DELETE CASCADE; DELETE FROM tmp',
         ],
-        ['destructive', 'ALTER TABLE t ADD COLUMN c int; ALTER TABLE t RENAME COLUMN c TO d; ALTER TABLE t RENAME COLUMN v TO c; UPDATE t SET c = 1'],
+        [
+          'destructive',
+          'ALTER TABLE t ADD COLUMN c int; ALTER TABLE t RENAME COLUMN c TO d; ALTER TABLE t RENAME COLUMN v TO c; UPDATE t SET c = 1',
+        ],
         ['destructive', 'CREATE TABLE tmp (id int); DO $$ BEGIN PERFORM 1; END $$; DELETE FROM tmp'],
       ],
       scriptTier,
