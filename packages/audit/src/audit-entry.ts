@@ -74,6 +74,11 @@ export interface AuditEntry {
   readonly error?: string
   /** Who ran it; overrides the log's default actor (`DDL_ACTOR` or the OS user). */
   readonly actor?: string
+  /**
+   * Undo link: `kept:<id>` (what the run removed is kept under that undo id), `given-up` (the caller
+   * gave up the kept copy for this run), `restores:<id>` (this is `ddl undo <id>`), `purged:<id>`.
+   */
+  readonly undo?: string
 }
 
 /** The format version written in every record's `v` field. */

@@ -26,6 +26,7 @@ const RECORD_KEYS = [
   'durationMs',
   'sqlstate',
   'error',
+  'undo',
   'prevHash',
   'hash',
 ] as const
@@ -42,6 +43,7 @@ const ENTRY_KEYS: ReadonlySet<string> = new Set<string>([
   'durationMs',
   'sqlstate',
   'error',
+  'undo',
   'actor',
 ])
 const RECORD_KEY_SET: ReadonlySet<string> = new Set<string>(RECORD_KEYS)
@@ -61,6 +63,7 @@ export interface EntryExtras {
   readonly durationMs?: number
   readonly sqlstate?: string
   readonly error?: string
+  readonly undo?: string
 }
 
 /** Returns what is wrong with a caller's entry, or undefined when it can be recorded. */
@@ -137,6 +140,7 @@ function extrasOf(entry: EntryExtras): EntryExtras {
   if (entry.durationMs !== undefined) extras.durationMs = entry.durationMs
   if (entry.sqlstate !== undefined) extras.sqlstate = entry.sqlstate
   if (entry.error !== undefined) extras.error = entry.error
+  if (entry.undo !== undefined) extras.undo = entry.undo
   return extras
 }
 
@@ -164,7 +168,7 @@ function commonProblem(value: Fields): string | undefined {
   for (const key of FLAG_KEYS) {
     if (typeof flags[key] !== 'boolean') return `flag "${key}" must be true or false`
   }
-  for (const key of ['runId', 'source', 'sqlstate', 'error'] as const) {
+  for (const key of ['runId', 'source', 'sqlstate', 'error', 'undo'] as const) {
     if (value[key] !== undefined && typeof value[key] !== 'string') return `"${key}" must be a string`
   }
   const rows = value.rowsAffected

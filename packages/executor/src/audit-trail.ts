@@ -19,6 +19,8 @@ export interface OutcomeDetails {
   readonly durationMs?: number | undefined
   readonly sqlstate?: string | undefined
   readonly error?: string | undefined
+  /** The undo link (`kept:<id>`, `given-up`, ...). */
+  readonly undo?: string | undefined
 }
 
 /** One statement of a run, with the id that links its intent to its outcome. */
@@ -71,6 +73,7 @@ export function auditEntry(
     ...(details.durationMs !== undefined ? { durationMs: Math.max(0, Math.round(details.durationMs)) } : {}),
     ...(details.sqlstate !== undefined ? { sqlstate: details.sqlstate } : {}),
     ...(details.error !== undefined ? { error: details.error.slice(0, 2000) } : {}),
+    ...(details.undo !== undefined ? { undo: details.undo } : {}),
   }
 }
 

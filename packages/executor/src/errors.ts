@@ -1,5 +1,6 @@
 import type { AuditError } from '@ddl/audit'
 import type { Finding, RequiredFlag, Tier } from '@ddl/classifier'
+import type { UndoError } from './undo/undo-error.js'
 
 /** Why the gate refused a script. */
 export type SafetyReason =
@@ -272,6 +273,7 @@ export type ExecutorError =
   | PostgresError
   | MigrationError
   | AuditError
+  | UndoError
 
 /** What `transaction()` can fail with: an {@link ExecutorError}, or the callback's own throw. */
 export type TransactionError = ExecutorError | CallbackError
@@ -285,6 +287,7 @@ const executorKinds = new Set([
   'PostgresError',
   'MigrationError',
   'AuditError',
+  'UndoError',
 ])
 
 /** True for any error of the {@link ExecutorError} union (matched on `kind`). Never throws. */

@@ -73,6 +73,7 @@ export function exitCodeOf(error: ExecutorError): number {
     case 'PostgresError':
     case 'MigrationError':
     case 'AuditError':
+    case 'UndoError':
       return EXIT.failed
     default: {
       const never: never = error
