@@ -438,13 +438,13 @@ export class UndoKeeper implements StatementObserver {
       `WITH RECURSIVE r(oid) AS (
          SELECT unnest($1::oid[])
          UNION
-         SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN r ON i.inhparent = r.oid
-          WHERE i.inhparent = ANY($2::oid[]) OR $3
-         UNION
-         SELECT con.conrelid FROM pg_catalog.pg_constraint con JOIN r ON con.confrelid = r.oid
-          WHERE $3 AND con.contype = 'f')
+         SELECT x.oid FROM r CROSS JOIN LATERAL (
+           SELECT i.inhrelid AS oid FROM pg_catalog.pg_inherits i WHERE i.inhparent = r.oid AND r.oid <> ALL($2::oid[])
+           UNION ALL
+           SELECT con.conrelid FROM pg_catalog.pg_constraint con
+            WHERE $3 AND con.contype = 'f' AND con.confrelid = r.oid AND con.conparentid = 0) x)
        SELECT DISTINCT oid::int8::text FROM r`,
-      [named.map((n) => n.oid), named.filter((n) => n.inh).map((n) => n.oid), cascade],
+      [named.map((n) => n.oid), named.filter((n) => !n.inh).map((n) => n.oid), cascade],
     )
     const all = await relationsByOid(
       session,
@@ -724,7 +724,11 @@ export class UndoKeeper implements StatementObserver {
              OR (d.refclassid = 'pg_catalog.pg_type'::regclass AND d.refobjid IN (SELECT reltype FROM pg_catalog.pg_class WHERE oid = ANY($1::oid[]))))
             AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.ev_class = ANY($2::oid[]))
             AND NOT (d.classid = 'pg_catalog.pg_constraint'::regclass AND k.conrelid = ANY($2::oid[]))
-            AND NOT (d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = ANY($2::oid[]))`,
+            AND NOT (d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = ANY($2::oid[]))
+            AND NOT (d.classid = 'pg_catalog.pg_class'::regclass AND d.objid IN (SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid = ANY($2::oid[])))
+            AND NOT (d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid IN (SELECT oid FROM pg_catalog.pg_attrdef WHERE adrelid = ANY($2::oid[])))
+            AND NOT (d.classid = 'pg_catalog.pg_trigger'::regclass AND d.objid IN (SELECT oid FROM pg_catalog.pg_trigger WHERE tgrelid = ANY($2::oid[])))
+            AND NOT (d.classid = 'pg_catalog.pg_policy'::regclass AND d.objid IN (SELECT oid FROM pg_catalog.pg_policy WHERE polrelid = ANY($2::oid[])))`,
         [frontier, [...seen]],
       )
       const next: number[] = []

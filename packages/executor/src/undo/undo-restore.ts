@@ -148,8 +148,13 @@ async function conflictsOf(session: Session, item: KeptItem): Promise<string[]> 
     return out
   }
   if (item.kind === 'table') {
-    const kept = await relationName(session, item.relid)
-    if (kept !== qualify('ddl_undo', item.keptName)) return [`the kept copy of ${qualify(item.schema, item.name)} is gone`]
+    const kept = await rows(
+      session,
+      `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = $1 AND n.nspname = 'ddl_undo' AND c.relname = $2`,
+      [item.relid, item.keptName],
+    )
+    if (kept.length === 0) return [`the kept copy of ${qualify(item.schema, item.name)} is gone`]
     const schema = await rows(session, 'SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [item.schema])
     if (schema.length === 0) return [`schema ${quoteIdent(item.schema)} no longer exists`]
     for (const name of [item.name, ...item.renamed.map((r) => r.name)]) {
@@ -174,26 +179,80 @@ async function definitionConflicts(session: Session, objects: readonly ObjectDef
   return out
 }
 
-async function removeNewVersions(session: Session, item: KeptRows): Promise<void> {
+/** The primary key columns of a table, quoted, or [] without one. */
+async function keyColumns(session: Session, relid: number): Promise<string[]> {
+  const found = await rows<{ col: string }>(
+    session,
+    `SELECT pg_catalog.quote_ident(a.attname) AS col FROM pg_catalog.pg_index i
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+      WHERE i.indrelid = $1 AND i.indisprimary ORDER BY a.attnum`,
+    [relid],
+  )
+  return found.map((r) => r.col)
+}
+
+/**
+ * Rows whose key is in both the old and the new versions (an UPDATE that kept the key) are set back
+ * in place, so rows of other tables that reference them never lose their target. Returns the keys
+ * handled (the rest go through delete and insert).
+ */
+async function updateInPlace(session: Session, item: KeptRows): Promise<string[]> {
+  if (item.newTable === null || item.oldTable === null || item.newRows === 0 || item.oldRows === 0) return []
+  const key = await keyColumns(session, item.relid)
+  if (key.length === 0) return []
+  const name = (await relationName(session, item.relid)) ?? item.relation
+  const settable = await rows<{ cols: string | null }>(
+    session,
+    `SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname), ', ' ORDER BY attnum) AS cols
+       FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
+        AND attidentity <> 'a' AND NOT (pg_catalog.quote_ident(attname) = ANY($2))`,
+    [item.relid, key],
+  )
+  const cols = settable[0]?.cols
+  const keyList = key.join(', ')
+  const oldT = qualify('ddl_undo', item.oldTable)
+  const newT = qualify('ddl_undo', item.newTable)
+  if (cols !== null && cols !== undefined) {
+    const cols1 = cols.split(', ')
+    const set = cols1.length === 1 ? `${cols1[0]} = o.${cols1[0]}` : `(${cols}) = (${cols1.map((c) => `o.${c}`).join(', ')})`
+    await rows(
+      session,
+      `UPDATE ${name} t SET ${set} FROM ${oldT} o
+        WHERE (${key.map((k) => `t.${k}`).join(', ')}) = (${key.map((k) => `o.${k}`).join(', ')})
+          AND (${key.map((k) => `o.${k}`).join(', ')}) IN (SELECT ${keyList} FROM ${newT})`,
+    )
+  }
+  return key
+}
+
+async function removeNewVersions(session: Session, item: KeptRows, inPlace: readonly string[]): Promise<void> {
   if (item.newTable === null || item.newRows === 0) return
   const name = (await relationName(session, item.relid)) ?? item.relation
+  const skip =
+    inPlace.length > 0 && item.oldTable !== null
+      ? ` WHERE (${inPlace.map((k) => `k.${k}`).join(', ')}) NOT IN (SELECT ${inPlace.join(', ')} FROM ${qualify('ddl_undo', item.oldTable)})`
+      : ''
   await rows(
     session,
     `DELETE FROM ${name} WHERE (tableoid, ctid) IN (
        SELECT c.tableoid, c.ctid FROM (
          SELECT t.tableoid, t.ctid, pg_catalog.to_jsonb(t) AS j, row_number() OVER (PARTITION BY pg_catalog.to_jsonb(t)) AS rn FROM ${name} t) c
-       JOIN (SELECT pg_catalog.to_jsonb(k) AS j, count(*) AS n FROM ${qualify('ddl_undo', item.newTable)} k GROUP BY 1) k ON k.j = c.j
+       JOIN (SELECT pg_catalog.to_jsonb(k) AS j, count(*) AS n FROM ${qualify('ddl_undo', item.newTable)} k${skip} GROUP BY 1) k ON k.j = c.j
        WHERE c.rn <= k.n)`,
   )
 }
 
-async function putBackOldVersions(session: Session, item: KeptRows): Promise<void> {
+async function putBackOldVersions(session: Session, item: KeptRows, inPlace: readonly string[]): Promise<void> {
   const name = (await relationName(session, item.relid)) ?? item.relation
   if (item.oldTable !== null && item.oldRows > 0) {
     const cols = await writableColumns(session, name)
+    const skip =
+      inPlace.length > 0 && item.newTable !== null
+        ? ` WHERE (${inPlace.join(', ')}) NOT IN (SELECT ${inPlace.join(', ')} FROM ${qualify('ddl_undo', item.newTable)})`
+        : ''
     await rows(
       session,
-      `INSERT INTO ${name} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${qualify('ddl_undo', item.oldTable)}`,
+      `INSERT INTO ${name} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${qualify('ddl_undo', item.oldTable)}${skip}`,
     )
   }
   for (const s of item.sequences) {
@@ -248,10 +307,14 @@ export async function restoreKept(session: Session, id: string): Promise<UndoRes
   const statements = [...new Set(items.map((i) => i.statement))]
   try {
     for (const index of statements) {
-      const group = row.items.filter((i) => i.statement === index)
-      for (const item of [...group].reverse()) if (item.kind === 'rows') await removeNewVersions(session, item)
+      const group = await parentsFirst(session, row.items.filter((i) => i.statement === index))
+      const inPlace = new Map<KeptItem, string[]>()
+      for (const item of group) if (item.kind === 'rows') inPlace.set(item, await updateInPlace(session, item))
+      for (const item of [...group].reverse()) {
+        if (item.kind === 'rows') await removeNewVersions(session, item, inPlace.get(item) ?? [])
+      }
       for (const item of [...group].reverse()) if (item.kind === 'table') await putBackTable(session, item)
-      for (const item of group) if (item.kind === 'rows') await putBackOldVersions(session, item)
+      for (const item of group) if (item.kind === 'rows') await putBackOldVersions(session, item, inPlace.get(item) ?? [])
       for (const item of group) {
         if (item.kind === 'table') {
           for (const fk of item.foreignKeys) {
@@ -273,6 +336,27 @@ export async function restoreKept(session: Session, id: string): Promise<UndoRes
   }
   await rows(session, 'UPDATE ddl_undo.runs SET restored_at = pg_catalog.now() WHERE id = $1', [id])
   return { id, objects: row.objects, rows: row.row_counts, auditIds: row.audit_ids }
+}
+
+/** Items ordered so that a table referenced by a foreign key comes before the tables referencing it. */
+async function parentsFirst(session: Session, items: readonly KeptItem[]): Promise<KeptItem[]> {
+  const relids = items.flatMap((i) => (i.kind === 'rows' ? [i.relid] : []))
+  if (relids.length < 2) return [...items]
+  const edges = await rows<{ child: string; parent: string }>(
+    session,
+    `SELECT conrelid::int8::text AS child, confrelid::int8::text AS parent FROM pg_catalog.pg_constraint
+      WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid`,
+    [relids],
+  )
+  const depth = new Map<number, number>(relids.map((r) => [r, 0]))
+  for (let round = 0; round < relids.length; round++) {
+    for (const e of edges) {
+      const d = (depth.get(Number(e.parent)) ?? 0) + 1
+      if (d > (depth.get(Number(e.child)) ?? 0)) depth.set(Number(e.child), d)
+    }
+  }
+  const rank = (i: KeptItem) => (i.kind === 'rows' ? (depth.get(i.relid) ?? 0) : -1)
+  return [...items].sort((a, b) => rank(a) - rank(b))
 }
 
 function conflictError(id: string, conflicts: readonly string[]): UndoError {

@@ -1,0 +1,236 @@
+import { unwrap } from '@ddl/executor'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { testDatabase, withClient } from '../../../test/support/database.js'
+import { direct, type Harness, harness } from './support.js'
+
+const database = testDatabase('undo')
+let h: Harness
+
+/**
+ * A schema and data dump of the `app` schema, from the catalogs: columns, indexes, constraints,
+ * triggers, policies, grants, comments, sequence values, views, and every row in key order.
+ */
+async function dump(): Promise<unknown> {
+  const q = (sql: string) => direct(database.url, sql)
+  const relations = await q(
+    `SELECT c.relname, c.relkind, c.relacl::text AS acl, obj_description(c.oid, 'pg_class') AS comment,
+            c.relrowsecurity AS rls,
+            (SELECT json_agg(json_build_object('n', a.attname, 't', format_type(a.atttypid, a.atttypmod), 'nn', a.attnotnull,
+               'd', pg_get_expr(d.adbin, d.adrelid), 'c', col_description(c.oid, a.attnum)) ORDER BY a.attnum)
+               FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+            (SELECT json_agg(pg_get_indexdef(i.indexrelid) ORDER BY 1) FROM pg_index i WHERE i.indrelid = c.oid) AS indexes,
+            (SELECT json_agg(conname || ' ' || pg_get_constraintdef(k.oid) ORDER BY conname) FROM pg_constraint k WHERE k.conrelid = c.oid) AS constraints,
+            (SELECT json_agg(pg_get_triggerdef(t.oid) ORDER BY tgname) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS triggers,
+            (SELECT json_agg(polname || ' ' || coalesce(pg_get_expr(polqual, polrelid), '') ORDER BY polname) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
+            CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS view
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'app' ORDER BY c.relname`,
+  )
+  const sequences = await q(
+    `SELECT sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'app' ORDER BY 1`,
+  )
+  const data: Record<string, unknown> = {}
+  for (const t of ['customers', 'orders', 'notes']) {
+    const exists = await q(`SELECT to_regclass('app.${t}') IS NOT NULL AS e`)
+    if (exists[0]?.e === true) data[t] = await q(`SELECT to_jsonb(x) AS r FROM app.${t} x ORDER BY 1`)
+  }
+  return { relations, sequences, data }
+}
+
+beforeEach(async () => {
+  h = harness(database)
+  await direct(
+    database.url,
+    `DROP SCHEMA IF EXISTS app CASCADE; DROP SCHEMA IF EXISTS ddl_undo CASCADE;
+     DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'undo_reader') THEN CREATE ROLE undo_reader; END IF; END $$;
+     CREATE SCHEMA app;
+     CREATE TABLE app.customers (id serial PRIMARY KEY, name text NOT NULL UNIQUE, tier text DEFAULT 'basic');
+     CREATE TABLE app.orders (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+       customer_id int NOT NULL REFERENCES app.customers(id) ON DELETE CASCADE,
+       total numeric(10,2) CHECK (total >= 0), doubled numeric GENERATED ALWAYS AS (total * 2) STORED);
+     CREATE INDEX orders_total_idx ON app.orders (total);
+     CREATE TABLE app.notes (id int PRIMARY KEY, order_id int REFERENCES app.orders(id), body text);
+     COMMENT ON TABLE app.orders IS 'orders of customers';
+     COMMENT ON COLUMN app.orders.total IS 'in euros';
+     GRANT SELECT ON app.orders TO undo_reader;
+     CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; END $f$;
+     CREATE TRIGGER orders_touch BEFORE UPDATE ON app.orders FOR EACH ROW EXECUTE FUNCTION app.touch();
+     ALTER TABLE app.orders ENABLE ROW LEVEL SECURITY;
+     CREATE POLICY orders_mine ON app.orders USING (customer_id > 0);
+     CREATE VIEW app.big_orders AS SELECT id, total FROM app.orders WHERE total > 50;
+     INSERT INTO app.customers (name) SELECT 'c' || g FROM generate_series(1, 20) g;
+     INSERT INTO app.orders (customer_id, total) SELECT 1 + g % 20, g FROM generate_series(1, 100) g;
+     INSERT INTO app.notes SELECT g, g, 'note ' || g FROM generate_series(1, 10) g;`,
+  )
+})
+
+describe('undo', () => {
+  it('puts back the rows a DELETE removed, cascaded rows included, and the dump is identical', async () => {
+    const before = await dump()
+    const run = await unwrap(h.db.execute('DELETE FROM app.customers WHERE id > 15', { confirm: true }))
+    expect(run.undo?.id).toMatch(/^u[0-9a-f]{12}$/)
+    expect(run.undo?.rows).toMatchObject({ '"app"."customers"': 5, '"app"."orders"': 25 })
+    expect(await dump()).not.toEqual(before)
+    const undone = await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(undone.mode).toBe('undone')
+    expect(await dump()).toEqual(before)
+  })
+
+  it('keeps only the rows an UPDATE touched, not a re-evaluation of its WHERE', async () => {
+    const before = await dump()
+    const run = await unwrap(h.db.execute('UPDATE app.orders SET total = total + random() WHERE id <= 30', { confirm: true }))
+    expect(run.undo?.rows['"app"."orders"']).toBe(30)
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+  })
+
+  it('puts back the rows a MERGE deleted, updated and inserted', async () => {
+    const before = await dump()
+    const run = await unwrap(
+      h.db.execute(
+        `MERGE INTO app.notes n USING (SELECT g AS id FROM generate_series(5, 14) g) s ON n.id = s.id
+         WHEN MATCHED AND n.id < 8 THEN DELETE
+         WHEN MATCHED THEN UPDATE SET body = 'merged'
+         WHEN NOT MATCHED THEN INSERT (id, order_id, body) VALUES (s.id, 1, 'new')`,
+        { confirm: true, iKnowWhatImDoing: true },
+      ),
+    )
+    expect(run.undo?.id).toBeDefined()
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+  })
+
+  it('puts back what TRUNCATE ... CASCADE RESTART IDENTITY emptied, sequence values included', async () => {
+    const before = await dump()
+    const run = await unwrap(h.db.execute('TRUNCATE app.customers RESTART IDENTITY CASCADE', { iKnowWhatImDoing: true }))
+    expect(run.undo?.rows).toMatchObject({ '"app"."customers"': 20, '"app"."orders"': 100, '"app"."notes"': 10 })
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+  })
+
+  it('keeps a dropped table by moving it, drops its dependents as CASCADE would, and undo brings all back', async () => {
+    const before = await dump()
+    const run = await unwrap(h.db.execute('DROP TABLE app.orders CASCADE', { iKnowWhatImDoing: true }))
+    expect(run.undo?.substituted[0]?.sent).toContain('SET SCHEMA ddl_undo')
+    expect(await unwrap(h.db.tableExists('app.orders'))).toBe(false)
+    expect(await unwrap(h.db.tableExists('app.big_orders'))).toBe(false)
+    const fk = await direct(database.url, "SELECT 1 FROM pg_constraint WHERE conrelid = 'app.notes'::regclass AND contype = 'f'")
+    expect(fk).toEqual([])
+    const audit = h.records().filter((r) => r.outcome === 'committed')
+    expect(audit.at(-1)?.undo).toBe(`kept:${run.undo?.id}`)
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+  })
+
+  it('keeps the definitions of a dropped view, index, function, trigger and policy', async () => {
+    const before = await dump()
+    const run = await unwrap(
+      h.db.execute(
+        `DROP VIEW app.big_orders; DROP INDEX app.orders_total_idx; DROP TRIGGER orders_touch ON app.orders;
+         DROP POLICY orders_mine ON app.orders; DROP FUNCTION app.touch()`,
+        { iKnowWhatImDoing: true },
+      ),
+    )
+    expect(run.undo?.objects.length).toBe(5)
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+    expect(await direct(database.url, "SELECT 1 FROM pg_proc WHERE proname = 'touch'")).toHaveLength(1)
+  })
+
+  it('refuses an undo whose rows were re-inserted with the same key, and changes nothing', async () => {
+    const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id <= 3', { confirm: true }))
+    await direct(database.url, "INSERT INTO app.notes VALUES (2, 2, 'again')")
+    const after = await dump()
+    const refused = await h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true })
+    expect(refused.isErr()).toBe(true)
+    const error = refused._unsafeUnwrapErr()
+    expect(error.kind).toBe('UndoError')
+    expect(error.message).toContain('(id)=(2) already exists')
+    expect(await dump()).toEqual(after)
+  })
+
+  it('refuses an undo of a dropped table when a new table has its name, and changes nothing', async () => {
+    const run = await unwrap(h.db.execute('DROP TABLE app.notes', { iKnowWhatImDoing: true }))
+    await direct(database.url, 'CREATE TABLE app.notes (id int)')
+    const after = await dump()
+    const refused = (await h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(refused.message).toContain('a new relation named "app"."notes" exists')
+    expect(await dump()).toEqual(after)
+  })
+
+  it('refuses a run whose kept copy would exceed the cap unless the caller gives up undo', async () => {
+    const small = harness(database, { config: { undo: { maxBytes: 1 } } })
+    const before = await dump()
+    const refused = (await small.db.execute('DELETE FROM app.notes', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(refused.kind).toBe('UndoError')
+    expect(await dump()).toEqual(before)
+    const given = await unwrap(small.db.execute('DELETE FROM app.notes', { iKnowWhatImDoing: true, noUndo: true }))
+    expect(given.undo).toBeUndefined()
+    expect(small.records().filter((r) => r.undo === 'given-up').length).toBeGreaterThan(0)
+  })
+
+  it('lists kept runs and purges them', async () => {
+    const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id = 1', { confirm: true }))
+    const list = await unwrap(h.db.listUndo())
+    expect(list[0]).toMatchObject({ id: run.undo?.id, rows: { '"app"."notes"': 1 }, restoredAt: null })
+    const purged = await unwrap(h.db.purgeUndo(0))
+    expect(purged.purged).toContain(run.undo?.id)
+    expect(await unwrap(h.db.listUndo())).toEqual([])
+  })
+
+  it('says before the run what cannot be undone', async () => {
+    const refused = (await h.db.execute('DROP SCHEMA app CASCADE'))._unsafeUnwrapErr()
+    expect(refused.message).toContain('Cannot be undone once committed')
+  })
+
+  it('leaves neither the kept copy nor the change when the connection dies mid-transaction', async () => {
+    const before = await dump()
+    // A trigger that sleeps after the keep triggers are armed and the rows deleted, before COMMIT.
+    await direct(
+      database.url,
+      `CREATE FUNCTION app.slow() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $f$;
+       CREATE TRIGGER zz_slow AFTER DELETE ON app.notes FOR EACH STATEMENT EXECUTE FUNCTION app.slow();`,
+    )
+    const withSlow = await dump()
+    const running = h.db.execute('DELETE FROM app.notes WHERE id <= 5', { confirm: true })
+    await withClient(database.url, async (client) => {
+      for (let i = 0; i < 200; i++) {
+        const r = await client.query("SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE 'DELETE FROM app.notes%'")
+        if (r.rows.length > 0) {
+          await client.query('SELECT pg_terminate_backend($1)', [r.rows[0].pid])
+          return
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      throw new Error('the DELETE never reached its sleep')
+    })
+    const result = await running
+    expect(result.isErr()).toBe(true)
+    expect(await dump()).toEqual(withSlow)
+    expect(await direct(database.url, "SELECT to_regclass('ddl_undo.runs') AS r")).toEqual([{ r: null }])
+    void before
+  })
+
+  it('serialises an undo with a concurrent run on the same table', async () => {
+    const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id <= 3', { confirm: true }))
+    await withClient(database.url, async (client) => {
+      await client.query('BEGIN')
+      await client.query("INSERT INTO app.notes VALUES (50, 1, 'concurrent')")
+      const undo = h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true })
+      let waiting = false
+      for (let i = 0; i < 200 && !waiting; i++) {
+        const r = await client.query(
+          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        waiting = r.rows.length > 0
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(waiting).toBe(true)
+      await client.query('COMMIT')
+      await unwrap(undo)
+    })
+    const ids = await direct<{ id: number }>(database.url, 'SELECT id FROM app.notes ORDER BY id')
+    expect(ids.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50])
+  })
+})
