@@ -234,3 +234,55 @@ describe('undo', () => {
     expect(ids.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50])
   })
 })
+
+describe('undo in transactions and migrations', () => {
+  it('keeps what a transaction removed and undoes it whole', async () => {
+    const before = await dump()
+    let handle: { readonly undo?: { readonly id: string } | undefined } | undefined
+    await unwrap(
+      h.db.transaction(async (tx) => {
+        handle = tx
+        await unwrap(tx.execute('DELETE FROM app.notes WHERE id > 5', { confirm: true }))
+        await unwrap(tx.execute("UPDATE app.customers SET tier = 'gold' WHERE id < 4", { confirm: true }))
+      }),
+    )
+    const id = handle?.undo?.id ?? ''
+    expect(id).toMatch(/^u[0-9a-f]{12}$/)
+    expect(h.records().filter((r) => r.outcome === 'committed' && r.undo === `kept:${id}`)).toHaveLength(2)
+    await unwrap(h.db.undo(id, { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+  })
+
+  it('keeps what a migration removed, and the report carries the undo id', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const dir = join(h.dir, 'migrations')
+    mkdirSync(dir)
+    writeFileSync(join(dir, '1_prune.sql'), 'DELETE FROM app.notes WHERE id % 2 = 0;\nDROP TABLE app.notes;\n')
+    const before = await dump()
+    const report = await unwrap(h.db.runMigrationsFromDir(dir, { iKnowWhatImDoing: true }))
+    const id = report.applied[0]?.undo?.id ?? ''
+    expect(id).toMatch(/^u[0-9a-f]{12}$/)
+    expect(await unwrap(h.db.tableExists('app.notes'))).toBe(false)
+    await unwrap(h.db.undo(id, { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+  })
+
+  it('refuses an undo without the flag, and a second undo of the same run', async () => {
+    const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id = 4', { confirm: true }))
+    const id = run.undo?.id ?? ''
+    expect((await h.db.undo(id))._unsafeUnwrapErr().message).toContain('iKnowWhatImDoing: true')
+    await unwrap(h.db.undo(id, { iKnowWhatImDoing: true }))
+    const again = (await h.db.undo(id, { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(again).toMatchObject({ kind: 'UndoError', problem: 'already-undone' })
+    const audit = h.records().filter((r) => r.undo === `restores:${id}`)
+    expect(audit.map((r) => r.outcome)).toEqual(['intent', 'committed', 'intent', 'failed'])
+  })
+
+  it('keeps nothing when the project opts out', async () => {
+    const off = harness(database, { config: { undo: { enabled: false } } })
+    const run = await unwrap(off.db.execute('DELETE FROM app.notes WHERE id = 1', { confirm: true }))
+    expect(run.undo).toBeUndefined()
+    expect(await direct(database.url, "SELECT to_regclass('ddl_undo.runs') AS r")).toEqual([{ r: null }])
+  })
+})
