@@ -17,6 +17,7 @@ const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['migrate', async () => (await import('./commands/migrate.js')).registerMigrate],
   ['query', async () => (await import('./commands/query.js')).registerQuery],
   ['schema', async () => (await import('./commands/schema.js')).registerSchema],
+  ['undo', async () => (await import('./commands/undo.js')).registerUndo],
 ]
 
 /**
