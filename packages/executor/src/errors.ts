@@ -30,7 +30,7 @@ export interface RefusedStatement {
  *
  * @example
  * // Destructive operation blocked: DROP TABLE users
- * // DROP TABLE users deletes the table and all its rows; once committed there is no undo.
+ * // DROP TABLE users deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.
  * // Use iKnowWhatImDoing: true to override
  */
 export class SafetyError extends Error {
