@@ -48,7 +48,8 @@ const drop: Finding = {
   rule: 'drop-table',
   tier: 'destructive',
   severity: 'error',
-  message: 'DROP TABLE t deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.',
+  message:
+    'DROP TABLE t deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.',
   hint: 'Back it up, then drop it.',
 }
 const hazard: Finding = {

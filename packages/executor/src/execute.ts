@@ -205,7 +205,11 @@ export async function executeSql(
               observer: keeper,
               beforeCommit: async (s: Session) => {
                 try {
-                  undo = await keeper.finish(s, plan.statements, items.map((i) => i.runId))
+                  undo = await keeper.finish(
+                    s,
+                    plan.statements,
+                    items.map((i) => i.runId),
+                  )
                   return ok(undefined)
                 } catch (error) {
                   return err(toRunError(error, { phase: 'commit', aftermath: 'rolled-back', ...runContext }))

@@ -79,7 +79,9 @@ describe('undo', () => {
 
   it('keeps only the rows an UPDATE touched, not a re-evaluation of its WHERE', async () => {
     const before = await dump()
-    const run = await unwrap(h.db.execute('UPDATE app.orders SET total = total + random() WHERE id <= 30', { confirm: true }))
+    const run = await unwrap(
+      h.db.execute('UPDATE app.orders SET total = total + random() WHERE id <= 30', { confirm: true }),
+    )
     expect(run.undo?.rows['"app"."orders"']).toBe(30)
     await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
     expect(await dump()).toEqual(before)
@@ -103,7 +105,9 @@ describe('undo', () => {
 
   it('puts back what TRUNCATE ... CASCADE RESTART IDENTITY emptied, sequence values included', async () => {
     const before = await dump()
-    const run = await unwrap(h.db.execute('TRUNCATE app.customers RESTART IDENTITY CASCADE', { iKnowWhatImDoing: true }))
+    const run = await unwrap(
+      h.db.execute('TRUNCATE app.customers RESTART IDENTITY CASCADE', { iKnowWhatImDoing: true }),
+    )
     expect(run.undo?.rows).toMatchObject({ '"app"."customers"': 20, '"app"."orders"': 100, '"app"."notes"': 10 })
     await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
     expect(await dump()).toEqual(before)
@@ -115,7 +119,10 @@ describe('undo', () => {
     expect(run.undo?.substituted[0]?.sent).toContain('SET SCHEMA ddl_undo')
     expect(await unwrap(h.db.tableExists('app.orders'))).toBe(false)
     expect(await unwrap(h.db.tableExists('app.big_orders'))).toBe(false)
-    const fk = await direct(database.url, "SELECT 1 FROM pg_constraint WHERE conrelid = 'app.notes'::regclass AND contype = 'f'")
+    const fk = await direct(
+      database.url,
+      "SELECT 1 FROM pg_constraint WHERE conrelid = 'app.notes'::regclass AND contype = 'f'",
+    )
     expect(fk).toEqual([])
     const audit = h.records().filter((r) => r.outcome === 'committed')
     expect(audit.at(-1)?.undo).toBe(`kept:${run.undo?.id}`)
@@ -196,7 +203,9 @@ describe('undo', () => {
     const running = h.db.execute('DELETE FROM app.notes WHERE id <= 5', { confirm: true })
     await withClient(database.url, async (client) => {
       for (let i = 0; i < 200; i++) {
-        const r = await client.query("SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE 'DELETE FROM app.notes%'")
+        const r = await client.query(
+          "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE 'DELETE FROM app.notes%'",
+        )
         if (r.rows.length > 0) {
           await client.query('SELECT pg_terminate_backend($1)', [r.rows[0].pid])
           return

@@ -42,7 +42,10 @@ describe('the undo tool', () => {
     expect(done.structuredContent.status, text(done)).toBe('executed')
     expect(await ids()).toEqual([1, 2, 3, 4, 5, 6])
     const records = await ws.records()
-    expect(records.filter((r) => r.undo === `restores:${undoId}`).map((r) => r.outcome)).toEqual(['intent', 'committed'])
+    expect(records.filter((r) => r.undo === `restores:${undoId}`).map((r) => r.outcome)).toEqual([
+      'intent',
+      'committed',
+    ])
   })
 
   it('refuses an unknown id without asking anyone', async () => {

@@ -58,7 +58,8 @@ async function undo(io: Io, id: string | undefined, options: UndoCliOptions): Pr
   let age: number | undefined
   if (options.olderThan !== undefined) {
     age = parseAge(options.olderThan)
-    if (age === undefined) return usage(io, `--older-than ${options.olderThan}: write an age such as 7d, 12h, 30m or 45s.`)
+    if (age === undefined)
+      return usage(io, `--older-than ${options.olderThan}: write an age such as 7d, 12h, 30m or 45s.`)
   }
   const db = openApi(io, options.project, 'cli')
   const json = options.json === true
@@ -66,7 +67,9 @@ async function undo(io: Io, id: string | undefined, options: UndoCliOptions): Pr
     if (options.list === true) {
       const result = await db.listUndo()
       if (result.isErr()) return reportError(io, 'undo', result.error, options.json)
-      io.stdout(json ? `${JSON.stringify({ ok: true, result: result.value }, null, 2)}\n` : renderList(io, result.value))
+      io.stdout(
+        json ? `${JSON.stringify({ ok: true, result: result.value }, null, 2)}\n` : renderList(io, result.value),
+      )
       return EXIT.ok
     }
     if (options.purge === true) {

@@ -10,10 +10,10 @@ import type { ExecutorError } from '../errors.js'
 import { auditError, withSession } from '../execute.js'
 import { type ExecutorContext, runContextOf } from '../executor-context.js'
 import type { GateFlags } from '../gate.js'
-import { keeperFor, type UndoFlags, undoAuditLink } from '../undo/undo-run.js'
 import { type RunContext, rollback } from '../plan-runner.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
+import { keeperFor, type UndoFlags, undoAuditLink } from '../undo/undo-run.js'
 import { interruptedBefore, interruptedDuring } from './interruption.js'
 import { MigrationRunError, withApplied } from './migration-error.js'
 import { type MigrationFile, type PreparedMigration, prepareMigration, readMigrationFile } from './migration-file.js'
@@ -220,7 +220,10 @@ async function migrateSource(
       })
       const scope: AuditScope = { ...ctx.audit, source: file.name }
       const items = auditIds(file.statements)
-      idsByFile.set(file.name, items.map((i) => i.runId))
+      idsByFile.set(
+        file.name,
+        items.map((i) => i.runId),
+      )
       const intent = await recordAll(scope, items, flags, 'intent', () =>
         options.noUndo === true ? { undo: 'given-up' } : {},
       )
@@ -266,7 +269,11 @@ async function migrateSource(
       const link = undoAuditLink(options, outcome.value.undo)
       const recorded = await recordAll(scope, items, flags, 'committed', (_item, i): OutcomeDetails => {
         const run = runs[i]
-        return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs, ...(link !== undefined ? { undo: link } : {}) }
+        return {
+          rowsAffected: run?.rowCount ?? undefined,
+          durationMs: run?.durationMs,
+          ...(link !== undefined ? { undo: link } : {}),
+        }
       })
       if (recorded.isErr())
         notes.push(`The audit outcome of ${file.name} could not be written: ${recorded.error.message}`)

@@ -1,5 +1,5 @@
-import type { UndoSummary } from '../undo/undo-items.js'
 import type { Finding, RequiredFlag, Tier } from '@ddl/classifier'
+import type { UndoSummary } from '../undo/undo-items.js'
 import type { MigrationIssue } from './migration-error.js'
 import type { MigrationLayout } from './migration-layout.js'
 

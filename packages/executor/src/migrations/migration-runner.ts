@@ -2,11 +2,11 @@ import type { ClassifiedStatement } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { ConnectionError, PostgresError } from '../errors.js'
 import { type RunContext, type RunError, rollback, runStatements } from '../plan-runner.js'
-import type { UndoSummary } from '../undo/undo-items.js'
-import type { UndoKeeper } from '../undo/undo-keeper.js'
 import type { StatementRun } from '../results.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
+import type { UndoSummary } from '../undo/undo-items.js'
+import type { UndoKeeper } from '../undo/undo-keeper.js'
 import { MigrationRunError } from './migration-error.js'
 import type { PreparedMigration } from './migration-file.js'
 import { beginLocked, formatSeconds, type LockSettings } from './migration-lock.js'
@@ -125,11 +125,15 @@ async function applyInTransaction(
     return err({
       error:
         cause !== undefined
-          ? new MigrationRunError(`Migration ${file.name} was not applied. ${cause.message}`, {
-              problem: 'statement',
-              file: file.name,
-              ...(current !== undefined ? { line: current.span.line } : {}),
-            }, { cause })
+          ? new MigrationRunError(
+              `Migration ${file.name} was not applied. ${cause.message}`,
+              {
+                problem: 'statement',
+                file: file.name,
+                ...(current !== undefined ? { line: current.span.line } : {}),
+              },
+              { cause },
+            )
           : fileError(file, runs.error, { phase: 'statement', statement: current }),
       failedIndex: index,
       runs: [],
@@ -148,7 +152,12 @@ async function applyInTransaction(
   }
   const committed = await commit(session, file, context)
   if (committed.isErr()) return failure(committed.error)
-  return ok({ status: 'applied', migration: undo !== undefined ? { ...migration, undo } : migration, runs: runs.value, ...(undo !== undefined ? { undo } : {}) })
+  return ok({
+    status: 'applied',
+    migration: undo !== undefined ? { ...migration, undo } : migration,
+    runs: runs.value,
+    ...(undo !== undefined ? { undo } : {}),
+  })
 }
 
 async function applyOutside(

@@ -56,7 +56,10 @@ export function coverageOf(statement: ClassifiedStatement): Coverage {
     const removeType = typeof drop?.removeType === 'string' ? drop.removeType : 'OBJECT_UNKNOWN'
     if (removeType === 'OBJECT_TABLE') return { kind: 'drop-table' }
     if (DEFINITION_DROPS.has(removeType)) return { kind: 'definitions', removeType }
-    const what = removeType.replace(/^OBJECT_/, '').toLowerCase().replaceAll('_', ' ')
+    const what = removeType
+      .replace(/^OBJECT_/, '')
+      .toLowerCase()
+      .replaceAll('_', ' ')
     return { kind: 'not-kept', reason: `DROP ${what.toUpperCase()} is not kept by undo (yet)` }
   }
   let text = ''

@@ -2,6 +2,7 @@ import type { ClassifiedStatement } from '@ddl/classifier'
 import { displayStatement } from '../display.js'
 import type { StatementObserver } from '../plan-runner.js'
 import type { StatementRun } from '../results.js'
+import { isServerError } from '../statement-runner.js'
 import type { Session } from '../session.js'
 import { coverageOf } from './undo-coverage.js'
 import { UndoError } from './undo-error.js'
@@ -53,9 +54,7 @@ async function resolveRelation(session: Session, name: string): Promise<Relation
 
 function rangeVarName(range: RangeVarLike): string | undefined {
   if (typeof range.relname !== 'string') return undefined
-  return typeof range.schemaname === 'string'
-    ? qualify(range.schemaname, range.relname)
-    : quoteIdent(range.relname)
+  return typeof range.schemaname === 'string' ? qualify(range.schemaname, range.relname) : quoteIdent(range.relname)
 }
 
 /** Every `relation` of a DELETE, UPDATE or MERGE anywhere in the tree (CTEs included), with the kind. */
@@ -124,7 +123,12 @@ async function qualifiedNames<T>(session: Session, work: () => Promise<T>): Prom
 }
 
 /** GRANT statements that rebuild an ACL on `target` (`TABLE x`, `FUNCTION f(int)`), after revoking the defaults. */
-async function grantsOf(session: Session, acl: string | null, target: string, kind: 'TABLE' | 'FUNCTION'): Promise<string[]> {
+async function grantsOf(
+  session: Session,
+  acl: string | null,
+  target: string,
+  kind: 'TABLE' | 'FUNCTION',
+): Promise<string[]> {
   if (acl === null) return []
   const entries = await rows<{ grantee: string | null; privilege: string; grantable: boolean }>(
     session,
@@ -173,7 +177,7 @@ export class UndoKeeper implements StatementObserver {
   }
 
   async before(session: Session, statement: ClassifiedStatement, index: number): Promise<void> {
-    await this.#guard(async () => {
+    await this.#guard(statement, async () => {
       const coverage = coverageOf(statement)
       switch (coverage.kind) {
         case 'none':
@@ -198,11 +202,11 @@ export class UndoKeeper implements StatementObserver {
     index: number,
   ): Promise<Pick<StatementRun, 'command' | 'rowCount'> | undefined> {
     if (coverageOf(statement).kind !== 'drop-table') return undefined
-    return this.#guard(() => this.#moveDroppedTables(session, statement, index))
+    return this.#guard(statement, () => this.#moveDroppedTables(session, statement, index))
   }
 
   async after(session: Session, statement: ClassifiedStatement, index: number): Promise<void> {
-    await this.#guard(async () => {
+    await this.#guard(statement, async () => {
       const triggers = this.#triggers
       this.#triggers = []
       for (const drop of triggers) await rows(session, drop)
@@ -243,7 +247,9 @@ export class UndoKeeper implements StatementObserver {
         this.id,
         this.#settings.actor ?? null,
         this.#settings.project,
-        JSON.stringify(this.#statements.map((s) => ({ ...s, sent: this.#substituted.find((x) => x.index === s.index)?.sent }))),
+        JSON.stringify(
+          this.#statements.map((s) => ({ ...s, sent: this.#substituted.find((x) => x.index === s.index)?.sent })),
+        ),
         JSON.stringify(summary.objects),
         JSON.stringify(summary.rows),
         summary.sizeBytes,
@@ -289,11 +295,23 @@ export class UndoKeeper implements StatementObserver {
     }
   }
 
-  async #guard<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a keeping step. An `UndoError` is kept as {@link UndoKeeper.failure}; so is a server error
+   * of the keeping itself (a missing privilege to create the capture trigger, say), reworded to say
+   * it was undo's and how to go without it. Waits that ran out (lock or statement timeout), deadlocks
+   * and lost connections are left as they are: their advice is the server's.
+   */
+  async #guard<T>(statement: ClassifiedStatement, work: () => Promise<T>): Promise<T> {
     try {
       return await work()
     } catch (error) {
-      if (error instanceof UndoError && this.failure === undefined) this.failure = error
+      if (this.failure === undefined) {
+        if (error instanceof UndoError) this.failure = error
+        else if (isServerError(error) && !/^(55P03|57014|40P01|40001|08|57P0)/.test(error.code ?? '')) {
+          this.failure = cannotKeep(`the server refused it: ${error.message}`, statement, this.#flag)
+          throw this.failure
+        }
+      }
       throw error
     }
   }
@@ -375,10 +393,18 @@ export class UndoKeeper implements StatementObserver {
     for (const relation of all) {
       const name = qualify(relation.schema, relation.name)
       if (relation.relkind !== 'r' && relation.relkind !== 'p') {
-        throw cannotKeep(`${name} is not a table (a view or foreign table); its rows cannot be captured`, statement, this.#flag)
+        throw cannotKeep(
+          `${name} is not a table (a view or foreign table); its rows cannot be captured`,
+          statement,
+          this.#flag,
+        )
       }
       if (relation.relispartition) {
-        throw cannotKeep(`${name} is a partition; write the statement against its partitioned table`, statement, this.#flag)
+        throw cannotKeep(
+          `${name} is a partition; write the statement against its partitioned table`,
+          statement,
+          this.#flag,
+        )
       }
       if (relation.relkind === 'r' && relation.relhassubclass) {
         throw cannotKeep(`${name} has inheritance children`, statement, this.#flag)
@@ -393,11 +419,20 @@ export class UndoKeeper implements StatementObserver {
       }
       const fn = (o: string, n: string) => `ddl_undo.keep_rows(${quoteLiteral(o)}, ${quoteLiteral(n)})`
       const triggers: [string, string][] = [
-        ['ddl_undo_keep_delete', `AFTER DELETE ON ${name} REFERENCING OLD TABLE AS ddl_undo_old FOR EACH STATEMENT EXECUTE FUNCTION ${fn(oldTable, '')}`],
-        ['ddl_undo_keep_update', `AFTER UPDATE ON ${name} REFERENCING OLD TABLE AS ddl_undo_old NEW TABLE AS ddl_undo_new FOR EACH STATEMENT EXECUTE FUNCTION ${fn(oldTable, newTable)}`],
+        [
+          'ddl_undo_keep_delete',
+          `AFTER DELETE ON ${name} REFERENCING OLD TABLE AS ddl_undo_old FOR EACH STATEMENT EXECUTE FUNCTION ${fn(oldTable, '')}`,
+        ],
+        [
+          'ddl_undo_keep_update',
+          `AFTER UPDATE ON ${name} REFERENCING OLD TABLE AS ddl_undo_old NEW TABLE AS ddl_undo_new FOR EACH STATEMENT EXECUTE FUNCTION ${fn(oldTable, newTable)}`,
+        ],
       ]
       if (merge) {
-        triggers.push(['ddl_undo_keep_insert', `AFTER INSERT ON ${name} REFERENCING NEW TABLE AS ddl_undo_new FOR EACH STATEMENT EXECUTE FUNCTION ${fn('', newTable)}`])
+        triggers.push([
+          'ddl_undo_keep_insert',
+          `AFTER INSERT ON ${name} REFERENCING NEW TABLE AS ddl_undo_new FOR EACH STATEMENT EXECUTE FUNCTION ${fn('', newTable)}`,
+        ])
       }
       for (const [trigger, body] of triggers) {
         await rows(session, `CREATE TRIGGER ${trigger} ${body}`)
@@ -421,7 +456,8 @@ export class UndoKeeper implements StatementObserver {
 
   /** TRUNCATE: every table it empties (named, children, CASCADE) is copied first, with its sequences' values. */
   async #copyBeforeTruncate(session: Session, statement: ClassifiedStatement, index: number): Promise<void> {
-    const node = (statement.ast as unknown as { TruncateStmt?: Record<string, unknown> } | undefined)?.TruncateStmt ?? {}
+    const node =
+      (statement.ast as unknown as { TruncateStmt?: Record<string, unknown> } | undefined)?.TruncateStmt ?? {}
     const cascade = node.behavior === 'DROP_CASCADE'
     const relations = Array.isArray(node.relations) ? node.relations : []
     const named: { oid: number; inh: boolean }[] = []
@@ -446,10 +482,10 @@ export class UndoKeeper implements StatementObserver {
        SELECT DISTINCT oid::int8::text FROM r`,
       [named.map((n) => n.oid), named.filter((n) => !n.inh).map((n) => n.oid), cascade],
     )
-    const all = await relationsByOid(
-      session,
-      [...named.map((n) => n.oid), ...closure.map((r) => Number(r.oid)).filter((o) => !named.some((n) => n.oid === o))],
-    )
+    const all = await relationsByOid(session, [
+      ...named.map((n) => n.oid),
+      ...closure.map((r) => Number(r.oid)).filter((o) => !named.some((n) => n.oid === o)),
+    ])
     const tables = all.filter((r) => r.relkind === 'r' && r.relpersistence !== 't')
     if (tables.length === 0) return
     if (this.#settings.maxBytes > 0) {
@@ -480,7 +516,8 @@ export class UndoKeeper implements StatementObserver {
           session,
           `SELECT last_value::text, is_called FROM ${s.seq}`,
         )
-        if (v[0] !== undefined) values.push({ relid: Number(s.relid), lastValue: v[0].last_value, isCalled: v[0].is_called })
+        if (v[0] !== undefined)
+          values.push({ relid: Number(s.relid), lastValue: v[0].last_value, isCalled: v[0].is_called })
       }
       this.#items.push({
         kind: 'rows',
@@ -498,7 +535,12 @@ export class UndoKeeper implements StatementObserver {
   }
 
   /** DROP VIEW / MATERIALIZED VIEW / INDEX / FUNCTION / PROCEDURE / TRIGGER / POLICY: the definitions. */
-  async #keepDefinitions(session: Session, statement: ClassifiedStatement, index: number, removeType: string): Promise<void> {
+  async #keepDefinitions(
+    session: Session,
+    statement: ClassifiedStatement,
+    index: number,
+    removeType: string,
+  ): Promise<void> {
     const drop = dropStmt(statement)
     const objects: ObjectDef[] = []
     await qualifiedNames(session, async () => {
@@ -506,7 +548,11 @@ export class UndoKeeper implements StatementObserver {
         const defs = await this.#definitionOf(session, statement, removeType, object, drop.cascade)
         if (defs === undefined) {
           if (drop.missingOk) continue
-          throw cannotKeep(`the object to drop was not found, so its definition could not be kept`, statement, this.#flag)
+          throw cannotKeep(
+            `the object to drop was not found, so its definition could not be kept`,
+            statement,
+            this.#flag,
+          )
         }
         objects.push(...defs)
       }
@@ -559,7 +605,8 @@ export class UndoKeeper implements StatementObserver {
         const create = [t.def]
         const mode = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[t.enabled]
         if (mode !== undefined) create.push(`ALTER TABLE ${on} ${mode} TRIGGER ${quoteIdent(trigger)}`)
-        if (t.comment !== null) create.push(`COMMENT ON TRIGGER ${quoteIdent(trigger)} ON ${on} IS ${quoteLiteral(t.comment)}`)
+        if (t.comment !== null)
+          create.push(`COMMENT ON TRIGGER ${quoteIdent(trigger)} ON ${on} IS ${quoteLiteral(t.comment)}`)
         return [
           {
             object: `trigger ${quoteIdent(trigger)} on ${on}`,
@@ -573,7 +620,14 @@ export class UndoKeeper implements StatementObserver {
         const policy = parts.at(-1) ?? ''
         const table = await resolveRelation(session, partsToName(parts.slice(0, -1)))
         if (table === undefined) return undefined
-        const found = await rows<{ cmd: string; permissive: boolean; roles: string; qual: string | null; check: string | null; comment: string | null }>(
+        const found = await rows<{
+          cmd: string
+          permissive: boolean
+          roles: string
+          qual: string | null
+          check: string | null
+          comment: string | null
+        }>(
           session,
           `SELECT p.polcmd::text AS cmd, p.polpermissive AS permissive,
                   (SELECT pg_catalog.string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END, ', ')
@@ -592,7 +646,8 @@ export class UndoKeeper implements StatementObserver {
           `CREATE POLICY ${quoteIdent(policy)} ON ${on} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${cmd} TO ${p.roles}` +
             `${p.qual !== null ? ` USING (${p.qual})` : ''}${p.check !== null ? ` WITH CHECK (${p.check})` : ''}`,
         ]
-        if (p.comment !== null) create.push(`COMMENT ON POLICY ${quoteIdent(policy)} ON ${on} IS ${quoteLiteral(p.comment)}`)
+        if (p.comment !== null)
+          create.push(`COMMENT ON POLICY ${quoteIdent(policy)} ON ${on} IS ${quoteLiteral(p.comment)}`)
         return [
           {
             object: `policy ${quoteIdent(policy)} on ${on}`,
@@ -634,13 +689,18 @@ export class UndoKeeper implements StatementObserver {
     object: unknown,
     cascade: boolean,
   ): Promise<ObjectDef[] | undefined> {
-    const owa = (object as { ObjectWithArgs?: { objname?: unknown[]; objargs?: unknown[]; args_unspecified?: boolean } })
-      .ObjectWithArgs
+    const owa = (
+      object as { ObjectWithArgs?: { objname?: unknown[]; objargs?: unknown[]; args_unspecified?: boolean } }
+    ).ObjectWithArgs
     if (owa === undefined) return undefined
     const name = partsToName(nameParts({ List: { items: owa.objname ?? [] } }))
     let oid: number | undefined
     if (owa.args_unspecified === true || owa.objargs === undefined) {
-      const found = await rows<{ oid: string | null }>(session, 'SELECT pg_catalog.to_regproc($1)::oid::int8::text AS oid', [name])
+      const found = await rows<{ oid: string | null }>(
+        session,
+        'SELECT pg_catalog.to_regproc($1)::oid::int8::text AS oid',
+        [name],
+      )
       oid = found[0]?.oid == null ? undefined : Number(found[0].oid)
     } else {
       const types = owa.objargs.map((arg) => {
@@ -663,9 +723,20 @@ export class UndoKeeper implements StatementObserver {
       [oid],
     )
     if (dependents.length > 0 && cascade) {
-      throw cannotKeep(`DROP ... CASCADE would also remove ${dependents.map((d) => d.what).join(', ')}`, statement, this.#flag)
+      throw cannotKeep(
+        `DROP ... CASCADE would also remove ${dependents.map((d) => d.what).join(', ')}`,
+        statement,
+        this.#flag,
+      )
     }
-    const found = await rows<{ def: string; signature: string; acl: string | null; comment: string | null; owner: string; kind: string }>(
+    const found = await rows<{
+      def: string
+      signature: string
+      acl: string | null
+      comment: string | null
+      owner: string
+      kind: string
+    }>(
       session,
       `SELECT pg_catalog.pg_get_functiondef(p.oid) AS def, p.oid::regprocedure::text AS signature, p.proacl::text AS acl,
               pg_catalog.obj_description(p.oid, 'pg_proc') AS comment, pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(p.proowner)) AS owner,
@@ -678,7 +749,11 @@ export class UndoKeeper implements StatementObserver {
     const word = f.kind === 'p' ? 'PROCEDURE' : 'FUNCTION'
     const target = `${word} ${f.signature}`
     const create = [f.def, `ALTER ${target} OWNER TO ${f.owner}`]
-    create.push(...(await grantsOf(session, f.acl, target, 'FUNCTION')).map((g) => g.replace(/^(REVOKE|GRANT) (\S+) ON PROCEDURE/, '$1 $2 ON PROCEDURE')))
+    create.push(
+      ...(await grantsOf(session, f.acl, target, 'FUNCTION')).map((g) =>
+        g.replace(/^(REVOKE|GRANT) (\S+) ON PROCEDURE/, '$1 $2 ON PROCEDURE'),
+      ),
+    )
     if (f.comment !== null) create.push(`COMMENT ON ${target} IS ${quoteLiteral(f.comment)}`)
     return [
       {
@@ -709,7 +784,16 @@ export class UndoKeeper implements StatementObserver {
     let frontier = [...roots]
     let external = false
     while (frontier.length > 0) {
-      const deps = await rows<{ cls: string; objid: string; view: string | null; viewkind: string | null; rulename: string | null; contype: string | null; conrelid: string | null; what: string }>(
+      const deps = await rows<{
+        cls: string
+        objid: string
+        view: string | null
+        viewkind: string | null
+        rulename: string | null
+        contype: string | null
+        conrelid: string | null
+        what: string
+      }>(
         session,
         `SELECT d.classid::regclass::text AS cls, d.objid::int8::text AS objid,
                 r.ev_class::int8::text AS view, vc.relkind::text AS viewkind, r.rulename::text AS rulename,
@@ -759,7 +843,11 @@ export class UndoKeeper implements StatementObserver {
             })
           }
         } else if (cascade) {
-          throw cannotKeep(`DROP ... CASCADE would also remove ${d.what}, which undo does not keep`, statement, this.#flag)
+          throw cannotKeep(
+            `DROP ... CASCADE would also remove ${d.what}, which undo does not keep`,
+            statement,
+            this.#flag,
+          )
         } else {
           external = true
         }
@@ -772,7 +860,16 @@ export class UndoKeeper implements StatementObserver {
   }
 
   async #viewDef(session: Session, oid: number): Promise<ObjectDef> {
-    const found = await rows<{ name: string; kind: string; def: string; options: string[] | null; owner: string; acl: string | null; comment: string | null; populated: boolean }>(
+    const found = await rows<{
+      name: string
+      kind: string
+      def: string
+      options: string[] | null
+      owner: string
+      acl: string | null
+      comment: string | null
+      populated: boolean
+    }>(
       session,
       `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind,
               pg_catalog.pg_get_viewdef(c.oid) AS def, c.reloptions AS options,
@@ -804,7 +901,11 @@ export class UndoKeeper implements StatementObserver {
     )
     for (const c of columns) create.push(`COMMENT ON COLUMN ${v.name}.${c.col} IS ${quoteLiteral(c.comment)}`)
     if (matview) {
-      const indexes = await rows<{ oid: string }>(session, 'SELECT indexrelid::int8::text AS oid FROM pg_catalog.pg_index WHERE indrelid = $1', [oid])
+      const indexes = await rows<{ oid: string }>(
+        session,
+        'SELECT indexrelid::int8::text AS oid FROM pg_catalog.pg_index WHERE indrelid = $1',
+        [oid],
+      )
       for (const i of indexes) {
         const def = await this.#indexDef(session, Number(i.oid))
         if (def !== undefined) create.push(...def.create)
@@ -869,7 +970,9 @@ export class UndoKeeper implements StatementObserver {
       [oids],
     )
     const parts = [...oids, ...owned.map((s) => Number(s.oid))]
-    const deps = await qualifiedNames(session, () => this.#dependentViews(session, statement, parts, drop.cascade, false))
+    const deps = await qualifiedNames(session, () =>
+      this.#dependentViews(session, statement, parts, drop.cascade, false),
+    )
     if (deps.external && !drop.cascade) return undefined // the server refuses it: other objects depend on it
     // Foreign keys from the tables to others: their checks on the other side end with the drop.
     const outgoing = await rows<{ relid: string; name: string; def: string }>(
@@ -890,7 +993,10 @@ export class UndoKeeper implements StatementObserver {
       await exec(`DROP ${word} IF EXISTS ${name} CASCADE`)
     }
     const foreignKeys: ForeignKeyDef[] = []
-    for (const fk of [...deps.fks, ...outgoing.map((o) => ({ relid: Number(o.relid), name: o.name, definition: o.def }))]) {
+    for (const fk of [
+      ...deps.fks,
+      ...outgoing.map((o) => ({ relid: Number(o.relid), name: o.name, definition: o.def })),
+    ]) {
       const on = await rows<{ on: string }>(session, 'SELECT $1::oid::regclass::text AS on', [fk.relid])
       await exec(`ALTER TABLE ${on[0]?.on} DROP CONSTRAINT ${quoteIdent(fk.name)}`)
       foreignKeys.push(fk)

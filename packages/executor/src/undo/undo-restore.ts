@@ -1,5 +1,5 @@
-import { isServerError } from '../statement-runner.js'
 import type { Session } from '../session.js'
+import { isServerError } from '../statement-runner.js'
 import { UndoError } from './undo-error.js'
 import type { KeptItem, KeptRows, KeptTable, ObjectDef } from './undo-items.js'
 import { qualify, quoteIdent, rows, storeExists } from './undo-store.js'
@@ -11,7 +11,12 @@ export interface UndoEntry {
   readonly createdAt: string
   readonly actor: string | null
   readonly project: string
-  readonly statements: readonly { readonly index: number; readonly line: number; readonly statement: string; readonly sent?: string }[]
+  readonly statements: readonly {
+    readonly index: number
+    readonly line: number
+    readonly statement: string
+    readonly sent?: string
+  }[]
   readonly objects: readonly string[]
   readonly rows: Readonly<Record<string, number>>
   readonly sizeBytes: number
@@ -158,7 +163,12 @@ async function conflictsOf(session: Session, item: KeptItem): Promise<string[]> 
     const schema = await rows(session, 'SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [item.schema])
     if (schema.length === 0) return [`schema ${quoteIdent(item.schema)} no longer exists`]
     for (const name of [item.name, ...item.renamed.map((r) => r.name)]) {
-      if (await taken(session, `SELECT pg_catalog.to_regclass('${qualify(item.schema, name).replaceAll("'", "''")}') IS NOT NULL AS taken`)) {
+      if (
+        await taken(
+          session,
+          `SELECT pg_catalog.to_regclass('${qualify(item.schema, name).replaceAll("'", "''")}') IS NOT NULL AS taken`,
+        )
+      ) {
         out.push(`a new relation named ${qualify(item.schema, name)} exists`)
       }
     }
@@ -214,7 +224,8 @@ async function updateInPlace(session: Session, item: KeptRows): Promise<string[]
   const newT = qualify('ddl_undo', item.newTable)
   if (cols !== null && cols !== undefined) {
     const cols1 = cols.split(', ')
-    const set = cols1.length === 1 ? `${cols1[0]} = o.${cols1[0]}` : `(${cols}) = (${cols1.map((c) => `o.${c}`).join(', ')})`
+    const set =
+      cols1.length === 1 ? `${cols1[0]} = o.${cols1[0]}` : `(${cols}) = (${cols1.map((c) => `o.${c}`).join(', ')})`
     await rows(
       session,
       `UPDATE ${name} t SET ${set} FROM ${oldT} o
@@ -256,7 +267,11 @@ async function putBackOldVersions(session: Session, item: KeptRows, inPlace: rea
     )
   }
   for (const s of item.sequences) {
-    await rows(session, 'SELECT pg_catalog.setval($1::oid::regclass, $2::bigint, $3)', [s.relid, s.lastValue, s.isCalled])
+    await rows(session, 'SELECT pg_catalog.setval($1::oid::regclass, $2::bigint, $3)', [
+      s.relid,
+      s.lastValue,
+      s.isCalled,
+    ])
   }
 }
 
@@ -289,11 +304,15 @@ export interface UndoRestore {
  * driver's error.
  */
 export async function restoreKept(session: Session, id: string): Promise<UndoRestore> {
-  if (!(await storeExists(session))) throw new UndoError(`No kept run has the id ${id} (nothing has been kept in this database).`, 'not-found')
+  if (!(await storeExists(session)))
+    throw new UndoError(`No kept run has the id ${id} (nothing has been kept in this database).`, 'not-found')
   const found = await rows<CatalogRow>(session, 'SELECT * FROM ddl_undo.runs WHERE id = $1 FOR UPDATE', [id])
   const row = found[0]
   if (row === undefined) {
-    throw new UndoError(`No kept run has the id ${id}: it never existed or was purged. ddl undo --list shows what can be undone.`, 'not-found')
+    throw new UndoError(
+      `No kept run has the id ${id}: it never existed or was purged. ddl undo --list shows what can be undone.`,
+      'not-found',
+    )
   }
   if (row.restored_at !== null) {
     throw new UndoError(`Run ${id} was already undone at ${row.restored_at.toISOString()}.`, 'already-undone')
@@ -307,14 +326,18 @@ export async function restoreKept(session: Session, id: string): Promise<UndoRes
   const statements = [...new Set(items.map((i) => i.statement))]
   try {
     for (const index of statements) {
-      const group = await parentsFirst(session, row.items.filter((i) => i.statement === index))
+      const group = await parentsFirst(
+        session,
+        row.items.filter((i) => i.statement === index),
+      )
       const inPlace = new Map<KeptItem, string[]>()
       for (const item of group) if (item.kind === 'rows') inPlace.set(item, await updateInPlace(session, item))
       for (const item of [...group].reverse()) {
         if (item.kind === 'rows') await removeNewVersions(session, item, inPlace.get(item) ?? [])
       }
       for (const item of [...group].reverse()) if (item.kind === 'table') await putBackTable(session, item)
-      for (const item of group) if (item.kind === 'rows') await putBackOldVersions(session, item, inPlace.get(item) ?? [])
+      for (const item of group)
+        if (item.kind === 'rows') await putBackOldVersions(session, item, inPlace.get(item) ?? [])
       for (const item of group) {
         if (item.kind === 'table') {
           for (const fk of item.foreignKeys) {

@@ -6,7 +6,6 @@ import type { ExecutorError } from '../errors.js'
 import { withSession } from '../execute.js'
 import { type ExecutorContext, runContextOf } from '../executor-context.js'
 import { inTransaction } from '../plan-runner.js'
-import type { Session } from '../session.js'
 import { toRunError } from '../statement-runner.js'
 import { UndoError } from './undo-error.js'
 import type { UndoSummary } from './undo-items.js'
@@ -40,7 +39,12 @@ export function actorOf(ctx: ExecutorContext): string | undefined {
  * caller gave it up (`noUndo`), or the plan is one statement run outside a transaction (nothing can
  * be kept in step with it). Never throws.
  */
-export function keeperFor(ctx: ExecutorContext, flags: UndoFlags, plan: Plan | undefined, flag: string): UndoKeeper | undefined {
+export function keeperFor(
+  ctx: ExecutorContext,
+  flags: UndoFlags,
+  plan: Plan | undefined,
+  flag: string,
+): UndoKeeper | undefined {
   const settings = resolveUndo(ctx.config.config.undo)
   if (!settings.enabled || flags.noUndo === true) return undefined
   const only = plan !== undefined && plan.statements.length === 1 ? plan.statements[0] : undefined
@@ -79,7 +83,12 @@ export async function undoRun(
   options: UndoOptions,
 ): Promise<Result<UndoResult, ExecutorError>> {
   if (typeof id !== 'string' || !isUndoId(id)) {
-    return err(new UndoError(`"${String(id).slice(0, 40)}" is not an undo id (they look like u3f9a1c2b7d01); ddl undo --list shows them.`, 'options'))
+    return err(
+      new UndoError(
+        `"${String(id).slice(0, 40)}" is not an undo id (they look like u3f9a1c2b7d01); ddl undo --list shows them.`,
+        'options',
+      ),
+    )
   }
   if (options.iKnowWhatImDoing !== true) {
     return err(
@@ -94,7 +103,14 @@ export async function undoRun(
   if (connector.isErr()) return err(connector.error)
   const statement = `ddl undo ${id}`
   const flags = { confirm: false, iKnowWhatImDoing: true, dryRun: false, rehearse: false }
-  const base = { project: ctx.project, tier: 'destructive' as const, statement, flags, undo: `restores:${id}`, ...(ctx.audit.actor !== undefined ? { actor: ctx.audit.actor } : {}) }
+  const base = {
+    project: ctx.project,
+    tier: 'destructive' as const,
+    statement,
+    flags,
+    undo: `restores:${id}`,
+    ...(ctx.audit.actor !== undefined ? { actor: ctx.audit.actor } : {}),
+  }
   const intent = await ctx.audit.log.append([{ ...base, outcome: 'intent' }])
   if (intent.isErr()) return err(intent.error)
   const started = performance.now()
@@ -104,7 +120,7 @@ export async function undoRun(
       session,
       { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
       context,
-      () => guarded(session, context, () => restoreKept(session, id)),
+      () => guarded(context, () => restoreKept(session, id)),
     ),
   )
   const durationMs = Math.round(performance.now() - started)
@@ -130,7 +146,6 @@ export async function undoRun(
 }
 
 async function guarded<T>(
-  session: Session,
   context: ReturnType<typeof runContextOf>,
   work: () => Promise<T>,
 ): Promise<Result<T, ExecutorError>> {
@@ -138,7 +153,14 @@ async function guarded<T>(
     return ok(await work())
   } catch (error) {
     if (error instanceof UndoError) return err(error)
-    return err(toRunError(error, { phase: 'statement', aftermath: 'rolled-back', secrets: context.secrets, connectionError: context.connectionError }))
+    return err(
+      toRunError(error, {
+        phase: 'statement',
+        aftermath: 'rolled-back',
+        secrets: context.secrets,
+        connectionError: context.connectionError,
+      }),
+    )
   }
 }
 
@@ -150,9 +172,13 @@ export async function listUndo(ctx: ExecutorContext): Promise<Result<UndoEntry[]
   return withSession(connector.value, (session) =>
     inTransaction<UndoEntry[], ExecutorError>(
       session,
-      { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs, readOnly: true },
+      {
+        lockTimeoutMs: ctx.timeouts.lockTimeoutMs,
+        statementTimeoutMs: ctx.timeouts.statementTimeoutMs,
+        readOnly: true,
+      },
       context,
-      () => guarded(session, context, () => listKept(session)),
+      () => guarded(context, () => listKept(session)),
     ),
   )
 }
@@ -166,13 +192,20 @@ export async function purgeUndo(
   olderThanMs?: number,
 ): Promise<Result<{ readonly purged: readonly string[] }, ExecutorError>> {
   const age = olderThanMs ?? resolveUndo(ctx.config.config.undo).retentionDays * 86_400_000
-  if (!Number.isFinite(age) || age < 0) return err(new UndoError('The age to purge must be 0 or more (e.g. 7d).', 'options'))
+  if (!Number.isFinite(age) || age < 0)
+    return err(new UndoError('The age to purge must be 0 or more (e.g. 7d).', 'options'))
   const connector = ctx.connector()
   if (connector.isErr()) return err(connector.error)
   const context = runContextOf(connector.value)
   const flags = { confirm: false, iKnowWhatImDoing: false, dryRun: false, rehearse: false }
   const statement = `ddl undo --purge --older-than ${Math.round(age / 1000)}s`
-  const base = { project: ctx.project, tier: 'cautious' as const, statement, flags, ...(ctx.audit.actor !== undefined ? { actor: ctx.audit.actor } : {}) }
+  const base = {
+    project: ctx.project,
+    tier: 'cautious' as const,
+    statement,
+    flags,
+    ...(ctx.audit.actor !== undefined ? { actor: ctx.audit.actor } : {}),
+  }
   const intent = await ctx.audit.log.append([{ ...base, outcome: 'intent' }])
   if (intent.isErr()) return err(intent.error)
   const run = await withSession(connector.value, (session) =>
@@ -180,7 +213,7 @@ export async function purgeUndo(
       session,
       { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
       context,
-      () => guarded(session, context, () => purgeKept(session, age)),
+      () => guarded(context, () => purgeKept(session, age)),
     ),
   )
   await ctx.audit.log.append(

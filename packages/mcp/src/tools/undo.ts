@@ -1,5 +1,5 @@
 import type { Plan } from '@ddl/classifier'
-import { classifySql, UndoError, type UndoEntry } from '@ddl/executor'
+import { classifySql, type UndoEntry, UndoError } from '@ddl/executor'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
@@ -91,7 +91,8 @@ export function registerUndo(server: McpServer, ctx: ToolContext): void {
       }
       const text = undoText(entry)
       const plan = await undoPlan(text)
-      if (plan === undefined) return toolResult('failed', 'The undo could not be described for approval; nothing was sent.')
+      if (plan === undefined)
+        return toolResult('failed', 'The undo could not be described for approval; nothing was sent.')
       // Undo always needs a person: no tier runs unattended here, whatever mcp.unattendedTiers says.
       const attended: ToolContext = { ...ctx, settings: { ...ctx.settings, unattendedTiers: [] } }
       const clearance = await clearWork(
@@ -114,7 +115,10 @@ export function registerUndo(server: McpServer, ctx: ToolContext): void {
       try {
         const run = await api.undo(id, { iKnowWhatImDoing: true })
         if (run.isErr()) {
-          return errorResult(run.error, `The approval ${c.grant.id} is used up; ask for a new one after fixing the cause.`)
+          return errorResult(
+            run.error,
+            `The approval ${c.grant.id} is used up; ask for a new one after fixing the cause.`,
+          )
         }
         return toolResult(
           'executed',
