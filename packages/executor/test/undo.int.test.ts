@@ -10,13 +10,15 @@ let h: Harness
  * A schema and data dump of the `app` schema, from the catalogs: columns, indexes, constraints,
  * triggers, policies, grants, comments, sequence values, views, and every row in key order.
  */
-async function dump(): Promise<unknown> {
+async function dump(options: { readonly columnOrder?: boolean } = {}): Promise<unknown> {
   const q = (sql: string) => direct(database.url, sql)
-  const relations = await q(
+  const relations = await direct(
+    database.url,
     `SELECT c.relname, c.relkind, c.relacl::text AS acl, obj_description(c.oid, 'pg_class') AS comment,
             c.relrowsecurity AS rls,
             (SELECT json_agg(json_build_object('n', a.attname, 't', format_type(a.atttypid, a.atttypmod), 'nn', a.attnotnull,
-               'd', pg_get_expr(d.adbin, d.adrelid), 'c', col_description(c.oid, a.attnum)) ORDER BY a.attnum)
+               'd', pg_get_expr(d.adbin, d.adrelid), 'c', col_description(c.oid, a.attnum), 'acl', a.attacl::text)
+               ORDER BY CASE WHEN $1 THEN a.attnum::text ELSE a.attname::text END)
                FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
             (SELECT json_agg(pg_get_indexdef(i.indexrelid) ORDER BY 1) FROM pg_index i WHERE i.indrelid = c.oid) AS indexes,
@@ -26,6 +28,7 @@ async function dump(): Promise<unknown> {
             CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS view
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'app' ORDER BY c.relname`,
+    [options.columnOrder !== false],
   )
   const sequences = await q(
     `SELECT sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'app' ORDER BY 1`,
@@ -59,9 +62,15 @@ beforeEach(async () => {
      ALTER TABLE app.orders ENABLE ROW LEVEL SECURITY;
      CREATE POLICY orders_mine ON app.orders USING (customer_id > 0);
      CREATE VIEW app.big_orders AS SELECT id, total FROM app.orders WHERE total > 50;
+     COMMENT ON COLUMN app.customers.tier IS 'pricing tier';
+     GRANT SELECT (tier) ON app.customers TO undo_reader;
+     CREATE INDEX customers_tier_idx ON app.customers (tier);
+     ALTER TABLE app.customers ADD CONSTRAINT tier_known CHECK (tier IN ('basic', 'gold'));
+     CREATE VIEW app.customer_tiers AS SELECT id, tier FROM app.customers;
      INSERT INTO app.customers (name) SELECT 'c' || g FROM generate_series(1, 20) g;
      INSERT INTO app.orders (customer_id, total) SELECT 1 + g % 20, g FROM generate_series(1, 100) g;
-     INSERT INTO app.notes SELECT g, g, 'note ' || g FROM generate_series(1, 10) g;`,
+     INSERT INTO app.notes SELECT g, g, 'note ' || g FROM generate_series(1, 10) g;
+     UPDATE app.customers SET tier = 'gold' WHERE id % 3 = 0;`,
   )
 })
 
@@ -143,6 +152,28 @@ describe('undo', () => {
     await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
     expect(await dump()).toEqual(before)
     expect(await direct(database.url, "SELECT 1 FROM pg_proc WHERE proname = 'touch'")).toHaveLength(1)
+  })
+
+  it('keeps a dropped column with its values, default, check, index, grant, comment and dependent view', async () => {
+    const before = await dump({ columnOrder: false })
+    const run = await unwrap(
+      h.db.execute('ALTER TABLE app.customers DROP COLUMN tier CASCADE', { iKnowWhatImDoing: true }),
+    )
+    expect(run.undo?.objects).toContain('"app"."customers"."tier"')
+    expect(await unwrap(h.db.tableExists('app.customer_tiers'))).toBe(false)
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    // The column comes back last in the table: everything else is identical.
+    expect(await dump({ columnOrder: false })).toEqual(before)
+  })
+
+  it('refuses a DROP COLUMN whose CASCADE would take something undo does not keep, changing nothing', async () => {
+    const before = await dump()
+    const refused = (
+      await h.db.execute('ALTER TABLE app.orders DROP COLUMN total CASCADE', { iKnowWhatImDoing: true })
+    )._unsafeUnwrapErr()
+    expect(refused).toMatchObject({ kind: 'UndoError', problem: 'cannot-keep' })
+    expect(refused.message).toContain('doubled')
+    expect(await dump()).toEqual(before)
   })
 
   it('refuses an undo whose rows were re-inserted with the same key, and changes nothing', async () => {

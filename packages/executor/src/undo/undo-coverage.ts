@@ -7,6 +7,7 @@ export type Coverage =
   | { readonly kind: 'truncate' }
   | { readonly kind: 'drop-table' }
   | { readonly kind: 'definitions'; readonly removeType: string }
+  | { readonly kind: 'drop-column' }
   | { readonly kind: 'not-kept'; readonly reason: string }
 
 const DEFINITION_DROPS = new Set([
@@ -69,9 +70,13 @@ export function coverageOf(statement: ClassifiedStatement): Coverage {
     text = ''
   }
   if (ROW_WRITERS.some((k) => text.includes(k))) return { kind: 'rows' }
+  if (kind === 'AlterTableStmt' && text.includes('"AT_DropColumn"')) {
+    if (text.includes('"AT_AlterColumnType"'))
+      return { kind: 'not-kept', reason: 'a column type change is not kept by undo (yet)' }
+    return { kind: 'drop-column' }
+  }
   if (statement.verdict.tier === 'safe') return { kind: 'none' }
   if (kind === 'AlterTableStmt') {
-    if (text.includes('"AT_DropColumn"')) return { kind: 'not-kept', reason: 'DROP COLUMN is not kept by undo (yet)' }
     if (text.includes('"AT_AlterColumnType"'))
       return { kind: 'not-kept', reason: 'a column type change is not kept by undo (yet)' }
   }

@@ -2,7 +2,7 @@
  * What one run kept, item by item, as stored in `ddl_undo.runs.items` (JSON). `ddl undo` reads them in
  * reverse order and applies each one's inverse.
  */
-export type KeptItem = KeptRows | KeptTable | KeptDefinitions
+export type KeptItem = KeptRows | KeptTable | KeptDefinitions | KeptColumn
 
 /** Rows a DELETE, UPDATE, MERGE or TRUNCATE removed or changed, from one table. */
 export interface KeptRows {
@@ -63,6 +63,27 @@ export interface KeptDefinitions {
   readonly kind: 'definitions'
   readonly statement: number
   readonly objects: readonly ObjectDef[]
+}
+
+/** A dropped column: its definition, and its values by primary key. */
+export interface KeptColumn {
+  readonly kind: 'column'
+  readonly statement: number
+  readonly relid: number
+  readonly relation: string
+  /** The column's name, unquoted. */
+  readonly column: string
+  /** `ADD COLUMN` body after the name: type, collation, or `GENERATED ALWAYS AS (...) STORED`. */
+  readonly definition: string
+  /** Statements run after the values are back: default, NOT NULL, identity, comment, grants. */
+  readonly after: readonly string[]
+  /** The primary key's columns, quoted. */
+  readonly key: readonly string[]
+  /** Table in `ddl_undo` holding key and value (null for a generated column: it is recomputed). */
+  readonly valuesTable: string | null
+  rows: number
+  /** Indexes, constraints and (with CASCADE) views that went with the column. */
+  readonly dependents: readonly ObjectDef[]
 }
 
 /** What was kept from a run, as results and `ddl undo --list` show it. */

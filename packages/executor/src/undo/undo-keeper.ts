@@ -2,8 +2,8 @@ import type { ClassifiedStatement } from '@ddl/classifier'
 import { displayStatement } from '../display.js'
 import type { StatementObserver } from '../plan-runner.js'
 import type { StatementRun } from '../results.js'
-import { isServerError } from '../statement-runner.js'
 import type { Session } from '../session.js'
+import { isServerError } from '../statement-runner.js'
 import { coverageOf } from './undo-coverage.js'
 import { UndoError } from './undo-error.js'
 import type { ForeignKeyDef, KeptItem, KeptRows, KeptTable, ObjectDef, UndoSummary } from './undo-items.js'
@@ -192,6 +192,8 @@ export class UndoKeeper implements StatementObserver {
           return this.#copyBeforeTruncate(session, statement, index)
         case 'definitions':
           return this.#keepDefinitions(session, statement, index, coverage.removeType)
+        case 'drop-column':
+          return this.#keepDroppedColumns(session, statement, index)
       }
     })
   }
@@ -272,6 +274,9 @@ export class UndoKeeper implements StatementObserver {
       } else if (item.kind === 'table') {
         objects.push(qualify(item.schema, item.name))
         for (const d of item.dependents) objects.push(d.object)
+      } else if (item.kind === 'column') {
+        objects.push(`${item.relation}.${quoteIdent(item.column)}`)
+        for (const d of item.dependents) objects.push(d.object)
       } else {
         for (const o of item.objects) objects.push(o.object)
       }
@@ -339,6 +344,7 @@ export class UndoKeeper implements StatementObserver {
         if (item.oldTable !== null) tables.push(item.oldTable)
         if (item.newTable !== null) tables.push(item.newTable)
       } else if (item.kind === 'table') tables.push(item.keptName)
+      else if (item.kind === 'column' && item.valuesTable !== null) tables.push(item.valuesTable)
     }
     if (tables.length === 0) return 0
     const found = await rows<{ bytes: string }>(
@@ -530,6 +536,220 @@ export class UndoKeeper implements StatementObserver {
         oldRows: await this.#count(session, oldTable),
         newRows: 0,
         sequences: values,
+      })
+    }
+  }
+
+  /**
+   * ALTER TABLE ... DROP COLUMN: each dropped column's definition (type, collation, default, NOT
+   * NULL, identity, generation, comment, grants), its values by primary key, and the indexes,
+   * constraints and (with CASCADE) views that go with it.
+   */
+  async #keepDroppedColumns(session: Session, statement: ClassifiedStatement, index: number): Promise<void> {
+    const node =
+      (statement.ast as unknown as { AlterTableStmt?: Record<string, unknown> } | undefined)?.AlterTableStmt ?? {}
+    const range = (node.relation ?? {}) as RangeVarLike
+    const name = rangeVarName(range)
+    if (name === undefined) return
+    const relation = await resolveRelation(session, name)
+    if (relation === undefined || (relation.relkind !== 'r' && relation.relkind !== 'p')) return
+    if (relation.relpersistence === 't') return
+    const table = qualify(relation.schema, relation.name)
+    const cmds = Array.isArray(node.cmds) ? node.cmds : []
+    for (const raw of cmds) {
+      const cmd = (raw as { AlterTableCmd?: Record<string, unknown> }).AlterTableCmd
+      if (cmd?.subtype !== 'AT_DropColumn' || typeof cmd.name !== 'string') continue
+      const cascade = cmd.behavior === 'DROP_CASCADE'
+      const found = await rows<{
+        attnum: number
+        type: string
+        collation: string | null
+        notnull: boolean
+        def: string | null
+        identity: string
+        generated: string
+        comment: string | null
+        acl: string | null
+      }>(
+        session,
+        `SELECT a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+                CASE WHEN a.attcollation <> t.typcollation THEN pg_catalog.format('%I.%I', cn.nspname, co.collname) END AS collation,
+                a.attnotnull AS notnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def,
+                a.attidentity::text AS identity, a.attgenerated::text AS generated,
+                pg_catalog.col_description(a.attrelid, a.attnum) AS comment, a.attacl::text AS acl
+           FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+           LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+           LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+           LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+          WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+        [relation.oid, cmd.name],
+      )
+      const col = found[0]
+      if (col === undefined) continue // IF EXISTS skips it, or the server refuses the statement
+      const column = quoteIdent(cmd.name)
+      const children = await rows(session, 'SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = $1 LIMIT 1', [
+        relation.oid,
+      ])
+      if (relation.relkind === 'r' && children.length > 0) {
+        throw cannotKeep(`${table} has inheritance children`, statement, this.#flag)
+      }
+      const key = await rows<{ col: string; attnum: number }>(
+        session,
+        `SELECT pg_catalog.quote_ident(a.attname) AS col, a.attnum FROM pg_catalog.pg_index i
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+          WHERE i.indrelid = $1 AND i.indisprimary ORDER BY a.attnum`,
+        [relation.oid],
+      )
+      const stored = col.generated === 's'
+      if (!stored && (key.length === 0 || key.some((k) => k.attnum === col.attnum))) {
+        throw cannotKeep(
+          `${table}.${column} cannot be matched back to its rows: ${key.length === 0 ? 'the table has no primary key' : 'it is part of the primary key'}`,
+          statement,
+          this.#flag,
+        )
+      }
+      // What else goes with the column: indexes and constraints on it, and what depends on it.
+      const dependents: ObjectDef[] = []
+      await qualifiedNames(session, async () => {
+        const constraints = await rows<{ name: string; def: string; index: string | null }>(
+          session,
+          `SELECT conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def, NULLIF(conindid, 0)::int8::text AS index
+             FROM pg_catalog.pg_constraint WHERE conrelid = $1 AND $2 = ANY(conkey) AND contype <> 'n' ORDER BY conname`,
+          [relation.oid, col.attnum],
+        )
+        for (const k of constraints) {
+          dependents.push({
+            object: `constraint ${quoteIdent(k.name)} on ${table}`,
+            exists: `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = ${quoteLiteral(table)}::regclass AND conname = ${quoteLiteral(k.name)}) AS taken`,
+            create: [`ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`],
+          })
+        }
+        const indexes = await rows<{ oid: string }>(
+          session,
+          `SELECT indexrelid::int8::text AS oid FROM pg_catalog.pg_index
+            WHERE indrelid = $1 AND ($2 = ANY(indkey::int2[]) OR EXISTS (
+              SELECT 1 FROM pg_catalog.pg_depend WHERE classid = 'pg_catalog.pg_class'::regclass AND objid = indexrelid
+                AND refobjid = $1 AND refobjsubid = $2))
+            ORDER BY indexrelid`,
+          [relation.oid, col.attnum],
+        )
+        for (const i of indexes) {
+          const def = await this.#indexDef(session, Number(i.oid))
+          if (def !== undefined) dependents.push(def)
+        }
+        const outside = await rows<{
+          cls: string
+          objid: string
+          view: string | null
+          contype: string | null
+          what: string
+        }>(
+          session,
+          `SELECT d.classid::regclass::text AS cls, d.objid::int8::text AS objid, r.ev_class::int8::text AS view,
+                  k.contype::text AS contype, pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS what
+             FROM pg_catalog.pg_depend d
+             LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = d.objid
+             LEFT JOIN pg_catalog.pg_constraint k ON d.classid = 'pg_catalog.pg_constraint'::regclass AND k.oid = d.objid
+            WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = $1 AND d.refobjsubid = $2 AND d.deptype = 'n'
+              AND NOT (d.classid = 'pg_catalog.pg_constraint'::regclass AND k.conrelid = $1)
+              AND NOT (d.classid = 'pg_catalog.pg_attrdef'::regclass
+                       AND d.objid IN (SELECT oid FROM pg_catalog.pg_attrdef WHERE adrelid = $1 AND adnum = $2))`,
+          [relation.oid, col.attnum],
+        )
+        if (outside.length > 0 && !cascade) return // the server refuses the statement
+        const views: number[] = []
+        for (const d of outside) {
+          if (d.view !== null) views.push(Number(d.view))
+          else if (d.contype === 'f') {
+            const k = await rows<{ name: string; def: string; on: string }>(
+              session,
+              `SELECT conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def, conrelid::regclass::text AS on
+                 FROM pg_catalog.pg_constraint WHERE oid = $1`,
+              [Number(d.objid)],
+            )
+            const fk = k[0]
+            if (fk !== undefined) {
+              dependents.push({
+                object: `constraint ${quoteIdent(fk.name)} on ${fk.on}`,
+                exists: `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = ${quoteLiteral(fk.on)}::regclass AND conname = ${quoteLiteral(fk.name)}) AS taken`,
+                create: [`ALTER TABLE ${fk.on} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.def}`],
+              })
+            }
+          } else
+            throw cannotKeep(
+              `DROP COLUMN ... CASCADE would also remove ${d.what}, which undo does not keep`,
+              statement,
+              this.#flag,
+            )
+        }
+        if (views.length > 0) {
+          const kept = await this.#dependentViews(session, statement, [...new Set(views)], true, true)
+          dependents.push(...kept.defs)
+        }
+      })
+      const definition = stored
+        ? `${col.type} GENERATED ALWAYS AS (${col.def ?? 'NULL'}) STORED`
+        : `${col.type}${col.collation !== null ? ` COLLATE ${col.collation}` : ''}`
+      const after: string[] = []
+      if (!stored && col.def !== null && col.identity === '')
+        after.push(`ALTER TABLE ${table} ALTER COLUMN ${column} SET DEFAULT ${col.def}`)
+      if (col.notnull && !stored) after.push(`ALTER TABLE ${table} ALTER COLUMN ${column} SET NOT NULL`)
+      if (col.identity !== '') {
+        after.push(
+          `ALTER TABLE ${table} ALTER COLUMN ${column} ADD GENERATED ${col.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`,
+        )
+        const seq = await rows<{ last: string; called: boolean }>(
+          session,
+          `SELECT last_value::text AS last, is_called AS called FROM pg_catalog.pg_sequences s
+             JOIN pg_catalog.pg_class c ON c.relname = s.sequencename
+            WHERE c.oid = pg_catalog.pg_get_serial_sequence($1, $2)::regclass AND s.schemaname = (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = c.relnamespace)`,
+          [table, cmd.name],
+        )
+        const v = seq[0]
+        if (v !== undefined && v.last !== null) {
+          after.push(
+            `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(cmd.name)}), ${v.last}, ${v.called})`,
+          )
+        }
+      }
+      if (col.comment !== null) after.push(`COMMENT ON COLUMN ${table}.${column} IS ${quoteLiteral(col.comment)}`)
+      if (col.acl !== null) {
+        const grants = await rows<{ grantee: string | null; privilege: string; grantable: boolean }>(
+          session,
+          `SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.quote_ident(r.rolname) END AS grantee,
+                  a.privilege_type AS privilege, a.is_grantable AS grantable
+             FROM pg_catalog.aclexplode($1::aclitem[]) a LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee`,
+          [col.acl],
+        )
+        for (const g of grants) {
+          after.push(
+            `GRANT ${g.privilege} (${column}) ON TABLE ${table} TO ${g.grantee ?? 'PUBLIC'}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
+          )
+        }
+      }
+      await this.#store(session)
+      let valuesTable: string | null = null
+      let count = 0
+      if (!stored) {
+        valuesTable = this.#name('_col')
+        await rows(
+          session,
+          `CREATE TABLE ${qualify('ddl_undo', valuesTable)} AS SELECT ${key.map((k) => k.col).join(', ')}, ${column} FROM ${table}`,
+        )
+        count = await this.#count(session, valuesTable)
+      }
+      this.#items.push({
+        kind: 'column',
+        statement: index,
+        relid: relation.oid,
+        relation: table,
+        column: cmd.name,
+        definition,
+        after,
+        key: key.map((k) => k.col),
+        valuesTable,
+        rows: count,
+        dependents,
       })
     }
   }

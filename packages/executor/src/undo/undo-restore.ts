@@ -1,7 +1,7 @@
 import type { Session } from '../session.js'
 import { isServerError } from '../statement-runner.js'
 import { UndoError } from './undo-error.js'
-import type { KeptItem, KeptRows, KeptTable, ObjectDef } from './undo-items.js'
+import type { KeptColumn, KeptItem, KeptRows, KeptTable, ObjectDef } from './undo-items.js'
 import { qualify, quoteIdent, rows, storeExists } from './undo-store.js'
 
 /** One kept run, as `ddl undo --list` shows it. */
@@ -70,6 +70,7 @@ function keptTables(items: readonly KeptItem[]): string[] {
       if (item.oldTable !== null) out.push(item.oldTable)
       if (item.newTable !== null) out.push(item.newTable)
     } else if (item.kind === 'table') out.push(item.keptName)
+    else if (item.kind === 'column' && item.valuesTable !== null) out.push(item.valuesTable)
   }
   return out
 }
@@ -180,7 +181,39 @@ async function conflictsOf(session: Session, item: KeptItem): Promise<string[]> 
     out.push(...(await definitionConflicts(session, item.dependents)))
     return out
   }
+  if (item.kind === 'column') {
+    const name = await relationName(session, item.relid)
+    if (name === undefined) return [`${item.relation} no longer exists`]
+    await rows(session, `LOCK TABLE ${name} IN SHARE ROW EXCLUSIVE MODE`)
+    const present = await rows<{ name: string }>(
+      session,
+      `SELECT pg_catalog.quote_ident(attname) AS name FROM pg_catalog.pg_attribute
+        WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped`,
+      [item.relid],
+    )
+    const names = new Set(present.map((p) => p.name))
+    if (names.has(quoteIdent(item.column))) out.push(`${name} has a column named ${quoteIdent(item.column)} again`)
+    for (const k of item.key) if (!names.has(k)) out.push(`${name} no longer has its key column ${k}`)
+    out.push(...(await definitionConflicts(session, item.dependents)))
+    return out
+  }
   return definitionConflicts(session, item.objects)
+}
+
+async function putBackColumn(session: Session, item: KeptColumn): Promise<void> {
+  const name = (await relationName(session, item.relid)) ?? item.relation
+  const column = quoteIdent(item.column)
+  await rows(session, `ALTER TABLE ${name} ADD COLUMN ${column} ${item.definition}`)
+  if (item.valuesTable !== null) {
+    const keys = item.key
+    await rows(
+      session,
+      `UPDATE ${name} t SET ${column} = k.${column} FROM ${qualify('ddl_undo', item.valuesTable)} k
+        WHERE (${keys.map((c) => `t.${c}`).join(', ')}) = (${keys.map((c) => `k.${c}`).join(', ')})`,
+    )
+  }
+  for (const sql of item.after) await rows(session, sql)
+  await putBackDefinitions(session, item.dependents)
 }
 
 async function definitionConflicts(session: Session, objects: readonly ObjectDef[]): Promise<string[]> {
@@ -346,6 +379,7 @@ export async function restoreKept(session: Session, id: string): Promise<UndoRes
           }
           await putBackDefinitions(session, item.dependents)
         } else if (item.kind === 'definitions') await putBackDefinitions(session, item.objects)
+        else if (item.kind === 'column') await putBackColumn(session, item)
       }
     }
   } catch (error) {
