@@ -107,7 +107,7 @@ export async function recordOutcomes(
   flags: AuditFlags,
   result: Result<readonly StatementRun[], RunError | ExecutorError>,
   success: AuditOutcome,
-  extra: () => OutcomeDetails = () => ({}),
+  extra: (index: number) => OutcomeDetails = () => ({}),
 ): Promise<string[]> {
   const runs = result.isOk() ? result.value : []
   const failedIndex = result.isErr() && 'statementIndex' in result.error ? result.error.statementIndex : undefined
@@ -122,7 +122,7 @@ export async function recordOutcomes(
     },
     (_item, index): OutcomeDetails => {
       const run = runs.find((r) => r.index === index)
-      if (result.isOk()) return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs, ...extra() }
+      if (result.isOk()) return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs, ...extra(index) }
       const error = result.error
       if (failedIndex === undefined || index === failedIndex) {
         return {
@@ -225,8 +225,8 @@ export async function executeSql(
         flags,
         result.map((r) => r.statements),
         'committed',
-        () => {
-          const link = undoAuditLink(options, undo)
+        (index) => {
+          const link = undoAuditLink(options, undo, index)
           return link === undefined ? {} : { undo: link }
         },
       ),

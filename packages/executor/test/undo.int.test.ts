@@ -134,7 +134,7 @@ describe('undo', () => {
     )
     expect(fk).toEqual([])
     const audit = h.records().filter((r) => r.outcome === 'committed')
-    expect(audit.at(-1)?.undo).toBe(`kept:${run.undo?.id}`)
+    expect(audit.at(-1)?.undo).toBe(`substituted:${run.undo?.id}`)
     await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
     expect(await dump()).toEqual(before)
   })

@@ -266,9 +266,9 @@ async function migrateSource(
         continue
       }
       const { migration, runs } = outcome.value
-      const link = undoAuditLink(options, outcome.value.undo)
       const recorded = await recordAll(scope, items, flags, 'committed', (_item, i): OutcomeDetails => {
         const run = runs[i]
+        const link = undoAuditLink(options, outcome.value.status === 'applied' ? outcome.value.undo : undefined, i)
         return {
           rowsAffected: run?.rowCount ?? undefined,
           durationMs: run?.durationMs,

@@ -52,9 +52,14 @@ export function keeperFor(
   return new UndoKeeper({ project: ctx.project, actor: actorOf(ctx), maxBytes: settings.maxBytes }, flag)
 }
 
-/** The audit `undo` field of a run's records. */
-export function undoAuditLink(flags: UndoFlags, summary: UndoSummary | undefined): string | undefined {
-  if (summary !== undefined) return `kept:${summary.id}`
+/**
+ * The audit `undo` field of a statement's outcome: `substituted:<id>` when it was not sent as written
+ * (a DROP TABLE moved instead), `kept:<id>` when the run kept something, `given-up` with `noUndo`.
+ */
+export function undoAuditLink(flags: UndoFlags, summary: UndoSummary | undefined, index?: number): string | undefined {
+  if (summary !== undefined) {
+    return summary.substituted.some((s) => s.index === index) ? `substituted:${summary.id}` : `kept:${summary.id}`
+  }
   return flags.noUndo === true ? 'given-up' : undefined
 }
 
