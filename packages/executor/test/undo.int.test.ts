@@ -139,6 +139,28 @@ describe('undo', () => {
     expect(await dump()).toEqual(before)
   })
 
+  it('drops two tables at once, found through the search path and with odd names, and undoes both', async () => {
+    await direct(database.url, `CREATE TABLE app."Odd Name" (id int PRIMARY KEY REFERENCES app.notes(id)); INSERT INTO app."Odd Name" VALUES (1), (2)`)
+    const before = await dump()
+    const run = await unwrap(
+      h.db.execute('SET search_path = app; DROP TABLE "Odd Name", notes', { iKnowWhatImDoing: true }),
+    )
+    expect(run.undo?.objects).toEqual(['"app"."Odd Name"', '"app"."notes"'])
+    expect(await direct(database.url, "SELECT to_regclass('app.notes') AS r")).toEqual([{ r: null }])
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+    expect(await direct(database.url, 'SELECT count(*)::int AS n FROM app."Odd Name"')).toEqual([{ n: 2 }])
+  })
+
+  it('sends a DROP TABLE as written when the server must refuse it or it names nothing', async () => {
+    const before = await dump()
+    const refused = (await h.db.execute('DROP TABLE app.customers', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(refused).toMatchObject({ kind: 'PostgresError', code: '2BP01' })
+    expect(await dump()).toEqual(before)
+    const nothing = await unwrap(h.db.execute('DROP TABLE IF EXISTS app.nothing_here', { iKnowWhatImDoing: true }))
+    expect(nothing.undo).toBeUndefined()
+  })
+
   it('keeps the definitions of a dropped view, index, function, trigger and policy', async () => {
     const before = await dump()
     const run = await unwrap(

@@ -1195,11 +1195,13 @@ export class UndoKeeper implements StatementObserver {
     )
     if (deps.external && !drop.cascade) return undefined // the server refuses it: other objects depend on it
     // Foreign keys from the tables to others: their checks on the other side end with the drop.
-    const outgoing = await rows<{ relid: string; name: string; def: string }>(
-      session,
-      `SELECT conrelid::int8::text AS relid, conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def
-         FROM pg_catalog.pg_constraint WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND NOT confrelid = ANY($1::oid[])`,
-      [oids],
+    const outgoing = await qualifiedNames(session, () =>
+      rows<{ relid: string; name: string; def: string }>(
+        session,
+        `SELECT conrelid::int8::text AS relid, conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def
+           FROM pg_catalog.pg_constraint WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND NOT confrelid = ANY($1::oid[])`,
+        [oids],
+      ),
     )
     await this.#store(session)
     const sent: string[] = []
@@ -1217,7 +1219,12 @@ export class UndoKeeper implements StatementObserver {
       ...deps.fks,
       ...outgoing.map((o) => ({ relid: Number(o.relid), name: o.name, definition: o.def })),
     ]) {
-      const on = await rows<{ on: string }>(session, 'SELECT $1::oid::regclass::text AS on', [fk.relid])
+      const on = await rows<{ on: string }>(
+        session,
+        `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS on FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
+        [fk.relid],
+      )
       await exec(`ALTER TABLE ${on[0]?.on} DROP CONSTRAINT ${quoteIdent(fk.name)}`)
       foreignKeys.push(fk)
     }
