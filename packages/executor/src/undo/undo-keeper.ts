@@ -207,17 +207,28 @@ export class UndoKeeper implements StatementObserver {
     return this.#guard(statement, () => this.#moveDroppedTables(session, statement, index))
   }
 
-  async after(session: Session, statement: ClassifiedStatement, index: number): Promise<void> {
+  async after(session: Session, statement: ClassifiedStatement, index: number, run?: StatementRun): Promise<void> {
     await this.#guard(statement, async () => {
       const triggers = this.#triggers
       this.#triggers = []
       for (const drop of triggers) await rows(session, drop)
+      let first = true
       for (const item of this.#items) {
         if (item.kind !== 'rows' || item.statement !== index || item.op !== 'dml') continue
         if (item.oldTable !== null) item.oldRows = await this.#count(session, item.oldTable)
         if (item.newTable !== null) item.newRows = await this.#count(session, item.newTable)
+        // The statement's own target is the first item: it cannot report more rows than were captured.
+        const reported = run?.rowCount ?? null
+        const direct = statement.kind === 'DeleteStmt' || statement.kind === 'UpdateStmt'
+        if (first && direct && reported !== null && item.oldRows < reported) {
+          throw cannotKeep(
+            `${item.relation}: the statement changed ${reported} rows but only ${item.oldRows} were captured`,
+            statement,
+            this.#flag,
+          )
+        }
+        first = false
       }
-      void statement
       await this.#checkSize(session, statement)
     })
   }
@@ -442,6 +453,8 @@ export class UndoKeeper implements StatementObserver {
       }
       for (const [trigger, body] of triggers) {
         await rows(session, `CREATE TRIGGER ${trigger} ${body}`)
+        // ALWAYS: it fires even under session_replication_role = replica.
+        await rows(session, `ALTER TABLE ${name} ENABLE ALWAYS TRIGGER ${trigger}`)
         this.#triggers.push(`DROP TRIGGER ${trigger} ON ${name}`)
       }
       const item: KeptRows = {
