@@ -122,7 +122,8 @@ export async function recordOutcomes(
     },
     (_item, index): OutcomeDetails => {
       const run = runs.find((r) => r.index === index)
-      if (result.isOk()) return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs, ...extra(index) }
+      if (result.isOk())
+        return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs, ...extra(index) }
       const error = result.error
       if (failedIndex === undefined || index === failedIndex) {
         return {

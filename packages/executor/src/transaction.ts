@@ -170,7 +170,9 @@ export class Transaction {
             }
             if (sent === undefined || sent.status === 'pending')
               return { error: 'not sent: an earlier statement failed' }
-            const link = committed ? undoAuditLink({ noUndo: this.#gaveUp }, this.#undo, this.#sent.indexOf(sent)) : undefined
+            const link = committed
+              ? undoAuditLink({ noUndo: this.#gaveUp }, this.#undo, this.#sent.indexOf(sent))
+              : undefined
             return {
               rowsAffected: sent.run?.rowCount ?? undefined,
               durationMs: sent.run?.durationMs,

@@ -140,7 +140,10 @@ describe('undo', () => {
   })
 
   it('drops two tables at once, found through the search path and with odd names, and undoes both', async () => {
-    await direct(database.url, `CREATE TABLE app."Odd Name" (id int PRIMARY KEY REFERENCES app.notes(id)); INSERT INTO app."Odd Name" VALUES (1), (2)`)
+    await direct(
+      database.url,
+      `CREATE TABLE app."Odd Name" (id int PRIMARY KEY REFERENCES app.notes(id)); INSERT INTO app."Odd Name" VALUES (1), (2)`,
+    )
     const before = await dump()
     const run = await unwrap(
       h.db.execute('SET search_path = app; DROP TABLE "Odd Name", notes', { iKnowWhatImDoing: true }),
@@ -282,6 +285,7 @@ describe('undo', () => {
       const undo = h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true })
       let waiting = false
       for (let i = 0; i < 200 && !waiting; i++) {
+        await client.query('SELECT pg_stat_clear_snapshot()')
         const r = await client.query(
           "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()",
         )
@@ -294,6 +298,38 @@ describe('undo', () => {
     })
     const ids = await direct<{ id: number }>(database.url, 'SELECT id FROM app.notes ORDER BY id')
     expect(ids.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50])
+  })
+})
+
+describe('undo racing a new run', () => {
+  it('queues a new run on the same table behind the undo; both end as if run one after the other', async () => {
+    const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id <= 3', { confirm: true }))
+    const waiters = async (client: { query: (sql: string) => Promise<{ rows: unknown[] }> }, n: number) => {
+      for (let i = 0; i < 200; i++) {
+        // Inside a transaction pg_stat_activity is a snapshot taken once: clear it before each look.
+        await client.query('SELECT pg_stat_clear_snapshot()')
+        const r = await client.query(
+          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        )
+        if (r.rows.length >= n) return true
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return false
+    }
+    await withClient(database.url, async (client) => {
+      await client.query('BEGIN')
+      await client.query('LOCK TABLE app.notes IN ROW EXCLUSIVE MODE')
+      const undo = h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true })
+      expect(await waiters(client, 1)).toBe(true)
+      const next = h.db.execute('DELETE FROM app.notes WHERE id <= 2', { confirm: true })
+      expect(await waiters(client, 2)).toBe(true)
+      await client.query('COMMIT')
+      await unwrap(undo)
+      const second = await unwrap(next)
+      expect(second.statements[0]?.rowCount).toBe(2)
+    })
+    const ids = await direct<{ id: number }>(database.url, 'SELECT id FROM app.notes ORDER BY id')
+    expect(ids.map((r) => r.id)).toEqual([3, 4, 5, 6, 7, 8, 9, 10])
   })
 })
 
