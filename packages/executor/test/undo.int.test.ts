@@ -191,6 +191,30 @@ describe('undo', () => {
     expect(await dump({ columnOrder: false })).toEqual(before)
   })
 
+  it('keeps a dropped column of a table without a primary key, matched by the other columns', async () => {
+    await direct(
+      database.url,
+      `CREATE TABLE app.loose (a int, b text, note text NOT NULL DEFAULT 'n');
+       INSERT INTO app.loose VALUES (1, 'x', 'one'), (1, 'x', 'one'), (2, NULL, 'two'), (3, 'z', 'three')`,
+    )
+    const snapshot = () => direct(database.url, 'SELECT a, b, note FROM app.loose ORDER BY a, note')
+    const before = await snapshot()
+    const run = await unwrap(h.db.execute('ALTER TABLE app.loose DROP COLUMN note', { confirm: true }))
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await snapshot()).toEqual(before)
+
+    const again = await unwrap(h.db.execute('ALTER TABLE app.loose DROP COLUMN note', { confirm: true }))
+    await direct(database.url, "UPDATE app.loose SET b = 'changed' WHERE a = 3")
+    const refused = (await h.db.undo(again.undo?.id ?? '', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(refused).toMatchObject({ kind: 'UndoError', problem: 'conflict' })
+    expect(
+      await direct(
+        database.url,
+        "SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 'app.loose'::regclass AND attname = 'note'",
+      ),
+    ).toEqual([{ n: 0 }])
+  })
+
   it('refuses a DROP COLUMN whose CASCADE would take something undo does not keep, changing nothing', async () => {
     const before = await dump()
     const refused = (

@@ -79,6 +79,11 @@ export interface KeptColumn {
   readonly after: readonly string[]
   /** The primary key's columns, quoted. */
   readonly key: readonly string[]
+  /**
+   * How values find their rows again: `key` by primary key; `row` (no usable primary key) by the
+   * row's other columns (`to_jsonb(row) - column`), each distinct rest holding one value.
+   */
+  readonly match: 'key' | 'row'
   /** Table in `ddl_undo` holding key and value (null for a generated column: it is recomputed). */
   readonly valuesTable: string | null
   rows: number

@@ -614,12 +614,22 @@ export class UndoKeeper implements StatementObserver {
         [relation.oid],
       )
       const stored = col.generated === 's'
-      if (!stored && (key.length === 0 || key.some((k) => k.attnum === col.attnum))) {
-        throw cannotKeep(
-          `${table}.${column} cannot be matched back to its rows: ${key.length === 0 ? 'the table has no primary key' : 'it is part of the primary key'}`,
-          statement,
-          this.#flag,
+      const match: 'key' | 'row' = key.length > 0 && !key.some((k) => k.attnum === col.attnum) ? 'key' : 'row'
+      if (!stored && match === 'row') {
+        // Without a usable key, rows are matched by their other columns: each must hold one value.
+        const ambiguous = await rows<{ yes: boolean }>(
+          session,
+          `SELECT EXISTS (SELECT 1 FROM ${table} t GROUP BY pg_catalog.to_jsonb(t) - $1
+                           HAVING count(DISTINCT pg_catalog.to_jsonb(t) -> $1) > 1) AS yes`,
+          [cmd.name],
         )
+        if (ambiguous[0]?.yes === true) {
+          throw cannotKeep(
+            `${table}.${column} cannot be matched back to its rows: the table has no primary key and rows equal in every other column hold different values`,
+            statement,
+            this.#flag,
+          )
+        }
       }
       // What else goes with the column: indexes and constraints on it, and what depends on it.
       const dependents: ObjectDef[] = []
@@ -743,13 +753,24 @@ export class UndoKeeper implements StatementObserver {
       await this.#store(session)
       let valuesTable: string | null = null
       let count = 0
-      if (!stored) {
+      if (!stored && match === 'key') {
         valuesTable = this.#name('_col')
         await rows(
           session,
           `CREATE TABLE ${qualify('ddl_undo', valuesTable)} AS SELECT ${key.map((k) => k.col).join(', ')}, ${column} FROM ${table}`,
         )
         count = await this.#count(session, valuesTable)
+      } else if (!stored) {
+        valuesTable = this.#name('_col')
+        await rows(
+          session,
+          `CREATE TABLE ${qualify('ddl_undo', valuesTable)} AS
+             SELECT DISTINCT ON (pg_catalog.to_jsonb(t) - ${quoteLiteral(cmd.name)})
+                    pg_catalog.to_jsonb(t) - ${quoteLiteral(cmd.name)} AS ddl_undo_rest, t.${column}
+               FROM ${table} t`,
+        )
+        const all = await rows<{ n: string }>(session, `SELECT count(*)::text AS n FROM ${table}`)
+        count = Number(all[0]?.n ?? 0)
       }
       this.#items.push({
         kind: 'column',
@@ -760,6 +781,7 @@ export class UndoKeeper implements StatementObserver {
         definition,
         after,
         key: key.map((k) => k.col),
+        match,
         valuesTable,
         rows: count,
         dependents,

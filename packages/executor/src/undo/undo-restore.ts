@@ -2,7 +2,7 @@ import type { Session } from '../session.js'
 import { isServerError } from '../statement-runner.js'
 import { UndoError } from './undo-error.js'
 import type { KeptColumn, KeptItem, KeptRows, KeptTable, ObjectDef } from './undo-items.js'
-import { qualify, quoteIdent, rows, storeExists } from './undo-store.js'
+import { qualify, quoteIdent, quoteLiteral, rows, storeExists } from './undo-store.js'
 
 /** One kept run, as `ddl undo --list` shows it. */
 export interface UndoEntry {
@@ -204,13 +204,29 @@ async function putBackColumn(session: Session, item: KeptColumn): Promise<void> 
   const name = (await relationName(session, item.relid)) ?? item.relation
   const column = quoteIdent(item.column)
   await rows(session, `ALTER TABLE ${name} ADD COLUMN ${column} ${item.definition}`)
-  if (item.valuesTable !== null) {
+  if (item.valuesTable !== null && item.match === 'key') {
     const keys = item.key
     await rows(
       session,
       `UPDATE ${name} t SET ${column} = k.${column} FROM ${qualify('ddl_undo', item.valuesTable)} k
         WHERE (${keys.map((c) => `t.${c}`).join(', ')}) = (${keys.map((c) => `k.${c}`).join(', ')})`,
     )
+  } else if (item.valuesTable !== null) {
+    const rest = `pg_catalog.to_jsonb(t) - ${quoteLiteral(item.column)}`
+    const done = await rows<{ n: string }>(
+      session,
+      `WITH u AS (UPDATE ${name} t SET ${column} = k.${column} FROM ${qualify('ddl_undo', item.valuesTable)} k
+                   WHERE ${rest} = k.ddl_undo_rest RETURNING 1)
+       SELECT count(*)::text AS n FROM u`,
+    )
+    const matched = Number(done[0]?.n ?? 0)
+    if (matched < item.rows) {
+      throw new UndoError(
+        `${item.rows - matched} row(s) of ${name} changed or were deleted since the run, so the values of ${column} cannot be matched back (the table has no primary key).`,
+        'conflict',
+        [`${name}: ${item.rows - matched} row(s) changed or deleted since the run`],
+      )
+    }
   }
   for (const sql of item.after) await rows(session, sql)
   await putBackDefinitions(session, item.dependents)
