@@ -266,6 +266,32 @@ describe('undo', () => {
     expect(await unwrap(h.db.listUndo())).toEqual([])
   })
 
+  it('refuses to keep through a ddl_undo schema planted by a role the caller is not a member of', async () => {
+    // The store exists, complete, then passes to another role: its function would run as the caller.
+    await unwrap(h.db.execute('DELETE FROM app.notes WHERE id = 10', { confirm: true }))
+    await direct(
+      database.url,
+      `DO $$ BEGIN
+         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'undo_intruder') THEN CREATE ROLE undo_intruder; END IF;
+         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'undo_app') THEN CREATE ROLE undo_app LOGIN PASSWORD 'undo-app-pw'; END IF;
+       END $$;
+       ALTER SCHEMA ddl_undo OWNER TO undo_intruder;
+       ALTER FUNCTION ddl_undo.keep_rows() OWNER TO undo_intruder;
+       GRANT USAGE ON SCHEMA ddl_undo TO undo_app;
+       GRANT USAGE ON SCHEMA app TO undo_app;
+       CREATE TABLE app.mine (id int PRIMARY KEY); ALTER TABLE app.mine OWNER TO undo_app;
+       INSERT INTO app.mine VALUES (1), (2);`,
+    )
+    const url = new URL(database.url)
+    url.username = 'undo_app'
+    url.password = 'undo-app-pw'
+    const app = harness({ ...database, url: url.toString() })
+    const refused = (await app.db.execute('DELETE FROM app.mine WHERE id = 1', { confirm: true }))._unsafeUnwrapErr()
+    expect(refused).toMatchObject({ kind: 'UndoError', problem: 'cannot-keep' })
+    expect(refused.message).toContain('belongs to a role this connection is not a member of')
+    expect(await direct(database.url, 'SELECT count(*)::int AS n FROM app.mine')).toEqual([{ n: 2 }])
+  })
+
   it('says before the run what cannot be undone', async () => {
     const refused = (await h.db.execute('DROP SCHEMA app CASCADE'))._unsafeUnwrapErr()
     expect(refused.message).toContain('Cannot be undone once committed')

@@ -49,6 +49,7 @@ function inner(statement: ClassifiedStatement, kind: string): Record<string, unk
  */
 export function coverageOf(statement: ClassifiedStatement): Coverage {
   const kind = statement.kind
+  if (kind === 'CopyStmt' && statement.verdict.tier === 'safe') return { kind: 'none' }
   const outside = OUTSIDE[kind]
   if (outside !== undefined) return { kind: 'not-kept', reason: outside }
   if (kind === 'TruncateStmt') return { kind: 'truncate' }

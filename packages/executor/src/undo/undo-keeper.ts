@@ -1004,11 +1004,7 @@ export class UndoKeeper implements StatementObserver {
     const word = f.kind === 'p' ? 'PROCEDURE' : 'FUNCTION'
     const target = `${word} ${f.signature}`
     const create = [f.def, `ALTER ${target} OWNER TO ${f.owner}`]
-    create.push(
-      ...(await grantsOf(session, f.acl, target, 'FUNCTION')).map((g) =>
-        g.replace(/^(REVOKE|GRANT) (\S+) ON PROCEDURE/, '$1 $2 ON PROCEDURE'),
-      ),
-    )
+    create.push(...(await grantsOf(session, f.acl, target, 'FUNCTION')))
     if (f.comment !== null) create.push(`COMMENT ON ${target} IS ${quoteLiteral(f.comment)}`)
     return [
       {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Session } from '../session.js'
+import { UndoError } from './undo-error.js'
 
 /** The private schema that holds kept copies and the catalog. Others rely on this exact name. */
 export const UNDO_SCHEMA = 'ddl_undo'
@@ -81,9 +82,27 @@ export async function ensureStore(session: Session): Promise<void> {
     session,
     "SELECT pg_catalog.to_regclass('ddl_undo.runs') IS NOT NULL AND pg_catalog.to_regprocedure('ddl_undo.keep_rows()') IS NOT NULL AS ready",
   )
-  if (found[0]?.ready === true) return
-  await rows(session, 'SELECT pg_catalog.pg_advisory_xact_lock($1)', [STORE_LOCK])
-  await session.client.query(CREATE_STORE)
+  if (found[0]?.ready !== true) {
+    await rows(session, 'SELECT pg_catalog.pg_advisory_xact_lock($1)', [STORE_LOCK])
+    await session.client.query(CREATE_STORE)
+  }
+  // The capture triggers run ddl_undo.keep_rows() with the caller's rights: a schema or function
+  // planted by a role the caller does not belong to would run its code as the caller. Refuse it.
+  const owners = await rows<{ trusted: boolean }>(
+    session,
+    `SELECT pg_catalog.pg_has_role(current_user, n.nspowner, 'USAGE')
+        AND pg_catalog.pg_has_role(current_user, p.proowner, 'USAGE') AS trusted
+       FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_proc p ON p.pronamespace = n.oid
+      WHERE n.nspname = 'ddl_undo' AND p.oid = pg_catalog.to_regprocedure('ddl_undo.keep_rows()')`,
+  )
+  if (owners[0]?.trusted !== true) {
+    throw new UndoError(
+      'Undo cannot keep anything here: the ddl_undo schema or its ddl_undo.keep_rows() function belongs to a role ' +
+        'this connection is not a member of. Nothing was changed (the run was rolled back). Have its owner drop ' +
+        'or hand over the schema, or pass noUndo (--no-undo) to run without a kept copy.',
+      'cannot-keep',
+    )
+  }
 }
 
 /** True when the store exists (for list, purge and undo, which never create it). Throws the driver's error. */
