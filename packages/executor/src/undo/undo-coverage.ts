@@ -48,6 +48,17 @@ function inner(statement: ClassifiedStatement, kind: string): Record<string, unk
  * COLUMN in this version, roles, ALTER SYSTEM, ...). Pure; never throws.
  */
 export function coverageOf(statement: ClassifiedStatement): Coverage {
+  const cached = seen.get(statement)
+  if (cached !== undefined) return cached
+  const coverage = computeCoverage(statement)
+  seen.set(statement, coverage)
+  return coverage
+}
+
+/** Each statement's coverage, computed once (the keeper asks before and instead of sending it). */
+const seen = new WeakMap<ClassifiedStatement, Coverage>()
+
+function computeCoverage(statement: ClassifiedStatement): Coverage {
   const kind = statement.kind
   if (kind === 'CopyStmt' && statement.verdict.tier === 'safe') return { kind: 'none' }
   const outside = OUTSIDE[kind]

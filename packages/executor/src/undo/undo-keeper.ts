@@ -229,7 +229,7 @@ export class UndoKeeper implements StatementObserver {
         }
         first = false
       }
-      await this.#checkSize(session, statement)
+      if (this.#items.some((item) => item.statement === index)) await this.#checkSize(session, statement)
     })
   }
 
