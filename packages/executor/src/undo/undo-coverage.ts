@@ -104,6 +104,9 @@ export function cannotUndo(statements: readonly ClassifiedStatement[]): string[]
   for (const statement of statements) {
     const coverage = coverageOf(statement)
     if (coverage.kind === 'not-kept') lines.push(`line ${statement.span.line}: ${coverage.reason}`)
+    else if (coverage.kind !== 'none' && !statement.verdict.transactional) {
+      lines.push(`line ${statement.span.line}: it runs outside a transaction, so nothing can be kept in step with it`)
+    }
   }
   return lines
 }
