@@ -225,6 +225,38 @@ describe('undo', () => {
     expect(await dump()).toEqual(before)
   })
 
+  it('keeps the definitions of dropped enum, composite and domain types, with grants and comments', async () => {
+    await direct(
+      database.url,
+      `CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy'); COMMENT ON TYPE app.mood IS 'feelings';
+       REVOKE USAGE ON TYPE app.mood FROM PUBLIC; GRANT USAGE ON TYPE app.mood TO undo_reader;
+       CREATE TYPE app.pair AS (a int, b text COLLATE "C");
+       CREATE DOMAIN app.positive AS int DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK (VALUE > 0);
+       COMMENT ON DOMAIN app.positive IS 'greater than zero';`,
+    )
+    const types = () =>
+      direct(
+        database.url,
+        `SELECT format_type(t.oid, NULL) AS name, t.typtype, t.typacl::text AS acl, obj_description(t.oid, 'pg_type') AS comment,
+                t.typnotnull, t.typdefault, format_type(t.typbasetype, t.typtypmod) AS base,
+                (SELECT json_agg(enumlabel ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid) AS labels,
+                (SELECT json_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attcollation::regcollation::text ORDER BY attnum)
+                   FROM pg_attribute WHERE attrelid = t.typrelid AND attnum > 0) AS attrs,
+                (SELECT json_agg(conname || ' ' || pg_get_constraintdef(oid)) FROM pg_constraint WHERE contypid = t.oid) AS checks
+           FROM pg_type t WHERE t.typnamespace = 'app'::regnamespace AND t.typtype IN ('e', 'c', 'd')
+            AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+          ORDER BY 1`,
+      )
+    const before = await types()
+    expect(before).toHaveLength(3)
+    const run = await unwrap(
+      h.db.execute('DROP TYPE app.mood, app.pair; DROP DOMAIN app.positive', { iKnowWhatImDoing: true }),
+    )
+    expect(await types()).toEqual([])
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await types()).toEqual(before)
+  })
+
   it('refuses an undo whose rows were re-inserted with the same key, and changes nothing', async () => {
     const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id <= 3', { confirm: true }))
     await direct(database.url, "INSERT INTO app.notes VALUES (2, 2, 'again')")

@@ -18,6 +18,8 @@ const DEFINITION_DROPS = new Set([
   'OBJECT_PROCEDURE',
   'OBJECT_TRIGGER',
   'OBJECT_POLICY',
+  'OBJECT_TYPE',
+  'OBJECT_DOMAIN',
 ])
 
 const OUTSIDE: Readonly<Record<string, string>> = {

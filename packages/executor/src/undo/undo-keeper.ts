@@ -127,7 +127,7 @@ async function grantsOf(
   session: Session,
   acl: string | null,
   target: string,
-  kind: 'TABLE' | 'FUNCTION',
+  kind: 'TABLE' | 'FUNCTION' | 'TYPE',
 ): Promise<string[]> {
   if (acl === null) return []
   const entries = await rows<{ grantee: string | null; privilege: string; grantable: boolean }>(
@@ -138,7 +138,7 @@ async function grantsOf(
     [acl],
   )
   const out = [`REVOKE ALL ON ${target} FROM PUBLIC`]
-  if (kind === 'FUNCTION') out.push(`REVOKE ALL ON ${target} FROM CURRENT_USER`)
+  if (kind !== 'TABLE') out.push(`REVOKE ALL ON ${target} FROM CURRENT_USER`)
   for (const e of entries) {
     out.push(`GRANT ${e.privilege} ON ${target} TO ${e.grantee ?? 'PUBLIC'}${e.grantable ? ' WITH GRANT OPTION' : ''}`)
   }
@@ -842,6 +842,9 @@ export class UndoKeeper implements StatementObserver {
       case 'OBJECT_FUNCTION':
       case 'OBJECT_PROCEDURE':
         return this.#functionDef(session, statement, object, cascade)
+      case 'OBJECT_TYPE':
+      case 'OBJECT_DOMAIN':
+        return this.#typeDef(session, statement, object, cascade)
       case 'OBJECT_TRIGGER': {
         const parts = nameParts(object)
         const trigger = parts.at(-1) ?? ''
@@ -914,6 +917,105 @@ export class UndoKeeper implements StatementObserver {
       default:
         throw cannotKeep(`${removeType} is not kept`, statement, this.#flag)
     }
+  }
+
+  /** An enum, composite or domain type: rebuilt from the catalogs, with owner, grants and comment. */
+  async #typeDef(
+    session: Session,
+    statement: ClassifiedStatement,
+    object: unknown,
+    cascade: boolean,
+  ): Promise<ObjectDef[] | undefined> {
+    const names = (object as { TypeName?: { names?: unknown[] } }).TypeName?.names ?? []
+    const name = partsToName(nameParts({ List: { items: names } }))
+    const found = await rows<{
+      oid: string
+      name: string
+      kind: string
+      relid: string
+      base: string | null
+      def: string | null
+      notnull: boolean
+      owner: string
+      acl: string | null
+      comment: string | null
+    }>(
+      session,
+      `SELECT t.oid::int8::text AS oid, pg_catalog.format_type(t.oid, NULL) AS name, t.typtype::text AS kind,
+              t.typrelid::int8::text AS relid,
+              CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base,
+              t.typdefault AS def, t.typnotnull AS notnull,
+              pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(t.typowner)) AS owner, t.typacl::text AS acl,
+              pg_catalog.obj_description(t.oid, 'pg_type') AS comment
+         FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.to_regtype($1)`,
+      [name],
+    )
+    const t = found[0]
+    if (t === undefined) return undefined
+    const dependents = await rows<{ what: string }>(
+      session,
+      `SELECT pg_catalog.pg_describe_object(classid, objid, objsubid) AS what FROM pg_catalog.pg_depend
+        WHERE refclassid = 'pg_catalog.pg_type'::regclass AND refobjid = $1 AND deptype = 'n'`,
+      [Number(t.oid)],
+    )
+    if (dependents.length > 0 && cascade) {
+      throw cannotKeep(
+        `DROP ... CASCADE would also remove ${dependents.map((d) => d.what).join(', ')}`,
+        statement,
+        this.#flag,
+      )
+    }
+    let create: string
+    let word = 'TYPE'
+    if (t.kind === 'e') {
+      const labels = await rows<{ labels: string | null }>(
+        session,
+        "SELECT pg_catalog.string_agg(pg_catalog.quote_literal(enumlabel), ', ' ORDER BY enumsortorder) AS labels FROM pg_catalog.pg_enum WHERE enumtypid = $1",
+        [Number(t.oid)],
+      )
+      create = `CREATE TYPE ${t.name} AS ENUM (${labels[0]?.labels ?? ''})`
+    } else if (t.kind === 'c') {
+      const attrs = await rows<{ attrs: string | null }>(
+        session,
+        `SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname) || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
+                  || CASE WHEN a.attcollation <> ty.typcollation
+                          THEN ' COLLATE ' || pg_catalog.format('%I.%I', cn.nspname, co.collname) ELSE '' END,
+                  ', ' ORDER BY a.attnum) AS attrs
+           FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+           LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+           LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped`,
+        [Number(t.relid)],
+      )
+      create = `CREATE TYPE ${t.name} AS (${attrs[0]?.attrs ?? ''})`
+    } else if (t.kind === 'd') {
+      word = 'DOMAIN'
+      const checks = await rows<{ name: string; def: string }>(
+        session,
+        `SELECT conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def FROM pg_catalog.pg_constraint
+          WHERE contypid = $1 AND contype = 'c' ORDER BY conname`,
+        [Number(t.oid)],
+      )
+      create =
+        `CREATE DOMAIN ${t.name} AS ${t.base ?? 'text'}${t.def !== null ? ` DEFAULT ${t.def}` : ''}${t.notnull ? ' NOT NULL' : ''}` +
+        checks.map((c) => ` CONSTRAINT ${quoteIdent(c.name)} ${c.def}`).join('')
+    } else {
+      throw cannotKeep(
+        `${t.name} is a ${t.kind === 'r' ? 'range' : 'base'} type, which undo does not keep`,
+        statement,
+        this.#flag,
+      )
+    }
+    const statements = [create, `ALTER ${word} ${t.name} OWNER TO ${t.owner}`]
+    statements.push(...(await grantsOf(session, t.acl, `${word} ${t.name}`, 'TYPE')))
+    if (t.comment !== null) statements.push(`COMMENT ON ${word} ${t.name} IS ${quoteLiteral(t.comment)}`)
+    return [
+      {
+        object: `${word.toLowerCase()} ${t.name}`,
+        exists: `SELECT pg_catalog.to_regtype(${quoteLiteral(t.name)}) IS NOT NULL AS taken`,
+        create: statements,
+      },
+    ]
   }
 
   async #indexDef(session: Session, oid: number): Promise<ObjectDef | undefined> {
