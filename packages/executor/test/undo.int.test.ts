@@ -257,6 +257,20 @@ describe('undo', () => {
     expect(await types()).toEqual(before)
   })
 
+  it('keeps a dropped sequence with its options, value, grants and comment', async () => {
+    await direct(
+      database.url,
+      `CREATE SEQUENCE app.ticket AS int INCREMENT BY 5 MINVALUE 10 MAXVALUE 100000 START WITH 10 CACHE 1 CYCLE;
+       SELECT nextval('app.ticket'), nextval('app.ticket'), nextval('app.ticket');
+       GRANT USAGE ON SEQUENCE app.ticket TO undo_reader; COMMENT ON SEQUENCE app.ticket IS 'tickets';`,
+    )
+    const before = await dump()
+    const run = await unwrap(h.db.execute('DROP SEQUENCE app.ticket', { iKnowWhatImDoing: true }))
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+    expect(await direct(database.url, "SELECT nextval('app.ticket')::int AS n")).toEqual([{ n: 25 }])
+  })
+
   it('refuses an undo whose rows were re-inserted with the same key, and changes nothing', async () => {
     const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id <= 3', { confirm: true }))
     await direct(database.url, "INSERT INTO app.notes VALUES (2, 2, 'again')")

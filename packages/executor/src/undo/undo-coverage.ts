@@ -20,6 +20,7 @@ const DEFINITION_DROPS = new Set([
   'OBJECT_POLICY',
   'OBJECT_TYPE',
   'OBJECT_DOMAIN',
+  'OBJECT_SEQUENCE',
 ])
 
 const OUTSIDE: Readonly<Record<string, string>> = {

@@ -845,6 +845,8 @@ export class UndoKeeper implements StatementObserver {
       case 'OBJECT_TYPE':
       case 'OBJECT_DOMAIN':
         return this.#typeDef(session, statement, object, cascade)
+      case 'OBJECT_SEQUENCE':
+        return this.#sequenceDef(session, statement, object, cascade)
       case 'OBJECT_TRIGGER': {
         const parts = nameParts(object)
         const trigger = parts.at(-1) ?? ''
@@ -917,6 +919,79 @@ export class UndoKeeper implements StatementObserver {
       default:
         throw cannotKeep(`${removeType} is not kept`, statement, this.#flag)
     }
+  }
+
+  /** A sequence: its options, value, owner, grants, comment and OWNED BY column. */
+  async #sequenceDef(
+    session: Session,
+    statement: ClassifiedStatement,
+    object: unknown,
+    cascade: boolean,
+  ): Promise<ObjectDef[] | undefined> {
+    const relation = await resolveRelation(session, partsToName(nameParts(object)))
+    if (relation === undefined || relation.relkind !== 'S') return undefined
+    const dependents = await rows<{ what: string }>(
+      session,
+      `SELECT pg_catalog.pg_describe_object(classid, objid, objsubid) AS what FROM pg_catalog.pg_depend
+        WHERE refclassid = 'pg_catalog.pg_class'::regclass AND refobjid = $1 AND deptype = 'n'`,
+      [relation.oid],
+    )
+    if (dependents.length > 0 && cascade) {
+      throw cannotKeep(
+        `DROP ... CASCADE would also remove ${dependents.map((d) => d.what).join(', ')}`,
+        statement,
+        this.#flag,
+      )
+    }
+    const found = await rows<{
+      type: string
+      start: string
+      inc: string
+      min: string
+      max: string
+      cache: string
+      cycle: boolean
+      last: string | null
+      called: boolean
+      owner: string
+      acl: string | null
+      comment: string | null
+      ownedby: string | null
+    }>(
+      session,
+      `SELECT pg_catalog.format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start, s.seqincrement::text AS inc,
+              s.seqmin::text AS min, s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle,
+              (SELECT last_value::text FROM pg_catalog.pg_sequences q WHERE q.schemaname = $2 AND q.sequencename = $3) AS last,
+              (SELECT q.last_value IS NOT NULL FROM pg_catalog.pg_sequences q WHERE q.schemaname = $2 AND q.sequencename = $3) AS called,
+              pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)) AS owner, c.relacl::text AS acl,
+              pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
+              (SELECT pg_catalog.format('%I.%I.%I', tn.nspname, t.relname, a.attname)
+                 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+                 JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a'
+                  AND d.refclassid = 'pg_catalog.pg_class'::regclass) AS ownedby
+         FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid WHERE s.seqrelid = $1`,
+      [relation.oid, relation.schema, relation.name],
+    )
+    const q = found[0]
+    if (q === undefined) return undefined
+    const name = qualify(relation.schema, relation.name)
+    const create = [
+      `CREATE SEQUENCE ${name} AS ${q.type} INCREMENT BY ${q.inc} MINVALUE ${q.min} MAXVALUE ${q.max} START WITH ${q.start} CACHE ${q.cache}${q.cycle ? ' CYCLE' : ' NO CYCLE'}`,
+      `ALTER SEQUENCE ${name} OWNER TO ${q.owner}`,
+      ...(await grantsOf(session, q.acl, `SEQUENCE ${name}`, 'TYPE')),
+    ]
+    if (q.last !== null) create.push(`SELECT pg_catalog.setval(${quoteLiteral(name)}, ${q.last}, true)`)
+    if (q.ownedby !== null) create.push(`ALTER SEQUENCE ${name} OWNED BY ${q.ownedby}`)
+    if (q.comment !== null) create.push(`COMMENT ON SEQUENCE ${name} IS ${quoteLiteral(q.comment)}`)
+    return [
+      {
+        object: `sequence ${name}`,
+        exists: `SELECT pg_catalog.to_regclass(${quoteLiteral(name)}) IS NOT NULL AS taken`,
+        create,
+      },
+    ]
   }
 
   /** An enum, composite or domain type: rebuilt from the catalogs, with owner, grants and comment. */
