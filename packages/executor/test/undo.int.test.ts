@@ -271,6 +271,22 @@ describe('undo', () => {
     expect(await direct(database.url, "SELECT nextval('app.ticket')::int AS n")).toEqual([{ n: 25 }])
   })
 
+  it('finds dropped objects named through the search path, and keeps them qualified', async () => {
+    await direct(database.url, `CREATE TYPE app.mood AS ENUM ('sad', 'ok')`)
+    const before = await dump()
+    const run = await unwrap(
+      h.db.execute(
+        `SET search_path = app; DROP VIEW big_orders; DROP INDEX orders_total_idx; DROP TRIGGER orders_touch ON orders;
+         DROP POLICY orders_mine ON orders; DROP FUNCTION touch(); DROP FUNCTION IF EXISTS nothing_here(); DROP TYPE mood`,
+        { iKnowWhatImDoing: true },
+      ),
+    )
+    expect(run.undo?.objects).toHaveLength(6)
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+    expect(await direct(database.url, "SELECT to_regtype('app.mood')::text AS t")).toEqual([{ t: 'app.mood' }])
+  })
+
   it('refuses an undo whose rows were re-inserted with the same key, and changes nothing', async () => {
     const run = await unwrap(h.db.execute('DELETE FROM app.notes WHERE id <= 3', { confirm: true }))
     await direct(database.url, "INSERT INTO app.notes VALUES (2, 2, 'again')")

@@ -47,7 +47,11 @@ async function relationsByOid(session: Session, oids: readonly number[]): Promis
 
 /** The relation a name resolves to now (search path included), or undefined. */
 async function resolveRelation(session: Session, name: string): Promise<Relation | undefined> {
-  const found = await rows<Relation>(session, `${RELATION_SQL} WHERE c.oid = pg_catalog.to_regclass($1)`, [name])
+  const oid = await underUserPath(session, () =>
+    rows<{ oid: string | null }>(session, 'SELECT pg_catalog.to_regclass($1)::oid::int8::text AS oid', [name]),
+  )
+  if (oid[0]?.oid == null) return undefined
+  const found = await rows<Relation>(session, `${RELATION_SQL} WHERE c.oid = $1`, [Number(oid[0].oid)])
   const first = found[0]
   return first === undefined ? undefined : { ...first, oid: Number(first.oid) }
 }
@@ -113,12 +117,35 @@ function cannotKeep(what: string, statement: ClassifiedStatement, flag: string):
 
 /** The search path is emptied while definitions are read, so every name in them comes out qualified. */
 async function qualifiedNames<T>(session: Session, work: () => Promise<T>): Promise<T> {
+  const outer = userPaths.get(session)
+  if (outer !== undefined) return work()
   const saved = await rows<{ path: string }>(session, "SELECT pg_catalog.current_setting('search_path') AS path")
+  const path = saved[0]?.path ?? ''
   await rows(session, "SELECT pg_catalog.set_config('search_path', '', true)")
+  userPaths.set(session, path)
   try {
     return await work()
   } finally {
-    await rows(session, "SELECT pg_catalog.set_config('search_path', $1, true)", [saved[0]?.path ?? ''])
+    userPaths.delete(session)
+    await rows(session, "SELECT pg_catalog.set_config('search_path', $1, true)", [path])
+  }
+}
+
+/** The caller's search path while {@link qualifiedNames} has emptied it. */
+const userPaths = new WeakMap<Session, string>()
+
+/**
+ * Runs a name lookup under the caller's search path (as the statement itself will resolve the name),
+ * even inside {@link qualifiedNames}.
+ */
+async function underUserPath<T>(session: Session, lookup: () => Promise<T>): Promise<T> {
+  const path = userPaths.get(session)
+  if (path === undefined) return lookup()
+  await rows(session, "SELECT pg_catalog.set_config('search_path', $1, true)", [path])
+  try {
+    return await lookup()
+  } finally {
+    await rows(session, "SELECT pg_catalog.set_config('search_path', '', true)")
   }
 }
 
@@ -1022,8 +1049,17 @@ export class UndoKeeper implements StatementObserver {
               t.typdefault AS def, t.typnotnull AS notnull,
               pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(t.typowner)) AS owner, t.typacl::text AS acl,
               pg_catalog.obj_description(t.oid, 'pg_type') AS comment
-         FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.to_regtype($1)`,
-      [name],
+         FROM pg_catalog.pg_type t WHERE t.oid = $1`,
+      [
+        await underUserPath(session, async () => {
+          const r = await rows<{ oid: string | null }>(
+            session,
+            'SELECT pg_catalog.to_regtype($1)::oid::int8::text AS oid',
+            [name],
+          )
+          return r[0]?.oid == null ? 0 : Number(r[0].oid)
+        }),
+      ],
     )
     const t = found[0]
     if (t === undefined) return undefined
@@ -1128,10 +1164,8 @@ export class UndoKeeper implements StatementObserver {
     const name = partsToName(nameParts({ List: { items: owa.objname ?? [] } }))
     let oid: number | undefined
     if (owa.args_unspecified === true || owa.objargs === undefined) {
-      const found = await rows<{ oid: string | null }>(
-        session,
-        'SELECT pg_catalog.to_regproc($1)::oid::int8::text AS oid',
-        [name],
+      const found = await underUserPath(session, () =>
+        rows<{ oid: string | null }>(session, 'SELECT pg_catalog.to_regproc($1)::oid::int8::text AS oid', [name]),
       )
       oid = found[0]?.oid == null ? undefined : Number(found[0].oid)
     } else {
@@ -1140,10 +1174,10 @@ export class UndoKeeper implements StatementObserver {
         const parts = nameParts({ List: { items: t?.names ?? [] } })
         return partsToName(parts) + '[]'.repeat(t?.arrayBounds?.length ?? 0)
       })
-      const found = await rows<{ oid: string | null }>(
-        session,
-        'SELECT pg_catalog.to_regprocedure($1)::oid::int8::text AS oid',
-        [`${name}(${types.join(', ')})`],
+      const found = await underUserPath(session, () =>
+        rows<{ oid: string | null }>(session, 'SELECT pg_catalog.to_regprocedure($1)::oid::int8::text AS oid', [
+          `${name}(${types.join(', ')})`,
+        ]),
       )
       oid = found[0]?.oid == null ? undefined : Number(found[0].oid)
     }
