@@ -59,7 +59,10 @@ function columnsOf(elements: unknown): string[] {
 /** Records what a top-level statement created, and forgets what it may have re-pointed. */
 export function recordFresh(kind: string, node: Fields, state: ScriptState, findings: readonly Finding[]): void {
   const fresh = state.fresh
-  if (findings.some((f) => BLIND.has(f.rule))) return forget(fresh)
+  if (findings.some((f) => BLIND.has(f.rule))) {
+    forget(fresh)
+    return
+  }
   switch (kind) {
     case 'CreateStmt': {
       const table = rangeVarName(node.relation)
@@ -109,7 +112,8 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
     case 'DoStmt':
     case 'CallStmt':
     case 'ExecuteStmt':
-      return forget(fresh)
+      forget(fresh)
+      return
   }
 }
 
