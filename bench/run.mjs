@@ -2,7 +2,8 @@
 // in one run, runs interleaved; each figure is the median of at least 5 runs, with min and max.
 // Writes the table to stdout and everything to bench/results.local.json (ignored by git). Options:
 //   --runs N         runs per figure (default 7, at least 5)
-//   --only a,b       rows to run: classifier, check, executor, migrate (default all)
+//   --only a,b       rows to run: classifier, check, executor, migrate, undo (default all)
+//   --out FILE       where to write the results (default bench/results.local.json)
 //   --publish        write bench/results.json instead: the tracked run the README quotes
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -17,12 +18,18 @@ import { checkInput, coldStart, squawkBinary, squawkReadable } from './rows/chec
 import { classifierRow } from './rows/classifier.mjs'
 import { executorRow } from './rows/executor.mjs'
 import { findPsql, migrateRow, migrationRunner } from './rows/migrate.mjs'
+import { undoRow } from './rows/undo.mjs'
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, only: { type: 'string' }, publish: { type: 'boolean' } },
+  options: {
+    runs: { type: 'string', default: '7' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    publish: { type: 'boolean' },
+  },
 })
 const runs = Math.max(5, Number.parseInt(values.runs, 10) || 7)
-const only = new Set((values.only ?? 'classifier,check,executor,migrate').split(','))
+const only = new Set((values.only ?? 'classifier,check,executor,migrate,undo').split(','))
 const log = (line) => process.stderr.write(`${line}\n`)
 
 const cpus = os.cpus()
@@ -89,7 +96,7 @@ try {
   }
 
   // 3 and 4 need a server.
-  if (only.has('executor') || only.has('migrate')) {
+  if (only.has('executor') || only.has('migrate') || only.has('undo')) {
     log('starting an embedded Postgres...')
     server = await startPostgres()
     results.machine.postgres = server.version
@@ -98,6 +105,10 @@ try {
   if (only.has('executor')) {
     log(`3. PostgresAPI.execute vs plain pg, 1,000 statements, ${runs} runs...`)
     results.rows.executor = await executorRow({ server, runs })
+  }
+  if (only.has('undo')) {
+    log(`5. undo: DROP TABLE and DELETE 10% of a 1,000,000-row table, with and without the keep, ${runs} runs...`)
+    results.rows.undo = await undoRow({ server, runs })
   }
   if (only.has('migrate')) {
     const psql = findPsql()
@@ -128,7 +139,9 @@ results.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) /
 results.machine.load1AtEnd = loadNow(os)
 
 // A run writes outside the tracked files unless asked: results.json holds the run the README quotes.
-const out = fileURLToPath(new URL(values.publish === true ? './results.json' : './results.local.json', import.meta.url))
+const out =
+  values.out ??
+  fileURLToPath(new URL(values.publish === true ? './results.json' : './results.local.json', import.meta.url))
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 process.stdout.write(render(results))
 log(`\nwrote ${out}`)
@@ -283,6 +296,28 @@ function render(res) {
       met(g.ratio, g.target),
     ])
   } else rows.push(['4', 'migrations vs psql -1 -f loop', 'skipped', '', '', '<= 0.3', ''])
+  if (r.undo) {
+    const u = r.undo
+    const mib = (s) => `${(s.median / 2 ** 20).toFixed(1)} MiB`
+    rows.push([
+      '5',
+      `undo: DROP TABLE of ${u.rows.toLocaleString('en')} rows (${mib(u.tableBytes)}), keep vs noUndo`,
+      `${fig(u.dropKeep)}; keeps ${mib(u.dropKeep.keptBytes)}`,
+      `${fig(u.dropNoUndo)}`,
+      ratio(u.dropRatio),
+      'report',
+      '',
+    ])
+    rows.push([
+      '',
+      '  undo: DELETE of 10% of the rows, keep vs noUndo',
+      `${fig(u.deleteKeep)}; keeps ${mib(u.deleteKeep.keptBytes)}`,
+      `${fig(u.deleteNoUndo)}`,
+      ratio(u.deleteRatio),
+      'report',
+      '',
+    ])
+  }
 
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)))
   for (const [i, row] of rows.entries()) {

@@ -76,6 +76,11 @@ export interface AuditEntry {
   readonly actor?: string
   /** The project policy behind this record: the tiers it lowered, or the approval of a policy. */
   readonly policy?: AuditPolicy
+  /**
+   * Undo link: `kept:<id>` (what the run removed is kept under that undo id), `given-up` (the caller
+   * gave up the kept copy for this run), `restores:<id>` (this is `ddl undo <id>`), `purged:<id>`.
+   */
+  readonly undo?: string
 }
 
 /**

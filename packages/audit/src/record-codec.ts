@@ -28,6 +28,7 @@ const RECORD_KEYS = [
   'sqlstate',
   'error',
   'policy',
+  'undo',
   'prevHash',
   'hash',
 ] as const
@@ -44,6 +45,7 @@ const ENTRY_KEYS: ReadonlySet<string> = new Set<string>([
   'durationMs',
   'sqlstate',
   'error',
+  'undo',
   'actor',
   'policy',
 ])
@@ -65,6 +67,7 @@ export interface EntryExtras {
   readonly sqlstate?: string
   readonly error?: string
   readonly policy?: AuditPolicy
+  readonly undo?: string
 }
 
 /** Returns what is wrong with a caller's entry, or undefined when it can be recorded. */
@@ -142,6 +145,7 @@ function extrasOf(entry: EntryExtras): EntryExtras {
   if (entry.sqlstate !== undefined) extras.sqlstate = entry.sqlstate
   if (entry.error !== undefined) extras.error = entry.error
   if (entry.policy !== undefined) extras.policy = policyOf(entry.policy)
+  if (entry.undo !== undefined) extras.undo = entry.undo
   return extras
 }
 
@@ -204,7 +208,7 @@ function commonProblem(value: Fields): string | undefined {
   for (const key of FLAG_KEYS) {
     if (typeof flags[key] !== 'boolean') return `flag "${key}" must be true or false`
   }
-  for (const key of ['runId', 'source', 'sqlstate', 'error'] as const) {
+  for (const key of ['runId', 'source', 'sqlstate', 'error', 'undo'] as const) {
     if (value[key] !== undefined && typeof value[key] !== 'string') return `"${key}" must be a string`
   }
   const rows = value.rowsAffected

@@ -132,8 +132,17 @@ export function recordDeferred(
     case 'CreateTrigStmt': {
       const table = rangeVarName(node.relation)
       const code = codeTier([{ CreateTrigStmt: { funcname: node.funcname } }, node.whenClause], ctx)
-      // A trigger function nobody classified is unknown code on every write.
-      record(state.writes, deferredKey(table), code, `trigger ${String(node.trigname ?? '')} on ${table}`)
+      // A trigger function nobody classified is unknown code on every write of the events it fires on.
+      const events = typeof node.events === 'number' ? node.events : 0
+      const fired = TRIGGER_EVENTS.filter(([bit]) => (events & bit) !== 0).map(([, name]) => name)
+      for (const event of fired.length === 0 ? EVENTS : fired) {
+        record(
+          state.writes,
+          `${deferredKey(table)}:${event}`,
+          code,
+          `trigger ${String(node.trigname ?? '')} on ${table}`,
+        )
+      }
       break
     }
     case 'CreateEventTrigStmt': {
@@ -148,11 +157,35 @@ export function recordDeferred(
       const table = rangeVarName(node.relation)
       const called = codeTier([node.actions, node.whereClause], ctx)
       const code = { tier: maxTier(called.tier, statementTier), via: called.via === '' ? 'its actions' : called.via }
-      const map = node.event === 'CMD_SELECT' ? state.reads : state.writes
-      record(map, deferredKey(table), code, `rule ${String(node.rulename ?? '')} on ${table}`)
+      const what = `rule ${String(node.rulename ?? '')} on ${table}`
+      const event = String(node.event ?? '')
+        .replace(/^CMD_/, '')
+        .toLowerCase()
+      if (event === 'select') record(state.reads, deferredKey(table), code, what)
+      else
+        record(state.writes, EVENTS.includes(event) ? `${deferredKey(table)}:${event}` : deferredKey(table), code, what)
       break
     }
   }
+}
+
+/** Postgres's trigger event bits (TRIGGER_TYPE_INSERT, _DELETE, _UPDATE, _TRUNCATE). */
+const TRIGGER_EVENTS: readonly (readonly [number, string])[] = [
+  [4, 'insert'],
+  [8, 'delete'],
+  [16, 'update'],
+  [32, 'truncate'],
+]
+const EVENTS = TRIGGER_EVENTS.map(([, name]) => name)
+
+/** The trigger events each writing statement fires. */
+const FIRES: Readonly<Record<string, readonly string[]>> = {
+  InsertStmt: ['insert'],
+  UpdateStmt: ['update'],
+  DeleteStmt: ['delete'],
+  MergeStmt: ['insert', 'update', 'delete'],
+  CopyStmt: ['insert'],
+  TruncateStmt: ['truncate'],
 }
 
 /** Statement kinds whose relations are read or written when they run (not definitions of them). */
@@ -167,6 +200,7 @@ const RUNS: ReadonlySet<string> = new Set([
   'ExplainStmt',
   'DeclareCursorStmt',
   'RefreshMatViewStmt',
+  'TruncateStmt',
   'CallStmt',
   'DoStmt',
   'ExecuteStmt',
@@ -202,7 +236,20 @@ export function reachedCode(type: string, node: Fields, ctx: RuleContext): { tar
     case 'CopyStmt': {
       if (type === 'CopyStmt' && node.is_from !== true) break
       const name = rangeVarName(node.relation)
-      add(ctx.script.writes.get(deferredKey(name)), name)
+      const key = deferredKey(name)
+      // DELETE evaluates no DEFAULT or CHECK: only its triggers and rules run.
+      if (type !== 'DeleteStmt') add(ctx.script.writes.get(key), name)
+      const upsert = (node.onConflictClause as Fields | undefined)?.action === 'ONCONFLICT_UPDATE'
+      for (const event of [...(FIRES[type] ?? []), ...(upsert ? ['update'] : [])]) {
+        add(ctx.script.writes.get(`${key}:${event}`), name)
+      }
+      break
+    }
+    case 'TruncateStmt': {
+      for (const r of Array.isArray(node.relations) ? node.relations : []) {
+        const name = rangeVarName(unwrap(r)?.[1])
+        add(ctx.script.writes.get(`${deferredKey(name)}:truncate`), name)
+      }
       break
     }
     case 'TypeCast': {

@@ -41,7 +41,7 @@ describe('rendered findings', () => {
     expect(f).toMatchInlineSnapshot(`
       {
         "hint": "1. Stop using \`orders\` in the app and deploy. 2. Rename it to \`orders_retired\` and wait a release. 3. Back it up, then drop it.",
-        "message": "DROP TABLE orders deletes the table and all its rows; once committed there is no undo.",
+        "message": "DROP TABLE orders deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.",
         "rule": "drop-table",
         "severity": "error",
         "tier": "destructive",

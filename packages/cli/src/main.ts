@@ -19,6 +19,7 @@ const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['policy', async () => (await import('./commands/policy.js')).registerPolicy],
   ['query', async () => (await import('./commands/query.js')).registerQuery],
   ['schema', async () => (await import('./commands/schema.js')).registerSchema],
+  ['undo', async () => (await import('./commands/undo.js')).registerUndo],
 ]
 
 /**

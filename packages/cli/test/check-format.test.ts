@@ -48,7 +48,8 @@ const drop: Finding = {
   rule: 'drop-table',
   tier: 'destructive',
   severity: 'error',
-  message: 'DROP TABLE t deletes the table and all its rows; once committed there is no undo.',
+  message:
+    'DROP TABLE t deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.',
   hint: 'Back it up, then drop it.',
 }
 const hazard: Finding = {
@@ -103,7 +104,7 @@ describe('text format', () => {
         1 | CREATE INDEX i ON t (x);
           | ^
 
-      db/x.sql:2:2  DESTRUCTIVE  drop-table  DROP TABLE t deletes the table and all its rows; once committed there is no undo.
+      db/x.sql:2:2  DESTRUCTIVE  drop-table  DROP TABLE t deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.
         hint: Back it up, then drop it.
         2 | 	DROP TABLE t;
           | 	^
@@ -249,7 +250,7 @@ describe('github format', () => {
     reporter.end(summary)
     expect(out.text()).toBe(
       '::notice file=db/x.sql,line=1,col=1,title=add-index-without-concurrently (hazard)::CREATE INDEX blocks writes to t until the build ends.%0Ahint: Use CREATE INDEX CONCURRENTLY.\n' +
-        '::error file=db/x.sql,line=1,col=26,title=drop-table (destructive)::DROP TABLE t deletes the table and all its rows; once committed there is no undo.%0Ahint: Back it up, then drop it.\n' +
+        '::error file=db/x.sql,line=1,col=26,title=drop-table (destructive)::DROP TABLE t deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.%0Ahint: Back it up, then drop it.\n' +
         'summary\n',
     )
   })

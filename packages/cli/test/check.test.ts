@@ -82,7 +82,7 @@ describe('ddl check: text', () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toBe('')
     expect(r.stdout).toMatchInlineSnapshot(`
-      "drop.sql:2:1  DESTRUCTIVE  drop-table  DROP TABLE orders deletes the table and all its rows; once committed there is no undo.
+      "drop.sql:2:1  DESTRUCTIVE  drop-table  DROP TABLE orders deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.
         hint: 1. Stop using \`orders\` in the app and deploy. 2. Rename it to \`orders_retired\` and wait a release. 3. Back it up, then drop it.
       drop.sql:2:1  HAZARD  missing-lock-timeout  DROP TABLE orders waits for an ACCESS EXCLUSIVE lock on orders with no lock_timeout set: while it waits behind a long-running query, every query that reads or writes orders queues behind it.
         hint: Start the migration with SET lock_timeout = '5s' (and retry it when it times out), so a lock it cannot get fails fast instead of stalling the table.

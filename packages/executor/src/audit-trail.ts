@@ -19,6 +19,8 @@ export interface OutcomeDetails {
   readonly durationMs?: number | undefined
   readonly sqlstate?: string | undefined
   readonly error?: string | undefined
+  /** The undo link (`kept:<id>`, `given-up`, ...). */
+  readonly undo?: string | undefined
 }
 
 /** One statement of a run, with the id that links its intent to its outcome. */
@@ -72,6 +74,7 @@ export function auditEntry(
     ...(details.sqlstate !== undefined ? { sqlstate: details.sqlstate } : {}),
     ...(details.error !== undefined ? { error: details.error.slice(0, 2000) } : {}),
     ...policyOf(item.statement),
+    ...(details.undo !== undefined ? { undo: details.undo } : {}),
   }
 }
 

@@ -62,6 +62,33 @@ export interface DdlConfig {
     /** Also hide every string and number literal of the SQL in the audit log. */
     readonly redactLiterals?: boolean
   }
+  /** Undo: what runs remove is kept in the `ddl_undo` schema (see docs/undo.md). */
+  readonly undo?: UndoConfig
+}
+
+/** The `undo` section of `ddl.config.json`. */
+export interface UndoConfig {
+  /** Keep what runs remove (default true). `false` opts this project out. */
+  readonly enabled?: boolean
+  /** Bytes a run may keep; above it the run is refused unless it gives up undo (default 1 GiB; 0: no cap). */
+  readonly maxBytes?: number
+  /** Days kept copies are kept by `ddl undo --purge` without `--older-than` (default 7). */
+  readonly retentionDays?: number
+}
+
+/** The undo settings in force. */
+export interface UndoSettings {
+  readonly enabled: boolean
+  readonly maxBytes: number
+  readonly retentionDays: number
+}
+
+/** Undo is on, with a 1 GiB cap per run and a 7-day retention. */
+export const DEFAULT_UNDO: UndoSettings = Object.freeze({ enabled: true, maxBytes: 1024 ** 3, retentionDays: 7 })
+
+/** The configuration's undo settings over the defaults. Never throws. */
+export function resolveUndo(config: UndoConfig | undefined): UndoSettings {
+  return { ...DEFAULT_UNDO, ...(config ?? {}) }
 }
 
 /** A configuration and the file it came from (`undefined` when there is no file). */
@@ -108,6 +135,7 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
     pgVersion?: number
     timeouts?: Partial<Record<keyof Timeouts, number>>
     audit?: { path?: string; redactLiterals?: boolean }
+    undo?: UndoConfig
   } = {}
 
   if (raw.projects !== undefined) {
@@ -168,6 +196,27 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
       audit.redactLiterals = raw.audit.redactLiterals
     }
     config.audit = audit
+  }
+
+  if (raw.undo !== undefined) {
+    if (!isRecord(raw.undo)) return fail('"undo" must be an object, e.g. { "enabled": true, "maxBytes": 1073741824 }.')
+    const undo: { enabled?: boolean; maxBytes?: number; retentionDays?: number } = {}
+    for (const key of Object.keys(raw.undo)) {
+      if (!['enabled', 'maxBytes', 'retentionDays'].includes(key))
+        return fail(`unknown undo setting "${key}"; known: enabled, maxBytes, retentionDays.`)
+    }
+    if (raw.undo.enabled !== undefined) {
+      if (typeof raw.undo.enabled !== 'boolean') return fail('"undo.enabled" must be true or false.')
+      undo.enabled = raw.undo.enabled
+    }
+    for (const key of ['maxBytes', 'retentionDays'] as const) {
+      const value = raw.undo[key]
+      if (value === undefined) continue
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+        return fail(`"undo.${key}" must be a whole number, 0 or more.`)
+      undo[key] = value
+    }
+    config.undo = undo
   }
   return ok(config)
 }

@@ -1,5 +1,6 @@
 import type { AuditError } from '@ddl/audit'
 import type { Finding, RequiredFlag, Tier } from '@ddl/classifier'
+import type { UndoError } from './undo/undo-error.js'
 
 /** Why the gate refused a script. */
 export type SafetyReason =
@@ -29,7 +30,7 @@ export interface RefusedStatement {
  *
  * @example
  * // Destructive operation blocked: DROP TABLE users
- * // DROP TABLE users deletes the table and all its rows; once committed there is no undo.
+ * // DROP TABLE users deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.
  * // Use iKnowWhatImDoing: true to override
  */
 export class SafetyError extends Error {
@@ -272,6 +273,7 @@ export type ExecutorError =
   | PostgresError
   | MigrationError
   | AuditError
+  | UndoError
 
 /** What `transaction()` can fail with: an {@link ExecutorError}, or the callback's own throw. */
 export type TransactionError = ExecutorError | CallbackError
@@ -285,6 +287,7 @@ const executorKinds = new Set([
   'PostgresError',
   'MigrationError',
   'AuditError',
+  'UndoError',
 ])
 
 /** True for any error of the {@link ExecutorError} union (matched on `kind`). Never throws. */

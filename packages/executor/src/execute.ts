@@ -19,9 +19,12 @@ import { type RunError, runPlan } from './plan-runner.js'
 import { rehearsalMessage, rehearsePlan } from './rehearsal.js'
 import type { ExecuteOutcome, ExecuteResult, RehearsalResult, StatementRun } from './results.js'
 import { openSession, releaseSession, type Session } from './session.js'
+import { toRunError } from './statement-runner.js'
+import type { UndoSummary } from './undo/undo-items.js'
+import { keeperFor, type UndoFlags, undoAuditLink } from './undo/undo-run.js'
 
 /** Options of `execute()`. */
-export interface ExecuteOptions extends GateFlags {
+export interface ExecuteOptions extends GateFlags, UndoFlags {
   /** Classify and report only: nothing is sent, no database is needed. */
   readonly dryRun?: boolean
   /** Run in a transaction that is always rolled back, and report what it did (no flag needed). */
@@ -104,6 +107,7 @@ export async function recordOutcomes(
   flags: AuditFlags,
   result: Result<readonly StatementRun[], RunError | ExecutorError>,
   success: AuditOutcome,
+  extra: (index: number) => OutcomeDetails = () => ({}),
 ): Promise<string[]> {
   const runs = result.isOk() ? result.value : []
   const failedIndex = result.isErr() && 'statementIndex' in result.error ? result.error.statementIndex : undefined
@@ -118,7 +122,8 @@ export async function recordOutcomes(
     },
     (_item, index): OutcomeDetails => {
       const run = runs.find((r) => r.index === index)
-      if (result.isOk()) return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs }
+      if (result.isOk())
+        return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs, ...extra(index) }
       const error = result.error
       if (failedIndex === undefined || index === failedIndex) {
         return {
@@ -181,7 +186,9 @@ export async function executeSql(
   if (connector.isErr()) return err(connector.error)
 
   // Write-ahead: nothing is sent unless every intent of the plan is on disk.
-  const intents = await recordAll(scope, items, flags, 'intent')
+  const intents = await recordAll(scope, items, flags, 'intent', () =>
+    options.noUndo === true ? { undo: 'given-up' } : {},
+  )
   if (intents.isErr()) return err(intents.error)
 
   if (options.rehearse === true) {
@@ -190,12 +197,32 @@ export async function executeSql(
   }
 
   const started = performance.now()
+  const keeper = keeperFor(ctx, options, plan, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true')
+  const runContext = runContextOf(connector.value)
+  let undo: UndoSummary | undefined
   const { result: run, after: warnings } = await withSessionThen(
     connector.value,
     (session) =>
-      runPlan(session, plan, runContextOf(connector.value), {
+      runPlan<RunError>(session, plan, runContext, {
         settings: { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
         nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
+        ...(keeper !== undefined
+          ? {
+              observer: keeper,
+              beforeCommit: async (s: Session) => {
+                try {
+                  undo = await keeper.finish(
+                    s,
+                    plan.statements,
+                    items.map((i) => i.runId),
+                  )
+                  return ok(undefined)
+                } catch (error) {
+                  return err(toRunError(error, { phase: 'commit', aftermath: 'rolled-back', ...runContext }))
+                }
+              },
+            }
+          : {}),
       }),
     (result) =>
       recordOutcomes(
@@ -204,9 +231,13 @@ export async function executeSql(
         flags,
         result.map((r) => r.statements),
         'committed',
+        (index) => {
+          const link = undoAuditLink(options, undo, index)
+          return link === undefined ? {} : { undo: link }
+        },
       ),
   )
-  if (run.isErr()) return err(run.error)
+  if (run.isErr()) return err(keeper?.failure ?? run.error)
   const durationMs = Math.round(performance.now() - started)
   const n = run.value.statements.length
   const what = run.value.inTransaction
@@ -219,8 +250,9 @@ export async function executeSql(
     inTransaction: run.value.inTransaction,
     statements: run.value.statements,
     durationMs,
-    message: `${what}; ${TIER_NAME[plan.tier]}; ${durationMs} ms.`,
+    message: `${what}; ${TIER_NAME[plan.tier]}; ${durationMs} ms.${undo !== undefined ? ` Kept for undo: ${undo.id} (ddl undo ${undo.id}).` : ''}`,
     warnings: [...notes, ...warnings],
+    ...(undo !== undefined ? { undo } : {}),
   }
   return ok(result)
 }

@@ -10,6 +10,7 @@ import {
 import { err, ok, type Result } from 'neverthrow'
 import { displayStatement } from './display.js'
 import { ParseError, type RefusedStatement, SafetyError, type SafetyReason } from './errors.js'
+import { cannotUndo } from './undo/undo-coverage.js'
 
 /** The flags a caller passes to let a tier run. */
 export interface GateFlags {
@@ -172,6 +173,18 @@ export function refusedStatement(statement: ClassifiedStatement): RefusedStateme
   }
 }
 
+/**
+ * Says before the run what undo cannot take back (DROP DATABASE, roles, ALTER SYSTEM, ...), on the
+ * line before the override advice, so nobody learns it afterwards.
+ */
+function withUndoNote(message: string, statements: readonly ClassifiedStatement[]): string {
+  const lines = cannotUndo(statements)
+  if (lines.length === 0) return message
+  const note = `Cannot be undone once committed (ddl undo keeps nothing for it):\n${lines.map((l) => `  ${l}`).join('\n')}`
+  const cut = message.lastIndexOf('\n')
+  return cut < 0 ? `${message}\n${note}` : `${message.slice(0, cut)}\n${note}${message.slice(cut)}`
+}
+
 function refusal(
   reason: SafetyReason,
   plan: Plan,
@@ -183,7 +196,7 @@ function refusal(
   const requires: RequiredFlag = reason === 'tier' ? requiredFlag(plan.tier) : 'none'
   const fields = { reason, tier: plan.tier, requires, statements: refused, hint: text.hint }
   if (reason === 'tier') {
-    const message = formatTierRefusal(plan.tier, refused, style)
+    const message = withUndoNote(formatTierRefusal(plan.tier, refused, style), statements)
     return new SafetyError(message, { ...fields, hint: overrideLine(plan.tier, style) })
   }
   return new SafetyError([text.headline, text.body, text.hint].filter((l) => l !== '').join('\n'), fields)

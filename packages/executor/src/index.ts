@@ -1,8 +1,17 @@
 export type { AuditedStatement, AuditScope, OutcomeDetails } from './audit-trail.js'
 export { auditEntry, auditFlags, auditIds, recordAll } from './audit-trail.js'
 export { classifySql } from './classify-sql.js'
-export type { DdlConfig, Env, LoadedConfig, Timeouts } from './config.js'
-export { CONFIG_FILE, DEFAULT_TIMEOUTS, loadConfig, loadEnv, parseConfig, resolveTimeouts } from './config.js'
+export type { DdlConfig, Env, LoadedConfig, Timeouts, UndoConfig, UndoSettings } from './config.js'
+export {
+  CONFIG_FILE,
+  DEFAULT_TIMEOUTS,
+  DEFAULT_UNDO,
+  loadConfig,
+  loadEnv,
+  parseConfig,
+  resolveTimeouts,
+  resolveUndo,
+} from './config.js'
 export type { ConnectionSettings, SslMode } from './connection.js'
 export { Connector, connectionSettings } from './connection.js'
 export { displayStatement } from './display.js'
@@ -129,4 +138,11 @@ export { checkSqlText, decodeSql, lineColumn, readSqlFile } from './sql-input.js
 export { isServerError, sendStatement, toRunError } from './statement-runner.js'
 export type { TransactionCallback, TransactionExecuteOptions } from './transaction.js'
 export { runTransaction, Transaction } from './transaction.js'
+export type { UndoProblem } from './undo/undo-error.js'
+export { UndoError } from './undo/undo-error.js'
+export type { UndoSummary } from './undo/undo-items.js'
+export type { UndoEntry, UndoRestore } from './undo/undo-restore.js'
+export type { UndoFlags, UndoOptions, UndoResult } from './undo/undo-run.js'
+export { parseAge } from './undo/undo-run.js'
+export { UNDO_SCHEMA } from './undo/undo-store.js'
 export { unwrap } from './unwrap.js'

@@ -32,6 +32,15 @@ export type RunError = PostgresError | ConnectionError
 export interface StatementObserver {
   before?(session: Session, statement: ClassifiedStatement, index: number): Promise<void>
   after?(session: Session, statement: ClassifiedStatement, index: number, run: StatementRun): Promise<void>
+  /**
+   * When it resolves to a result, the statement is not sent: that is what it did (undo keeps a dropped
+   * table by moving it instead; see docs/undo.md). `undefined` sends the statement as written.
+   */
+  instead?(
+    session: Session,
+    statement: ClassifiedStatement,
+    index: number,
+  ): Promise<Pick<StatementRun, 'command' | 'rowCount'> | undefined>
 }
 
 function site(
@@ -195,9 +204,15 @@ export async function runStatements(
       return err(toRunError(error, at('inspect')))
     }
     const started = performance.now()
+    let replaced: Pick<StatementRun, 'command' | 'rowCount'> | undefined
+    try {
+      replaced = await options.observer?.instead?.(session, statement, index)
+    } catch (error) {
+      return err(toRunError(error, at('inspect')))
+    }
     let run: StatementRun
     try {
-      const result = await sendStatement(session.client, statement.text)
+      const result = replaced ?? (await sendStatement(session.client, statement.text))
       run = {
         index,
         line: statement.span.line,
@@ -207,7 +222,7 @@ export async function runStatements(
         findings: statement.verdict.findings,
         command: result.command ?? null,
         rowCount: typeof result.rowCount === 'number' ? result.rowCount : null,
-        rows: Array.isArray(result.rows) ? result.rows : [],
+        rows: 'rows' in result && Array.isArray(result.rows) ? result.rows : [],
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       }
     } catch (error) {

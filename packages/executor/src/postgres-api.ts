@@ -10,6 +10,8 @@ import type { DryRunResult, ExecuteOutcome, ExecuteResult, QueryResult, Rehearsa
 import { inspectTable, listRelations, relationExists, type TableSchema, type TableSummary } from './schema-inspector.js'
 import { toRunError } from './statement-runner.js'
 import { runTransaction, type TransactionCallback } from './transaction.js'
+import type { UndoEntry } from './undo/undo-restore.js'
+import { listUndo, purgeUndo, type UndoOptions, type UndoResult, undoRun } from './undo/undo-run.js'
 
 /**
  * Direct Postgres access for schema work, with the safety tiers: every statement is classified,
@@ -194,6 +196,33 @@ export class PostgresAPI {
    */
   runMigrationsFromDir(dir: string, options: MigrateOptions = {}): ResultAsync<MigrationReport, ExecutorError> {
     return this.#withContext((ctx) => migrateDirectory(ctx, dir, options))
+  }
+
+  /**
+   * Puts back what run `id` removed (its `result.undo.id`), as it was just before that run, in one
+   * transaction; gated (`iKnowWhatImDoing: true`) and audited like any run. Refused whole, nothing
+   * restored, when later changes conflict (`UndoError` `conflict`, listing them). See docs/undo.md.
+   * Fails with `UndoError`, `AuditError`, `ConfigError`, `ConnectionError`, `PostgresError`. Never throws.
+   *
+   * @example
+   * const run = await unwrap(db.execute('DELETE FROM orders WHERE id < 10', { confirm: true }))
+   * await unwrap(db.undo(run.undo!.id, { iKnowWhatImDoing: true }))
+   */
+  undo(id: string, options: UndoOptions = {}): ResultAsync<UndoResult, ExecutorError> {
+    return this.#withContext((ctx) => undoRun(ctx, id, options))
+  }
+
+  /** Every kept run (newest first): id, when, who, statements, objects, rows, size. Never throws. */
+  listUndo(): ResultAsync<UndoEntry[], ExecutorError> {
+    return this.#withContext((ctx) => listUndo(ctx))
+  }
+
+  /**
+   * Drops kept copies older than `olderThanMs` (default: `undo.retentionDays`, 7 days); audited.
+   * Fails with `UndoError`, `AuditError`, `ConnectionError`, `PostgresError`. Never throws.
+   */
+  purgeUndo(olderThanMs?: number): ResultAsync<{ readonly purged: readonly string[] }, ExecutorError> {
+    return this.#withContext((ctx) => purgeUndo(ctx, olderThanMs))
   }
 
   /** Closes the connections. Later calls fail with `ConfigError`. Never fails. */

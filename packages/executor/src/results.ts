@@ -1,4 +1,5 @@
 import type { Finding, LockMode, Plan, RequiredFlag, Tier } from '@ddl/classifier'
+import type { UndoSummary } from './undo/undo-items.js'
 
 /** A row as node-postgres returns it. */
 export type Row = Record<string, unknown>
@@ -40,6 +41,8 @@ export interface ExecuteResult {
   readonly message: string
   /** Things that went wrong after the work was done (an audit outcome that could not be written). */
   readonly warnings: readonly string[]
+  /** Present when something the run removed was kept: `ddl undo <undo.id>` puts it back. */
+  readonly undo?: UndoSummary
 }
 
 /** `execute(sql, { dryRun: true })`: the plan, nothing sent, no database needed. */

@@ -1,5 +1,5 @@
 import type { AuditFlags } from '@ddl/audit'
-import type { Tier } from '@ddl/classifier'
+import type { ClassifiedStatement, Tier } from '@ddl/classifier'
 import { Err, err, Ok, ok, type Result, ResultAsync } from 'neverthrow'
 import {
   type AuditedStatement,
@@ -14,13 +14,17 @@ import { CallbackError, type ExecutorError, InputError, isExecutorError, type Tr
 import { auditError, scopeOf, withSession } from './execute.js'
 import { type ExecutorContext, runContextOf } from './executor-context.js'
 import { type GateFlags, gatePlan } from './gate.js'
-import { inTransaction, type RunContext, runStatements } from './plan-runner.js'
+import { inTransaction, type RunContext, runStatements, type StatementObserver } from './plan-runner.js'
 import { checkRead, sendRead } from './query.js'
 import type { ExecuteResult, QueryResult, Row, StatementRun } from './results.js'
 import type { Session } from './session.js'
+import { toRunError } from './statement-runner.js'
+import type { UndoSummary } from './undo/undo-items.js'
+import type { UndoKeeper } from './undo/undo-keeper.js'
+import { keeperFor, type UndoFlags, undoAuditLink } from './undo/undo-run.js'
 
 /** Options of `tx.execute()`: the gate's flags (no dry run or rehearsal inside a transaction). */
-export interface TransactionExecuteOptions extends GateFlags {
+export interface TransactionExecuteOptions extends GateFlags, UndoFlags {
   /** Where the SQL came from, recorded in the audit log. */
   readonly source?: string
 }
@@ -52,12 +56,40 @@ export class Transaction {
   #queue: Promise<unknown> = Promise.resolve()
   #failure: ExecutorError | undefined
   #ended = false
+  readonly #keeper: UndoKeeper | undefined
+  #statements: ClassifiedStatement[] = []
+  #undo: UndoSummary | undefined
+  #gaveUp = false
 
   /** @internal Created by `transaction()`. */
   constructor(ctx: ExecutorContext, session: Session, run: RunContext) {
     this.#ctx = ctx
     this.#session = session
     this.#run = run
+    this.#keeper = keeperFor(ctx, {}, undefined, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true')
+  }
+
+  /**
+   * What undo kept of this transaction, once it committed (`undefined` before, or when nothing was
+   * kept): `db.undo(tx.undo.id)` puts it back.
+   */
+  get undo(): UndoSummary | undefined {
+    return this.#undo
+  }
+
+  /** @internal Before COMMIT: records what was kept. Throws the driver's error. */
+  async finishUndo(): Promise<void> {
+    if (this.#keeper === undefined) return
+    this.#undo = await this.#keeper.finish(
+      this.#session,
+      this.#statements,
+      this.#sent.map((s) => s.item.runId),
+    )
+  }
+
+  /** @internal Why keeping failed, if it did. */
+  get undoFailure(): ExecutorError | undefined {
+    return this.#keeper?.failure
   }
 
   /**
@@ -138,10 +170,14 @@ export class Transaction {
             }
             if (sent === undefined || sent.status === 'pending')
               return { error: 'not sent: an earlier statement failed' }
+            const link = committed
+              ? undoAuditLink({ noUndo: this.#gaveUp }, this.#undo, this.#sent.indexOf(sent))
+              : undefined
             return {
               rowsAffected: sent.run?.rowCount ?? undefined,
               durationMs: sent.run?.durationMs,
               ...(committed ? {} : { error: 'rolled back with the transaction' }),
+              ...(link !== undefined ? { undo: link } : {}),
             }
           },
         )
@@ -193,15 +229,25 @@ export class Transaction {
       await recordAll(scope, items, flags, 'blocked', () => ({ error: auditError(gate.error) }))
       return this.#fail(gate.error)
     }
-    const intents = await recordAll(scope, items, flags, 'intent')
+    const intents = await recordAll(scope, items, flags, 'intent', () =>
+      options.noUndo === true ? { undo: 'given-up' } : {},
+    )
     if (intents.isErr()) return this.#fail(intents.error)
+    if (options.noUndo === true) this.#gaveUp = true
     const sent: Sent[] = items.map((item) => ({ item, scope, flags, status: 'pending' }))
     this.#sent.push(...sent)
+    const offset = this.#statements.length
+    this.#statements.push(...plan.statements)
     const started = performance.now()
     const runs = await runStatements(this.#session, plan.statements, this.#run, {
       aftermath: 'rolled-back',
       lockTimeoutMs: this.#ctx.timeouts.lockTimeoutMs,
+      ...(this.#keeper !== undefined && options.noUndo !== true ? { observer: shifted(this.#keeper, offset) } : {}),
     })
+    if (runs.isErr() && this.#keeper?.failure !== undefined) {
+      for (const s of sent) s.status = 'failed'
+      return this.#fail(this.#keeper.failure)
+    }
     if (runs.isErr()) {
       const index = runs.error.kind === 'PostgresError' ? runs.error.statementIndex : undefined
       const failed = sent[index ?? 0]
@@ -231,6 +277,15 @@ export class Transaction {
       message: `Ran ${n} statement${n === 1 ? '' : 's'} in the transaction (not committed yet); ${TIER_NAME[plan.tier]}; ${durationMs} ms.`,
       warnings: [],
     })
+  }
+}
+
+/** The keeper seen with indexes counted over the whole transaction (each call's start at `offset`). */
+function shifted(keeper: UndoKeeper, offset: number): StatementObserver {
+  return {
+    before: (session, statement, index) => keeper.before(session, statement, index + offset),
+    instead: (session, statement, index) => keeper.instead(session, statement, index + offset),
+    after: (session, statement, index) => keeper.after(session, statement, index + offset),
   }
 }
 
@@ -287,6 +342,11 @@ export async function runTransaction<T, E = never>(
         await handle.end()
         if (handle.failure !== undefined) return err(handle.failure)
         if (value instanceof Err) return err(value.error as E)
+        try {
+          await handle.finishUndo()
+        } catch (error) {
+          return err(handle.undoFailure ?? toRunError(error, { phase: 'commit', aftermath: 'rolled-back', ...context }))
+        }
         if (value instanceof Ok) return ok(value.value as T)
         return ok(value as T)
       },

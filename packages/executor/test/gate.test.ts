@@ -18,7 +18,7 @@ describe('the gate', () => {
   it('words a destructive refusal as the seed does', () => {
     expect(refusal('DROP TABLE users').message).toMatchInlineSnapshot(`
       "Destructive operation blocked: DROP TABLE users
-      DROP TABLE users deletes the table and all its rows; once committed there is no undo.
+      DROP TABLE users deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.
       Use iKnowWhatImDoing: true to override
       Hint: 1. Stop using \`users\` in the app and deploy. 2. Rename it to \`users_retired\` and wait a release. 3. Back it up, then drop it."
     `)

@@ -87,5 +87,8 @@ function sentNothing(error: ToolError): boolean {
     case 'PostgresError':
     case 'MigrationError':
       return false
+    case 'UndoError':
+      // Keeping refused or a restore conflicted: the transaction was rolled back either way.
+      return true
   }
 }

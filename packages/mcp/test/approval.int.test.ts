@@ -29,6 +29,7 @@ describe('the MCP server over stdio', () => {
       'migration_status',
       'query',
       'rehearse_sql',
+      'undo',
     ])
     for (const tool of tools) {
       expect(tool.description?.length, tool.name).toBeGreaterThan(60)

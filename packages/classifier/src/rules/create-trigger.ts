@@ -1,5 +1,6 @@
+import { freshTable } from '../fresh-objects.js'
 import { defineRule } from '../rule.js'
-import type { Fields } from '../walk.js'
+import { type Fields, rangeVarName } from '../walk.js'
 
 /** CREATE TRIGGER runs a function on every matching write; safe only when that function was shown harmless in the script. */
 export const createTrigger = defineRule<Fields>({
@@ -7,6 +8,9 @@ export const createTrigger = defineRule<Fields>({
   tier: 'cautious',
   kinds: ['CreateTrigStmt'],
   check: (s, ctx) => {
+    // On a table this script created, the trigger changes nothing that ran before; the writes that
+    // fire it later in the script carry its function's tier (deferred-code).
+    if (freshTable(ctx.script, rangeVarName(s.relation))) return undefined
     const fn = Array.isArray(s.funcname)
       ? String((s.funcname.at(-1) as { String?: { sval?: string } })?.String?.sval ?? '')
       : ''

@@ -10,7 +10,7 @@ import type { Fields } from '../walk.js'
 export const deferredCode = defineRule<Fields>({
   id: 'deferred-code',
   tier: 'cautious',
-  kinds: ['RangeVar', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'TypeCast'],
+  kinds: ['RangeVar', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'TruncateStmt', 'TypeCast'],
   check: (node, ctx) => reachedCode(ctx.nodeType, node, ctx),
   message: (t) => `This runs code defined earlier in the script (${t}).`,
   hint: 'Review what that code does (its own findings are listed where it was defined); run with the flag its tier needs.',

@@ -12,7 +12,7 @@ export const dropTable = defineRule<DropStmt>({
   check: (s) => (TYPES.has(String(s.removeType)) ? dropObjectNames(s.objects) : undefined),
   message: (t, s) =>
     s.removeType === 'OBJECT_TABLE'
-      ? `DROP TABLE ${t} deletes the table and all its rows; once committed there is no undo.`
+      ? `DROP TABLE ${t} deletes the table and all its rows; once committed, only ddl undo of a run that kept it brings it back.`
       : `DROP ${objectTypeWords(s.removeType)} ${t} deletes it, with its grants and everything that reads it.`,
   hint: (t) =>
     `1. Stop using \`${t}\` in the app and deploy. 2. Rename it to \`${t}_retired\` and wait a release. 3. Back it up, then drop it.`,

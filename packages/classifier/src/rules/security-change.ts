@@ -1,5 +1,6 @@
+import { freshTable } from '../fresh-objects.js'
 import { defineRule } from '../rule.js'
-import type { Fields } from '../walk.js'
+import { type Fields, rangeVarName } from '../walk.js'
 
 /** Statements that change access control: policies, owners, security labels, foreign servers, event triggers. */
 export const securityChange = defineRule<Fields>({
@@ -21,7 +22,12 @@ export const securityChange = defineRule<Fields>({
     'CreatePLangStmt',
     'AlterOwnerStmt',
   ],
-  check: () => true,
+  check: (node, ctx) => {
+    // A policy on a table this script created decides who sees rows that do not exist yet: no
+    // access anyone had is changed.
+    if (ctx.nodeType === 'CreatePolicyStmt' && freshTable(ctx.script, rangeVarName(node.table))) return undefined
+    return true
+  },
   message: (t) =>
     `This changes access control (${t}): policies, owners, foreign servers or event triggers decide who sees what.`,
   hint: 'Review who gains or loses access; test the policy with SET ROLE in a rehearsal.',

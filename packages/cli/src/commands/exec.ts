@@ -18,7 +18,9 @@ import type { CommandContext, Register } from '../program.js'
 const HELP = `
 Classifies the SQL with the real Postgres grammar, gates it on its tier, records the intent in the
 audit log, then runs every statement alone in one transaction (lock_timeout and statement_timeout
-set) and commits. Any error rolls everything back.
+set) and commits. Any error rolls everything back. What the run removes (rows, dropped tables,
+definitions) is kept in the ddl_undo schema in the same transaction: ddl undo ID puts it back
+(--json: result.undo.id; --no-undo gives that up for this run; see docs/undo.md).
   safe         runs as is
   cautious     needs --confirm                (DROP COLUMN, TRUNCATE, DELETE/UPDATE with WHERE)
   destructive  needs --i-know-what-im-doing   (DROP TABLE, DELETE without WHERE, ...)
@@ -55,6 +57,8 @@ interface ExecOptions {
   readonly rehearse?: boolean
   readonly project?: string
   readonly json?: boolean
+  /** False with --no-undo. */
+  readonly undo?: boolean
 }
 
 /** Options every database command shares. */
@@ -85,6 +89,7 @@ export function exitCodeOf(error: ExecutorError): number {
     case 'PostgresError':
     case 'MigrationError':
     case 'AuditError':
+    case 'UndoError':
       return EXIT.failed
     default: {
       const never: never = error
@@ -135,6 +140,7 @@ export const registerExec: Register = (program: Command, ctx: CommandContext) =>
     .option('--i-know-what-im-doing', 'allow destructive statements (DROP TABLE, DELETE without WHERE)')
     .option('--dry-run', 'classify and show the plan; send nothing (no database needed)')
     .option('--rehearse', 'run in a transaction that is always rolled back, and report what it did')
+    .option('--no-undo', 'keep nothing for ddl undo for this run (audited); needed above undo.maxBytes')
     .option('--project <name>', 'a project of ddl.config.json (default: DDL_DATABASE_URL, then DATABASE_URL)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', HELP)
@@ -208,6 +214,7 @@ async function exec(io: Io, sql: string | undefined, options: ExecOptions): Prom
       ...flags,
       ...(options.dryRun === true ? { dryRun: true } : {}),
       ...(options.rehearse === true ? { rehearse: true } : {}),
+      ...(options.undo === false ? { noUndo: true } : {}),
     })
     if (run !== db) await run.close()
     if (result.isErr()) {

@@ -74,6 +74,8 @@ interface MigrateCliOptions {
   readonly plan?: boolean
   readonly confirm?: boolean
   readonly iKnowWhatImDoing?: boolean
+  /** False with --no-undo. */
+  readonly undo?: boolean
   readonly acceptChanged?: readonly string[]
   readonly lockTimeout?: number
   readonly statementTimeout?: number
@@ -123,6 +125,7 @@ export const registerMigrate: Register = (program: Command, ctx: CommandContext)
     .option('--plan', 'show what would run (tier, findings, flags each file needs); run nothing')
     .option('--confirm', 'allow cautious files (DROP COLUMN, TRUNCATE, DELETE ... WHERE)')
     .option('--i-know-what-im-doing', 'allow destructive files (DROP TABLE, DELETE without WHERE)')
+    .option('--no-undo', 'keep nothing for ddl undo for these files (audited)')
     .option('--accept-changed <name>', 'accept an applied file that changed (repeatable)', collect)
     .option('--lock-timeout <duration>', 'lock_timeout for the statements (5000, 5s)', parseDuration)
     .option('--statement-timeout <duration>', 'statement_timeout for the statements (60s, 2m)', parseDuration)
@@ -197,6 +200,7 @@ function runOptions(options: MigrateCliOptions, onProgress?: (event: MigrationEv
     ...(options.confirm === true ? { confirm: true } : {}),
     ...(options.iKnowWhatImDoing === true ? { iKnowWhatImDoing: true } : {}),
     ...(options.acceptChanged !== undefined ? { acceptChanged: options.acceptChanged } : {}),
+    ...(options.undo === false ? { noUndo: true } : {}),
     ...(options.lockTimeout !== undefined ? { lockTimeoutMs: options.lockTimeout } : {}),
     ...(options.statementTimeout !== undefined ? { statementTimeoutMs: options.statementTimeout } : {}),
     ...(options.wait !== undefined ? { waitMs: options.wait } : {}),

@@ -13,6 +13,7 @@ import type { GateFlags } from '../gate.js'
 import { type RunContext, rollback } from '../plan-runner.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
+import { keeperFor, type UndoFlags, undoAuditLink } from '../undo/undo-run.js'
 import { interruptedBefore, interruptedDuring } from './interruption.js'
 import { MigrationRunError, withApplied } from './migration-error.js'
 import { type MigrationFile, type PreparedMigration, prepareMigration, readMigrationFile } from './migration-file.js'
@@ -51,7 +52,7 @@ import {
 export const DEFAULT_MIGRATION_WAIT_MS = 60_000
 
 /** Options of a migration run. Flags apply to every file of the run. */
-export interface MigrateOptions extends GateFlags {
+export interface MigrateOptions extends GateFlags, UndoFlags {
   /**
    * Applied files whose changed bytes are accepted: their new checksum is recorded (and audited)
    * instead of stopping the run. Names as in the tracking table (`2_users.sql`, `20240101000000_init`).
@@ -222,7 +223,10 @@ async function migrateSource(
       nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
       appliedBy: ctx.audit.actor ?? ctx.audit.log.actor,
       direction,
+      keeper: () => keeperFor(ctx, options, undefined, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true'),
+      auditIds: (file: { readonly name: string }) => idsByFile.get(file.name) ?? [],
     } as const
+    const idsByFile = new Map<string, readonly string[]>()
     const notes = [...source.notes, ...state.value.notes]
     const aborted = () => options.signal?.aborted === true
     // Waiting for another runner's lock before the first file can be interrupted too.
@@ -271,7 +275,13 @@ async function migrateSource(
       })
       const scope: AuditScope = { ...ctx.audit, source: direction === 'down' ? `${file.name} (down)` : file.name }
       const items = auditIds(file.statements)
-      const intent = await recordAll(scope, items, flags, 'intent')
+      idsByFile.set(
+        file.name,
+        items.map((i) => i.runId),
+      )
+      const intent = await recordAll(scope, items, flags, 'intent', () =>
+        options.noUndo === true ? { undo: 'given-up' } : {},
+      )
       if (intent.isErr()) {
         const error = new MigrationRunError(
           `The audit intent of migration ${file.name} could not be written, so it was not run: ${intent.error.message}`,
@@ -313,7 +323,12 @@ async function migrateSource(
       const { migration, runs } = outcome.value
       const recorded = await recordAll(scope, items, flags, 'committed', (_item, i): OutcomeDetails => {
         const run = runs[i]
-        return { rowsAffected: run?.rowCount ?? undefined, durationMs: run?.durationMs }
+        const link = undoAuditLink(options, outcome.value.status === 'applied' ? outcome.value.undo : undefined, i)
+        return {
+          rowsAffected: run?.rowCount ?? undefined,
+          durationMs: run?.durationMs,
+          ...(link !== undefined ? { undo: link } : {}),
+        }
       })
       if (recorded.isErr())
         notes.push(`The audit outcome of ${file.name} could not be written: ${recorded.error.message}`)

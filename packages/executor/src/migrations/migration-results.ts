@@ -1,4 +1,5 @@
 import type { Finding, RequiredFlag, Tier } from '@ddl/classifier'
+import type { UndoSummary } from '../undo/undo-items.js'
 import type { MigrationIssue } from './migration-error.js'
 import type { MigrationLayout } from './migration-layout.js'
 
@@ -16,6 +17,8 @@ export interface AppliedMigration {
   readonly checksum: string
   /** Time to run the file's statements, in ms (what the tracking row records). */
   readonly durationMs: number
+  /** Present when something the file removed was kept: `ddl undo <undo.id>` puts it back. */
+  readonly undo?: UndoSummary
 }
 
 /** An applied file whose change was accepted (`acceptChanged`): its new checksum is recorded. */

@@ -5,6 +5,8 @@ import { type RunContext, type RunError, rollback, runStatements } from '../plan
 import type { StatementRun } from '../results.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
+import type { UndoSummary } from '../undo/undo-items.js'
+import type { UndoKeeper } from '../undo/undo-keeper.js'
 import { MigrationRunError } from './migration-error.js'
 import type { PreparedMigration } from './migration-file.js'
 import { beginLocked, formatSeconds, type LockSettings } from './migration-lock.js'
@@ -33,11 +35,21 @@ export interface ApplySettings extends LockSettings {
    * the file is a down migration, and the tracking row of its migration is removed with it.
    */
   readonly direction?: 'up' | 'down'
+  /** A keeper for undo per file run in a transaction, or undefined (undo off or given up). */
+  readonly keeper?: (file: PreparedMigration) => UndoKeeper | undefined
+  /** The audit `runId`s of a file's statements (recorded with what undo kept). */
+  readonly auditIds?: (file: PreparedMigration) => readonly string[]
 }
 
 /** What applying one file came to. */
 export type ApplyOutcome =
-  | { readonly status: 'applied'; readonly migration: AppliedMigration; readonly runs: readonly StatementRun[] }
+  | {
+      readonly status: 'applied'
+      readonly migration: AppliedMigration
+      readonly runs: readonly StatementRun[]
+      /** What undo kept of this file, when anything. */
+      readonly undo?: UndoSummary
+    }
   /** Another runner applied it first (or, going down, reverted it first), seen after taking the lock: nothing was sent. */
   | { readonly status: 'applied-by-other' }
 
@@ -95,28 +107,50 @@ async function applyInTransaction(
 
   let current: ClassifiedStatement | undefined
   const started = performance.now()
+  const keeper = settings.keeper?.(file)
   const runs = await runStatements(session, file.statements, context, {
     aftermath: 'rolled-back',
     lockTimeoutMs: settings.lockTimeoutMs,
     observer: {
-      before: async (_session, statement) => {
+      before: async (s, statement, index) => {
         current = statement
+        await keeper?.before(s, statement, index)
       },
+      ...(keeper !== undefined
+        ? {
+            instead: (s: Session, statement: ClassifiedStatement, index: number) => keeper.instead(s, statement, index),
+            after: (s: Session, statement: ClassifiedStatement, index: number) => keeper.after(s, statement, index),
+          }
+        : {}),
     },
   })
   if (runs.isErr()) {
     if (!session.broken) await rollback(session)
     const index = current === undefined ? undefined : file.statements.indexOf(current)
+    const cause = keeper?.failure
     return err({
-      error: fileError(file, runs.error, { phase: 'statement', statement: current }),
+      error:
+        cause !== undefined
+          ? new MigrationRunError(
+              `Migration ${file.name} was not applied. ${cause.message}`,
+              {
+                problem: 'statement',
+                file: file.name,
+                ...(current !== undefined ? { line: current.span.line } : {}),
+              },
+              { cause },
+            )
+          : fileError(file, runs.error, { phase: 'statement', statement: current }),
       failedIndex: index,
       runs: [],
     })
   }
   const durationMs = performance.now() - started
   const migration = appliedOf(file, durationMs)
+  let undo: UndoSummary | undefined
   try {
     await record(session, migration, file, settings)
+    undo = await keeper?.finish(session, file.statements, settings.auditIds?.(file) ?? [])
   } catch (error) {
     if (!isServerError(error)) session.broken = true
     else await rollback(session)
@@ -124,7 +158,12 @@ async function applyInTransaction(
   }
   const committed = await commit(session, file, context)
   if (committed.isErr()) return failure(committed.error)
-  return ok({ status: 'applied', migration, runs: runs.value })
+  return ok({
+    status: 'applied',
+    migration: undo !== undefined ? { ...migration, undo } : migration,
+    runs: runs.value,
+    ...(undo !== undefined ? { undo } : {}),
+  })
 }
 
 async function applyOutside(

@@ -122,6 +122,7 @@ function executed(
     duration_ms: result.durationMs,
     statements: runData(result.statements, maxRows),
     ...(grant !== undefined ? { approval_id: grant.id, approved_by: grant.approvedBy } : {}),
+    ...(result.undo !== undefined ? { undo_id: result.undo.id } : {}),
     warnings: result.warnings,
   })
 }
