@@ -35,6 +35,15 @@ function specifiers(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(specifierPattern)].map((m) => m[1] ?? '')
 }
 
+/** True when `@ddl/<target>` declares `./<subpath>` in its package.json `exports` (a public subpath). */
+function declaredSubpath(target: string | undefined, subpath: string): boolean {
+  if (target === undefined || !packages.includes(target)) return false
+  const manifest = JSON.parse(readFileSync(join(packagesDir, target, 'package.json'), 'utf8')) as {
+    exports?: Record<string, unknown>
+  }
+  return subpath !== 'package.json' && Object.hasOwn(manifest.exports ?? {}, `./${subpath}`)
+}
+
 describe('package boundaries', () => {
   it('knows every package under packages/', () => {
     for (const name of packages)
@@ -61,7 +70,8 @@ describe('package boundaries', () => {
         for (const spec of specifiers(file)) {
           if (spec.startsWith('@ddl/')) {
             const [, target, ...rest] = spec.split('/')
-            if (rest.length > 0) problems.push(`${where}: deep import ${spec}`)
+            if (rest.length > 0 && !declaredSubpath(target, rest.join('/')))
+              problems.push(`${where}: deep import ${spec}`)
             if (target !== undefined && !(allowed[name] ?? []).includes(target) && target !== name) {
               problems.push(`${where}: ${name} must not import @ddl/${target}`)
             }
