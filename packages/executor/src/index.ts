@@ -2,15 +2,38 @@ export type { AuditedStatement, AuditScope, OutcomeDetails } from './audit-trail
 export { auditEntry, auditFlags, auditIds, recordAll } from './audit-trail.js'
 export { classifySql } from './classify-sql.js'
 export type { DdlConfig, Env, LoadedConfig, Timeouts } from './config.js'
-export { CONFIG_FILE, DEFAULT_TIMEOUTS, loadConfig, loadEnv, parseConfig, resolveTimeouts } from './config.js'
+export {
+  allowEffectsProblem,
+  CONFIG_FILE,
+  DEFAULT_TIMEOUTS,
+  loadConfig,
+  loadEnv,
+  maxRowsProblem,
+  parseConfig,
+  resolveTimeouts,
+} from './config.js'
 export type { ConnectionSettings, SslMode } from './connection.js'
 export { Connector, connectionSettings } from './connection.js'
 export { displayStatement } from './display.js'
+export type {
+  AllowableEffect,
+  AllowedEffect,
+  DisabledObject,
+  EffectKind,
+  EffectLimits,
+  EffectViolation,
+  GuardChange,
+  MeasuredEffects,
+  SequenceMove,
+  TableEffect,
+} from './effect-check.js'
+export { ALLOWABLE_EFFECTS, allowedTier, effectLines, effectTier, NO_EFFECTS } from './effect-check.js'
 export { dryRun } from './dry-run.js'
 export type {
   ExecutorError,
   InputProblem,
   PostgresPhase,
+  RefusedEffect,
   RefusedStatement,
   SafetyReason,
   TransactionError,
