@@ -1,4 +1,6 @@
-import { PostgresAPI, type SafetyError, unwrap } from '@ddl/executor'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { type MigrationRunError, PostgresAPI, type SafetyError, unwrap } from '@ddl/executor'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase } from '../../../test/support/database.js'
 import { direct, type Harness, harness, tableRows } from './support.js'
@@ -182,6 +184,25 @@ describe('the effect check (what the server measured, before COMMIT)', () => {
     expect(error.message).toContain('run deleted 30 rows, rehearsal 0')
     expect(await tableRows(database.url, 'order_lines')).toBe(30)
     expect(await tableRows(database.url, 'orders')).toBe(10)
+  })
+})
+
+describe('the effect check in migrations', () => {
+  it('rolls back a safe migration file whose INSERT fires a deleting trigger, and does not record it', async () => {
+    const dir = join(h.dir, 'migrations')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, '1_tables.sql'), 'CREATE TABLE migrated_ok (id int);\n')
+    writeFileSync(join(dir, '2_seed.sql'), "INSERT INTO events VALUES (40, 'seed');\n")
+    const result = await h.db.runMigrationsFromDir(dir)
+    const error = result._unsafeUnwrapErr() as MigrationRunError
+    expect(error.kind).toBe('MigrationError')
+    expect(error.problem).toBe('effect')
+    expect(error.message).toContain('Migration 2_seed.sql was rolled back by the effect check')
+    expect(error.message).toContain('delete: 5 rows deleted from public.audit_trail')
+    expect((error.cause as SafetyError).reason).toBe('effect-exceeds-tier')
+    expect(await tableRows(database.url, 'audit_trail')).toBe(20)
+    const applied = await direct<{ name: string }>(database.url, 'SELECT name FROM public.ddl_migrations ORDER BY name')
+    expect(applied.map((r) => r.name)).toEqual(['1_tables.sql'])
   })
 })
 

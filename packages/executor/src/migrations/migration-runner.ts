@@ -1,5 +1,6 @@
 import type { ClassifiedStatement } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
+import { checkEffects, EffectProbe, type EffectLimits, truncatedNames } from '../effect-check.js'
 import { ConnectionError, PostgresError } from '../errors.js'
 import { type RunContext, type RunError, rollback, runStatements } from '../plan-runner.js'
 import type { StatementRun } from '../results.js'
@@ -27,6 +28,8 @@ export interface ApplySettings extends LockSettings {
   readonly appliedBy: string
   /** How often a runner looks again at a file claimed by another runner, in ms. */
   readonly pollMs?: number
+  /** What the effect check holds each file run in a transaction to (the run's flags, `maxRows`). */
+  readonly effects?: EffectLimits
 }
 
 /** What applying one file came to. */
@@ -87,6 +90,18 @@ async function applyInTransaction(
   if (seen.isErr()) return failure(seen.error)
   if (seen.value !== undefined) return ok({ status: 'applied-by-other' })
 
+  // The effect check's baseline (its own round trip: the runners' lock owns this BEGIN).
+  const probe = settings.effects === undefined ? undefined : new EffectProbe()
+  if (probe !== undefined) {
+    try {
+      await probe.snapshot(session)
+    } catch (error) {
+      if (!isServerError(error)) session.broken = true
+      else await rollback(session)
+      return failure(fileError(file, toRunError(error, site(context, 'statement')), { phase: 'tracking' }))
+    }
+  }
+
   let current: ClassifiedStatement | undefined
   const started = performance.now()
   const runs = await runStatements(session, file.statements, context, {
@@ -107,6 +122,10 @@ async function applyInTransaction(
       runs: [],
     })
   }
+  if (probe !== undefined && settings.effects !== undefined) {
+    const checked = await effectCheck(session, file, probe, settings.effects, context)
+    if (checked.isErr()) return failure(checked.error)
+  }
   const durationMs = performance.now() - started
   const migration = appliedOf(file, durationMs)
   try {
@@ -119,6 +138,32 @@ async function applyInTransaction(
   const committed = await commit(session, file, context)
   if (committed.isErr()) return failure(committed.error)
   return ok({ status: 'applied', migration, runs: runs.value })
+}
+
+/** The effect check of one file, before its tracking row and COMMIT; rolls back when it fails. */
+async function effectCheck(
+  session: Session,
+  file: PreparedMigration,
+  probe: EffectProbe,
+  limits: EffectLimits,
+  context: RunContext,
+): Promise<Result<void, MigrationRunError>> {
+  try {
+    const checked = await checkEffects(session, probe, limits, truncatedNames(file.statements))
+    if (checked.isOk()) return ok(undefined)
+    await rollback(session)
+    return err(
+      new MigrationRunError(
+        `Migration ${file.name} was rolled back by the effect check.\n${checked.error.message}`,
+        { problem: 'effect', file: file.name },
+        { cause: checked.error },
+      ),
+    )
+  } catch (error) {
+    if (!isServerError(error)) session.broken = true
+    else await rollback(session)
+    return err(fileError(file, toRunError(error, site(context, 'statement')), { phase: 'statement' }))
+  }
 }
 
 async function applyOutside(
