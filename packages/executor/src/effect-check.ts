@@ -658,18 +658,20 @@ export function judgeEffects(
     const rows = changedRows(effects, limits.allowEffects)
     if (rows > limits.maxRows) {
       const touched = all.filter((e) => e.effect !== 'lift-guard')
+      const hint = `Narrow the WHERE, or raise the limit (${limits.style === 'cli' ? '--max-rows N' : 'maxRows'}) if ${rows} rows is what you meant.`
       return new SafetyError(
         [
           `Effect exceeds the row limit: ${rows} rows deleted or updated, the limit is ${limits.maxRows}. Rolled back; nothing was changed.`,
           ...touched.map((e) => `  ${e.effect}: ${e.detail}`),
           ...causeLines,
+          hint,
         ].join('\n'),
         {
           reason: 'effect-exceeds-max-rows',
           tier: limits.allowed,
           requires: 'none',
           statements: [],
-          hint: `Narrow the WHERE, or raise the limit (${limits.style === 'cli' ? '--max-rows N' : 'maxRows'}) if ${rows} rows is what you meant.`,
+          hint,
           effects: touched,
         },
       )
@@ -683,13 +685,14 @@ export function judgeEffects(
           `Effect exceeds the rehearsal: the run did more than the rehearsal that was approved showed. Rolled back; nothing was changed.`,
           ...extra.map((e) => `  ${e.effect} on ${e.table}: ${e.detail}`),
           ...causeLines,
+          REHEARSAL_HINT,
         ].join('\n'),
         {
           reason: 'effect-exceeds-rehearsal',
           tier: limits.allowed,
           requires: 'none',
           statements: [],
-          hint: 'Something changed since the rehearsal (data, triggers, foreign keys). Rehearse again and ask for a new approval.',
+          hint: REHEARSAL_HINT,
           effects: extra,
         },
       )
@@ -697,6 +700,9 @@ export function judgeEffects(
   }
   return undefined
 }
+
+const REHEARSAL_HINT =
+  'Something changed since the rehearsal (data, triggers, foreign keys). Rehearse again and ask for a new approval.'
 
 /** Effects of a run beyond what the rehearsal measured: each shows both counts. Never throws. */
 export function beyondRehearsal(run: MeasuredEffects, rehearsal: MeasuredEffects): EffectViolation[] {

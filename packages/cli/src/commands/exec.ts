@@ -7,7 +7,7 @@ import {
   readSqlFile,
   renderSafetyError,
 } from '@ddl/executor'
-import type { Command } from 'commander'
+import { type Command, InvalidArgumentError } from 'commander'
 import { colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
 
@@ -41,6 +41,7 @@ interface ExecOptions {
   readonly iKnowWhatImDoing?: boolean
   readonly dryRun?: boolean
   readonly rehearse?: boolean
+  readonly maxRows?: number
   readonly project?: string
   readonly json?: boolean
 }
@@ -112,6 +113,12 @@ export function reportError(io: Io, command: string, error: ExecutorError, json:
   return exitCodeOf(error)
 }
 
+/** `--max-rows N`: a whole number of rows, 0 or more. */
+export function parseRowLimit(value: string): number {
+  if (!/^\d{1,15}$/.test(value.trim())) throw new InvalidArgumentError('give a whole number of rows (0 or more).')
+  return Number(value.trim())
+}
+
 /** Registers `ddl exec [SQL] [-f FILE]`. */
 export const registerExec: Register = (program: Command, ctx: CommandContext) => {
   program
@@ -123,6 +130,7 @@ export const registerExec: Register = (program: Command, ctx: CommandContext) =>
     .option('--i-know-what-im-doing', 'allow destructive statements (DROP TABLE, DELETE without WHERE)')
     .option('--dry-run', 'classify and show the plan; send nothing (no database needed)')
     .option('--rehearse', 'run in a transaction that is always rolled back, and report what it did')
+    .option('--max-rows <n>', 'roll back if it deletes or updates more rows than this (triggers included)', parseRowLimit)
     .option('--project <name>', 'a project of ddl.config.json (default: DDL_DATABASE_URL, then DATABASE_URL)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', HELP)
@@ -166,6 +174,7 @@ async function exec(io: Io, sql: string | undefined, options: ExecOptions): Prom
       ...(options.iKnowWhatImDoing === true ? { iKnowWhatImDoing: true } : {}),
       ...(options.dryRun === true ? { dryRun: true } : {}),
       ...(options.rehearse === true ? { rehearse: true } : {}),
+      ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
     })
     if (result.isErr()) return reportError(io, 'exec', result.error, options.json)
     return report(io, result.value, options.json === true)
