@@ -37,6 +37,29 @@ const requestSchema = z.object({
     z.object({ line: z.number(), display: z.string(), kind: z.string(), tier, findings: z.array(finding) }),
   ),
   rehearsal: z.array(z.string()).optional(),
+  rehearsalEffects: z
+    .object({
+      tables: z.array(
+        z.object({
+          table: z.string(),
+          inserted: z.number(),
+          updated: z.number(),
+          deleted: z.number(),
+          emptied: z.boolean(),
+          everyRowUpdated: z.boolean(),
+          dropped: z.boolean(),
+          rewritten: z.boolean(),
+          truncated: z.boolean(),
+          estimatedRows: z.number(),
+        }),
+      ),
+      largeObjectsUnlinked: z.number(),
+      disabledTriggers: z.array(z.object({ table: z.string(), name: z.string(), state: z.string() })),
+      disabledRules: z.array(z.object({ table: z.string(), name: z.string(), state: z.string() })),
+      guards: z.array(z.object({ setting: z.string(), expected: z.string(), actual: z.string() })),
+      sequences: z.array(z.object({ sequence: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
+    })
+    .optional(),
   origin: z.string(),
   requestedBy: z.string(),
   createdAt: z.string().datetime(),

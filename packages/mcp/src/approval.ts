@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { compareTiers, type Finding, type Tier } from '@ddl/classifier'
+import type { MeasuredEffects } from '@ddl/executor'
 import { err, ok, type Result } from 'neverthrow'
 import { ApprovalError } from './approval-error.js'
 import type { ApprovalChannel } from './settings.js'
@@ -32,6 +33,11 @@ export interface ApprovalRequest {
   readonly statements: readonly RequestedStatement[]
   /** What the rehearsal found (run, then rolled back), one fact a line; absent when none ran. */
   readonly rehearsal: readonly string[] | undefined
+  /**
+   * What the server measured the rehearsal doing (rows per table, cascades included): the approved
+   * run is held to it, and rolls back if it does more. Absent when no rehearsal ran.
+   */
+  readonly rehearsalEffects?: MeasuredEffects | undefined
   /** The tool that asked (`execute_sql`, `apply_migrations`) and what it is about. */
   readonly origin: string
   /** `mcp:<client name>`. */

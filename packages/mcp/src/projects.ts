@@ -63,6 +63,7 @@ export class Projects {
       actor: this.#actor(),
       source,
       timeouts: this.#settings.timeouts,
+      ...(this.#settings.maxChangedRows !== undefined ? { maxRows: this.#settings.maxChangedRows } : {}),
     })
   }
 
