@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import { allRules, compareTiers, isTier, type Policy, type Tier } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
-import { ConfigError } from './errors.js'
 import { ALLOWABLE_EFFECTS, type AllowedEffect } from './effect-check.js'
+import { ConfigError } from './errors.js'
 
 /** The configuration file's name, looked up in the working directory. */
 export const CONFIG_FILE = 'ddl.config.json'

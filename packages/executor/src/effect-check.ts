@@ -99,7 +99,14 @@ export interface AllowedEffect {
 }
 
 /** Effects a policy may allow on a table. */
-export type AllowableEffect = 'delete' | 'update' | 'empty' | 'update-every-row' | 'drop' | 'disable-trigger' | 'disable-rule'
+export type AllowableEffect =
+  | 'delete'
+  | 'update'
+  | 'empty'
+  | 'update-every-row'
+  | 'drop'
+  | 'disable-trigger'
+  | 'disable-rule'
 
 /** The effects a policy may name in `allowEffects`. */
 export const ALLOWABLE_EFFECTS: readonly AllowableEffect[] = Object.freeze([
@@ -440,7 +447,9 @@ function globMatches(glob: string, name: string): boolean {
     .split('*')
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
     .join('[^.]*')
-  return new RegExp(`^${pattern}$`).test(name) || (!glob.includes('.') && new RegExp(`^public\\.${pattern}$`).test(name))
+  return (
+    new RegExp(`^${pattern}$`).test(name) || (!glob.includes('.') && new RegExp(`^public\\.${pattern}$`).test(name))
+  )
 }
 
 function allowedByPolicy(effect: EffectKind, table: string, allow: readonly AllowedEffect[] | undefined): boolean {
@@ -498,10 +507,20 @@ export function effectsWithTiers(effects: MeasuredEffects, truncated: readonly s
         effect: 'empty',
         table: t.table,
         detail: how,
-        tier: t.truncated && namedIn(t.table, truncated) ? 'cautious' : t.truncated || t.deleted >= 2 ? 'destructive' : 'cautious',
+        tier:
+          t.truncated && namedIn(t.table, truncated)
+            ? 'cautious'
+            : t.truncated || t.deleted >= 2
+              ? 'destructive'
+              : 'cautious',
       })
     } else if (t.deleted > 0) {
-      out.push({ effect: 'delete', table: t.table, detail: `${t.deleted} rows deleted from ${t.table}`, tier: 'cautious' })
+      out.push({
+        effect: 'delete',
+        table: t.table,
+        detail: `${t.deleted} rows deleted from ${t.table}`,
+        tier: 'cautious',
+      })
     }
     if (t.everyRowUpdated) {
       out.push({
@@ -511,7 +530,12 @@ export function effectsWithTiers(effects: MeasuredEffects, truncated: readonly s
         tier: 'destructive',
       })
     } else if (t.updated > 0) {
-      out.push({ effect: 'update', table: t.table, detail: `${t.updated} rows updated in ${t.table}`, tier: 'cautious' })
+      out.push({
+        effect: 'update',
+        table: t.table,
+        detail: `${t.updated} rows updated in ${t.table}`,
+        tier: 'cautious',
+      })
     }
   }
   if (effects.largeObjectsUnlinked > 0) {
@@ -728,7 +752,12 @@ export function beyondRehearsal(run: MeasuredEffects, rehearsal: MeasuredEffects
       })
     }
     if (t.emptied && r?.emptied !== true) {
-      out.push({ effect: 'empty', table: t.table, detail: 'run emptied it, the rehearsal did not', tier: 'destructive' })
+      out.push({
+        effect: 'empty',
+        table: t.table,
+        detail: 'run emptied it, the rehearsal did not',
+        tier: 'destructive',
+      })
     }
     if (t.everyRowUpdated && r?.everyRowUpdated !== true) {
       out.push({

@@ -10,6 +10,7 @@ import {
   recordAll,
 } from './audit-trail.js'
 import { classifySql } from './classify-sql.js'
+import { maxRowsProblem } from './config.js'
 import type { Connector } from './connection.js'
 import { dryRun } from './dry-run.js'
 import {
@@ -21,7 +22,6 @@ import {
   truncatedNames,
 } from './effect-check.js'
 import { type ConnectionError, type ExecutorError, InputError, type SafetyError } from './errors.js'
-import { maxRowsProblem } from './config.js'
 import { type ExecutorContext, runContextOf } from './executor-context.js'
 import { type GateFlags, gatePlan } from './gate.js'
 import { type RunError, runPlan } from './plan-runner.js'

@@ -15,6 +15,7 @@ export {
 export type { ConnectionSettings, SslMode } from './connection.js'
 export { Connector, connectionSettings } from './connection.js'
 export { displayStatement } from './display.js'
+export { dryRun } from './dry-run.js'
 export type {
   AllowableEffect,
   AllowedEffect,
@@ -28,7 +29,6 @@ export type {
   TableEffect,
 } from './effect-check.js'
 export { ALLOWABLE_EFFECTS, allowedTier, effectLines, effectTier, NO_EFFECTS } from './effect-check.js'
-export { dryRun } from './dry-run.js'
 export type {
   ExecutorError,
   InputProblem,

@@ -433,7 +433,9 @@ export function notUndoneBy(plan: Plan, statements: readonly RehearsedStatement[
     )
   }
   for (const g of effects.guards) {
-    lines.push(`${g.setting} was changed inside the rehearsal (${g.expected} to ${g.actual}): its waits were not bounded`)
+    lines.push(
+      `${g.setting} was changed inside the rehearsal (${g.expected} to ${g.actual}): its waits were not bounded`,
+    )
   }
   return lines
 }
@@ -483,9 +485,7 @@ export function rehearsalMessage(
     }
   }
   lines.push(`Classification: ${TIER_NAME[plan.tier]}`)
-  const hidden = effectsWithTiers(effects, truncatedNames(plan)).filter(
-    (e) => TIER_RANK[e.tier] > TIER_RANK[plan.tier],
-  )
+  const hidden = effectsWithTiers(effects, truncatedNames(plan)).filter((e) => TIER_RANK[e.tier] > TIER_RANK[plan.tier])
   if (hidden.length > 0) {
     const needs = hidden.some((e) => e.tier === 'destructive') ? 'DESTRUCTIVE' : 'CAUTIOUS'
     lines.push(

@@ -111,17 +111,21 @@ describe('the effect check (what the server measured, before COMMIT)', () => {
 
   it('refuses a cautious UPDATE whose WHERE matches every row', async () => {
     const error = safetyError(await h.db.execute('UPDATE accounts SET balance = 0 WHERE id > 0', { confirm: true }))
-    expect(error.effects).toContainEqual(expect.objectContaining({ effect: 'update-every-row', table: 'public.accounts' }))
-    const rows = await direct<{ n: string }>(database.url, 'SELECT count(*)::text AS n FROM accounts WHERE balance = 100')
+    expect(error.effects).toContainEqual(
+      expect.objectContaining({ effect: 'update-every-row', table: 'public.accounts' }),
+    )
+    const rows = await direct<{ n: string }>(
+      database.url,
+      'SELECT count(*)::text AS n FROM accounts WHERE balance = 100',
+    )
     expect(rows[0]?.n).toBe('6')
   })
 
   it('refuses a cautious MERGE whose join matches every row', async () => {
     const error = safetyError(
-      await h.db.execute(
-        'MERGE INTO accounts a USING accounts_src s ON a.id = s.id WHEN MATCHED THEN DELETE',
-        { confirm: true },
-      ),
+      await h.db.execute('MERGE INTO accounts a USING accounts_src s ON a.id = s.id WHEN MATCHED THEN DELETE', {
+        confirm: true,
+      }),
     )
     expect(error.effects).toContainEqual(expect.objectContaining({ effect: 'empty', table: 'public.accounts' }))
     expect(await tableRows(database.url, 'accounts')).toBe(6)

@@ -130,7 +130,11 @@ export const registerExec: Register = (program: Command, ctx: CommandContext) =>
     .option('--i-know-what-im-doing', 'allow destructive statements (DROP TABLE, DELETE without WHERE)')
     .option('--dry-run', 'classify and show the plan; send nothing (no database needed)')
     .option('--rehearse', 'run in a transaction that is always rolled back, and report what it did')
-    .option('--max-rows <n>', 'roll back if it deletes or updates more rows than this (triggers included)', parseRowLimit)
+    .option(
+      '--max-rows <n>',
+      'roll back if it deletes or updates more rows than this (triggers included)',
+      parseRowLimit,
+    )
     .option('--project <name>', 'a project of ddl.config.json (default: DDL_DATABASE_URL, then DATABASE_URL)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', HELP)

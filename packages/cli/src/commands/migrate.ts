@@ -97,7 +97,11 @@ export const registerMigrate: Register = (program: Command, ctx: CommandContext)
     .option('--lock-timeout <duration>', 'lock_timeout for the statements (5000, 5s)', parseDuration)
     .option('--statement-timeout <duration>', 'statement_timeout for the statements (60s, 2m)', parseDuration)
     .option('--wait <seconds>', 'how long to wait for another runner (default 60; 0: do not wait)', parseSeconds)
-    .option('--max-rows <n>', 'roll back a file that deletes or updates more rows than this (triggers included)', parseRowLimit)
+    .option(
+      '--max-rows <n>',
+      'roll back a file that deletes or updates more rows than this (triggers included)',
+      parseRowLimit,
+    )
     .option('--project <name>', 'a project of ddl.config.json (default: DDL_DATABASE_URL, then DATABASE_URL)')
     .option('--json', 'print the result as JSON (no progress lines)')
     .addHelpText('after', HELP)

@@ -1,6 +1,6 @@
 import type { ClassifiedStatement } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
-import { checkEffects, EffectProbe, type EffectLimits, truncatedNames } from '../effect-check.js'
+import { checkEffects, type EffectLimits, EffectProbe, truncatedNames } from '../effect-check.js'
 import { ConnectionError, PostgresError } from '../errors.js'
 import { type RunContext, type RunError, rollback, runStatements } from '../plan-runner.js'
 import type { StatementRun } from '../results.js'
