@@ -158,10 +158,6 @@ const GUARDS = [
   'session_replication_role',
 ] as const
 
-const PENDING_SQL =
-  'SELECT s.relid::text AS o, s.n_tup_ins::text AS i, s.n_tup_upd::text AS u, s.n_tup_del::text AS d ' +
-  'FROM pg_catalog.pg_stat_xact_all_tables s WHERE s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0'
-
 const GUARDS_SQL = `SELECT ${GUARDS.map((g, i) => `pg_catalog.current_setting('${g}') AS g${i}`).join(', ')}`
 
 /**
@@ -172,17 +168,31 @@ const GUARDS_SQL = `SELECT ${GUARDS.map((g, i) => `pg_catalog.current_setting('$
 function baselineSql(sequences: boolean): string {
   const kinds = sequences ? "('r', 'm', 'S')" : "('r', 'm')"
   const last = sequences
-    ? ", CASE WHEN c.relkind = 'S' AND pg_catalog.has_sequence_privilege(c.oid, 'SELECT,USAGE') " +
-      'THEN pg_catalog.pg_sequence_last_value(c.oid)::text END AS q'
+    ? ", pg_catalog.array_agg(CASE WHEN c.relkind = 'S' AND pg_catalog.has_sequence_privilege(c.oid, 'SELECT,USAGE') " +
+      'THEN pg_catalog.pg_sequence_last_value(c.oid)::text END) AS q'
     : ''
+  // One row of arrays: far cheaper to send and parse than a row per relation. `i,u,d` are the
+  // backend's unflushed statistics (`pg_stat_xact_*` also counts this session's earlier transactions
+  // until they are flushed; nothing is flushed inside a transaction, so the difference at the end
+  // is this transaction's own).
   return (
-    'SELECT c.oid::text AS o, c.relfilenode::text AS f, c.relkind::text AS k, ' +
-    "(c.relkind <> 'S' AND pg_catalog.pg_relation_size(c.oid) > 0) AS h, c.reltuples::float8 AS e, " +
-    `pg_catalog.format('%I.%I', n.nspname, c.relname) AS t${last} ` +
-    'FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
-    `WHERE (c.relkind IN ${kinds} AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'ddl_undo') ` +
-    "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' " +
-    "AND NOT (n.nspname = 'public' AND c.relname IN ('ddl_migrations', 'ddl_migration_claims'))) " +
+    'SELECT pg_catalog.array_agg(c.oid::text) AS o, pg_catalog.array_agg(c.relfilenode::text) AS f, ' +
+    'pg_catalog.array_agg(c.relkind::text) AS k, ' +
+    "pg_catalog.array_agg(c.relkind <> 'S' AND (c.relpages > 0 OR pg_catalog.pg_relation_size(c.oid) > 0)) AS h, " +
+    'pg_catalog.array_agg(c.reltuples::float8) AS e, ' +
+    "pg_catalog.array_agg(c.relnamespace::pg_catalog.regnamespace::text || '.' || pg_catalog.quote_ident(c.relname)) AS t, " +
+    'pg_catalog.array_agg(pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid)::text) AS i, ' +
+    'pg_catalog.array_agg(pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)::text) AS u, ' +
+    `pg_catalog.array_agg(pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)::text) AS d${last} ` +
+    // Temporary relations (relpersistence t) and toast tables (relkind t) are left out without a
+    // regular expression over schema names: this runs in every transaction.
+    'FROM pg_catalog.pg_class c ' +
+    `WHERE (c.relkind IN ${kinds} AND c.relpersistence <> 't' ` +
+    "AND c.relnamespace <> 'pg_catalog'::pg_catalog.regnamespace " +
+    "AND c.relnamespace <> 'information_schema'::pg_catalog.regnamespace " +
+    "AND c.relnamespace <> COALESCE(pg_catalog.to_regnamespace('ddl_undo')::pg_catalog.oid, 0) " +
+    "AND c.oid <> COALESCE(pg_catalog.to_regclass('public.ddl_migrations')::pg_catalog.oid, 0) " +
+    "AND c.oid <> COALESCE(pg_catalog.to_regclass('public.ddl_migration_claims')::pg_catalog.oid, 0)) " +
     "OR c.oid = 'pg_catalog.pg_largeobject_metadata'::pg_catalog.regclass"
   )
 }
@@ -208,13 +218,16 @@ export interface EffectBaseline {
 }
 
 interface BaselineRow {
-  readonly o: string
-  readonly f: string
-  readonly k: string
-  readonly h: boolean
-  readonly e: number
-  readonly t: string
-  readonly q?: string | null
+  readonly o: readonly string[] | null
+  readonly f: readonly string[] | null
+  readonly k: readonly string[] | null
+  readonly h: readonly boolean[] | null
+  readonly e: readonly number[] | null
+  readonly t: readonly string[] | null
+  readonly i: readonly string[] | null
+  readonly u: readonly string[] | null
+  readonly d: readonly string[] | null
+  readonly q?: readonly (string | null)[] | null
 }
 
 /**
@@ -231,46 +244,33 @@ export class EffectProbe {
     this.#sequences = options.sequences === true
   }
 
-  /**
-   * The statements to append to the BEGIN round trip: the guards as set, the baseline, and the
-   * backend's pending statistics (`pg_stat_xact_*` also shows counts of this session's earlier
-   * transactions that are not flushed yet; nothing is flushed inside a transaction, so the
-   * difference at the end is this transaction's own).
-   */
+  /** The statements to append to the BEGIN round trip: the guards as set, then the baseline. */
   get snapshotSql(): string {
-    return `${GUARDS_SQL}; ${baselineSql(this.#sequences)}; ${PENDING_SQL}`
+    return `${GUARDS_SQL}; ${baselineSql(this.#sequences)}`
   }
 
   /** Number of results {@link snapshotSql} adds to a multi-statement query. */
-  readonly snapshotResults = 3
+  readonly snapshotResults = 2
 
-  /** Takes the three results of {@link snapshotSql}. */
-  begun(
-    guards: readonly Record<string, unknown>[],
-    relations: readonly Record<string, unknown>[],
-    pending: readonly Record<string, unknown>[] = [],
-  ): void {
+  /** Takes the two results of {@link snapshotSql}. */
+  begun(guards: readonly Record<string, unknown>[], relations: readonly Record<string, unknown>[]): void {
     const g = guards[0] ?? {}
-    const counts = new Map(
-      (pending as unknown as { o: string; i: string; u: string; d: string }[]).map((p) => [
-        p.o,
-        { ins: p.i, upd: p.u, del: p.d },
-      ]),
-    )
+    const row = (relations[0] ?? {}) as Partial<BaselineRow>
+    const at = <V>(list: readonly V[] | null | undefined, i: number): V | undefined => list?.[i]
     const map = new Map<string, BaseRelation>()
-    for (const raw of relations as unknown as BaselineRow[]) {
-      const c = counts.get(raw.o)
-      map.set(raw.o, {
-        ins: c?.ins ?? '0',
-        upd: c?.upd ?? '0',
-        del: c?.del ?? '0',
-        oid: raw.o,
-        filenode: raw.f,
-        kind: raw.k,
-        had: raw.h === true,
-        estimate: Number(raw.e),
-        name: raw.t,
-        last: raw.q ?? null,
+    const oids = row.o ?? []
+    for (const [i, oid] of oids.entries()) {
+      map.set(oid, {
+        oid,
+        filenode: at(row.f, i) ?? '0',
+        kind: at(row.k, i) ?? 'r',
+        had: at(row.h, i) === true,
+        estimate: Number(at(row.e, i) ?? -1),
+        name: at(row.t, i) ?? oid,
+        last: at(row.q, i) ?? null,
+        ins: at(row.i, i) ?? '0',
+        upd: at(row.u, i) ?? '0',
+        del: at(row.d, i) ?? '0',
       })
     }
     this.#baseline = { relations: map, guards: GUARDS.map((_, i) => String(g[`g${i}`] ?? '')) }
@@ -279,7 +279,7 @@ export class EffectProbe {
   /** Takes the baseline in a round trip of its own (the migrations engine, whose BEGIN is its own). */
   async snapshot(session: Session): Promise<void> {
     const results = (await session.client.query(this.snapshotSql)) as unknown as { rows: Record<string, unknown>[] }[]
-    this.begun(results[0]?.rows ?? [], results[1]?.rows ?? [], results[2]?.rows ?? [])
+    this.begun(results[0]?.rows ?? [], results[1]?.rows ?? [])
   }
 
   /**
@@ -410,10 +410,10 @@ function measureSql(base: readonly BaseRelation[], seqs: readonly BaseRelation[]
       `${oids}::pg_catalog.oid[], ${nodes}::pg_catalog.oid[], ${had}::pg_catalog.bool[], ${est}::pg_catalog.float8[], ` +
       `${i0}::pg_catalog.int8[], ${u0}::pg_catalog.int8[], ${d0}::pg_catalog.int8[]) AS b(o, f, h, e, i0, u0, d0)), ` +
       't AS (SELECT b.o, b.f, b.h, b.e, c.oid IS NULL AS gone, c.relfilenode AS nf, c.relkind, ' +
-      'COALESCE(s.n_tup_ins, 0) - b.i0 AS ins, COALESCE(s.n_tup_upd, 0) - b.u0 AS upd, ' +
-      'COALESCE(s.n_tup_del, 0) - b.d0 AS del ' +
-      'FROM b LEFT JOIN pg_catalog.pg_class c ON c.oid = b.o ' +
-      'LEFT JOIN pg_catalog.pg_stat_xact_all_tables s ON s.relid = b.o) ' +
+      'pg_catalog.pg_stat_get_xact_tuples_inserted(b.o) - b.i0 AS ins, ' +
+      'pg_catalog.pg_stat_get_xact_tuples_updated(b.o) - b.u0 AS upd, ' +
+      'pg_catalog.pg_stat_get_xact_tuples_deleted(b.o) - b.d0 AS del ' +
+      'FROM b LEFT JOIN pg_catalog.pg_class c ON c.oid = b.o) ' +
       'SELECT t.o::text AS o, t.gone, (NOT t.gone AND t.f <> 0 AND t.nf <> t.f) AS moved, ' +
       't.ins::text AS ins, t.upd::text AS upd, t.del::text AS del, ' +
       "CASE WHEN NOT t.gone AND t.relkind = 'r' AND t.h AND t.o <> 'pg_catalog.pg_largeobject_metadata'::pg_catalog.regclass " +
@@ -867,7 +867,7 @@ function watchOf<E>(probe: EffectProbe, end: (session: Session) => Promise<Resul
     snapshotSql: probe.snapshotSql,
     begun(results) {
       const tail = results.slice(-probe.snapshotResults)
-      probe.begun(tail[0]?.rows ?? [], tail[1]?.rows ?? [], tail[2]?.rows ?? [])
+      probe.begun(tail[0]?.rows ?? [], tail[1]?.rows ?? [])
     },
     beforeEnd: end,
   }

@@ -188,6 +188,11 @@ describe('the effect check (what the server measured, before COMMIT)', () => {
     expect(error.message).toContain('run deleted 30 rows, rehearsal 0')
     expect(await tableRows(database.url, 'order_lines')).toBe(30)
     expect(await tableRows(database.url, 'orders')).toBe(10)
+    // A new rehearsal counts the rows the cascade removes, per table.
+    const again = await unwrap(h.db.execute('DELETE FROM orders WHERE id = 1', { rehearse: true }))
+    if (again.mode !== 'rehearsal') throw new Error('expected a rehearsal')
+    expect(again.effects.tables).toContainEqual(expect.objectContaining({ table: 'public.order_lines', deleted: 30 }))
+    expect(again.message).toContain('public.order_lines: emptied, 30 deleted')
   })
 })
 
