@@ -178,7 +178,10 @@ function baselineSql(sequences: boolean): string {
   return (
     'SELECT pg_catalog.array_agg(c.oid::text) AS o, pg_catalog.array_agg(c.relfilenode::text) AS f, ' +
     'pg_catalog.array_agg(c.relkind::text) AS k, ' +
-    "pg_catalog.array_agg(c.relkind <> 'S' AND (c.relpages > 0 OR pg_catalog.pg_relation_size(c.oid) > 0)) AS h, " +
+    // Whether the table had rows: the catalog's and the statistics' word when they say so, else the
+    // size of its storage (a system call per table, so only when nothing cheaper answered).
+    "pg_catalog.array_agg(c.relkind <> 'S' AND CASE WHEN c.relpages > 0 OR c.reltuples > 0 " +
+    'OR pg_catalog.pg_stat_get_live_tuples(c.oid) > 0 THEN true ELSE pg_catalog.pg_relation_size(c.oid) > 0 END) AS h, ' +
     'pg_catalog.array_agg(c.reltuples::float8) AS e, ' +
     "pg_catalog.array_agg(c.relnamespace::pg_catalog.regnamespace::text || '.' || pg_catalog.quote_ident(c.relname)) AS t, " +
     'pg_catalog.array_agg(pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid)::text) AS i, ' +

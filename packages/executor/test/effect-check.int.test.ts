@@ -162,6 +162,18 @@ describe('the effect check (what the server measured, before COMMIT)', () => {
     expect(await tableRows(database.url, 'limited')).toBe(7)
   })
 
+  it('lets effects a policy allows on a named table through, and only there', async () => {
+    const allowing = harness(database, {
+      policy: { allowEffects: [{ table: 'public.audit_trail', effects: ['delete'] }] } as never,
+    })
+    await unwrap(allowing.db.execute('INSERT INTO events VALUES (30, $$allowed$$)'))
+    expect(await tableRows(database.url, 'audit_trail')).toBe(15)
+    await direct(database.url, `INSERT INTO audit_trail SELECT g, 'kept' FROM generate_series(1, 5) g`)
+    const error = safetyError(await allowing.db.execute('INSERT INTO order_requests VALUES (4)'))
+    expect(error.effects).toContainEqual(expect.objectContaining({ effect: 'delete', table: 'public.orders' }))
+    expect(await tableRows(database.url, 'orders')).toBe(10)
+  })
+
   it('refuses lifting a guard in a safe script', async () => {
     const error = safetyError(await h.db.execute('SET lock_timeout = 0; CREATE TABLE guarded (id int)'))
     expect(error.effects).toContainEqual(expect.objectContaining({ effect: 'lift-guard', table: 'lock_timeout' }))
