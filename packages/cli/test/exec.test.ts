@@ -186,3 +186,26 @@ describe('ddl exec', () => {
     expect(r.stdout).toContain('--i-know-what-im-doing')
   })
 })
+
+describe('ddl exec --max-rows', () => {
+  it('rolls back a DELETE of one row more than --max-rows, names the effect, and runs one at the limit', async () => {
+    await withClient(database.url, (c) =>
+      c.query('CREATE TABLE capped (id int); INSERT INTO capped SELECT generate_series(1, 10)'),
+    )
+    const refused = await ddlExec(['DELETE FROM capped WHERE id <= 3', '--confirm', '--max-rows', '2'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('Effect exceeds the row limit: 3 rows deleted or updated, the limit is 2.')
+    expect(refused.stderr).toContain('delete: 3 rows deleted from public.capped')
+    expect(refused.stderr).toContain('--max-rows N')
+    expect(await count('capped')).toBe(10)
+    const ran = await ddlExec(['DELETE FROM capped WHERE id <= 2', '--confirm', '--max-rows', '2'])
+    expect(ran.code).toBe(0)
+    expect(await count('capped')).toBe(8)
+  })
+
+  it('refuses a --max-rows that is not a whole number', async () => {
+    const r = await ddlExec(['SELECT 1', '--max-rows', 'many'])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain('give a whole number of rows')
+  })
+})

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import { allRules, compareTiers, isTier, type Policy, type Tier } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
+import { ALLOWABLE_EFFECTS, type AllowedEffect } from './effect-check.js'
 import { ConfigError } from './errors.js'
 
 /** The configuration file's name, looked up in the working directory. */
@@ -56,6 +57,11 @@ export interface DdlConfig {
   /** The Postgres major version the classifier's advice is for. */
   readonly pgVersion?: number
   readonly timeouts?: Partial<Timeouts>
+  /**
+   * The default row limit of the effect check: a run that deletes or updates more rows than this (in
+   * all pre-existing tables, triggers and cascades included) is rolled back. Unset: no limit.
+   */
+  readonly maxRows?: number
   readonly audit?: {
     /** The audit log file; relative paths are relative to the configuration file. */
     readonly path?: string
@@ -134,6 +140,7 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
     policy?: Policy
     pgVersion?: number
     timeouts?: Partial<Record<keyof Timeouts, number>>
+    maxRows?: number
     audit?: { path?: string; redactLiterals?: boolean }
     undo?: UndoConfig
   } = {}
@@ -182,6 +189,12 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
       timeouts[key as keyof Timeouts] = value as number
     }
     config.timeouts = timeouts
+  }
+
+  if (raw.maxRows !== undefined) {
+    const problem = maxRowsProblem(raw.maxRows)
+    if (problem !== undefined) return fail(problem)
+    config.maxRows = raw.maxRows as number
   }
 
   if (raw.audit !== undefined) {
@@ -289,10 +302,12 @@ const UNPARSED_FLOOR: ReadonlyMap<string, Tier> = new Map<string, Tier>([
 export function policyProblem(raw: unknown): string | undefined {
   if (!isRecord(raw)) return '"policy" must be an object.'
   for (const key of Object.keys(raw)) {
-    if (key !== 'rules' && key !== 'allow' && key !== 'hazardsRaiseTier') {
-      return `unknown policy key "${key}" (known: rules, allow, hazardsRaiseTier).`
+    if (key !== 'rules' && key !== 'allow' && key !== 'hazardsRaiseTier' && key !== 'allowEffects') {
+      return `unknown policy key "${key}" (known: rules, allow, hazardsRaiseTier, allowEffects).`
     }
   }
+  const effects = allowEffectsProblem(raw.allowEffects)
+  if (effects !== undefined) return effects
   if (raw.rules !== undefined) {
     if (!isRecord(raw.rules)) return '"policy.rules" must map rule ids to a tier or "off".'
     for (const [rule, value] of Object.entries(raw.rules)) {
@@ -329,6 +344,43 @@ export function policyProblem(raw: unknown): string | undefined {
   const raise = raw.hazardsRaiseTier
   if (raise !== undefined && raise !== 'error' && raise !== 'warning' && raise !== 'info') {
     return '"policy.hazardsRaiseTier" must be "error", "warning" or "info".'
+  }
+  return undefined
+}
+
+/**
+ * What is wrong with `policy.allowEffects`, or `undefined`: a list of `{ table, effects }` where
+ * effects are among {@link ALLOWABLE_EFFECTS}. Allowed effects lower the effect check's tier for the
+ * tables named: a lowering, like `policy.allow`.
+ */
+export function allowEffectsProblem(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined
+  if (!Array.isArray(raw)) return '"policy.allowEffects" must be a list of { table, effects }.'
+  for (const [i, entry] of raw.entries()) {
+    if (!isRecord(entry) || typeof entry.table !== 'string' || entry.table.trim() === '') {
+      return `policy.allowEffects[${i}] needs a "table" (schema.table, or a glob).`
+    }
+    if (
+      !Array.isArray(entry.effects) ||
+      entry.effects.length === 0 ||
+      !entry.effects.every((e) => (ALLOWABLE_EFFECTS as readonly unknown[]).includes(e))
+    ) {
+      return `policy.allowEffects[${i}].effects must be a non-empty list of: ${ALLOWABLE_EFFECTS.join(', ')}.`
+    }
+  }
+  return undefined
+}
+
+/** The effects a policy allows (`policy.allowEffects`), or `undefined`. Never throws. */
+export function allowedEffectsOf(policy: Policy | undefined): readonly AllowedEffect[] | undefined {
+  const raw = (policy as { readonly allowEffects?: unknown } | undefined)?.allowEffects
+  return raw === undefined || allowEffectsProblem(raw) !== undefined ? undefined : (raw as readonly AllowedEffect[])
+}
+
+/** Undefined when `value` can be a row limit (a whole number, at least 0), else the reason. */
+export function maxRowsProblem(value: unknown, name = 'maxRows'): string | undefined {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    return `"${name}" must be a whole number of rows (0 or more).`
   }
   return undefined
 }

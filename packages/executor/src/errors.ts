@@ -12,6 +12,27 @@ export type SafetyReason =
   | 'non-transactional'
   /** `query()` was given a statement that writes. */
   | 'write-in-query'
+  /**
+   * The effect check: what the server measured the transaction doing (rows deleted or updated, tables
+   * emptied or dropped, triggers disabled, guards lifted) needs a flag the caller did not pass. Rolled back.
+   */
+  | 'effect-exceeds-tier'
+  /** The effect check: more rows deleted or updated than `maxRows` allows. Rolled back. */
+  | 'effect-exceeds-max-rows'
+  /** The effect check: an approved run did more than the rehearsal the person was shown. Rolled back. */
+  | 'effect-exceeds-rehearsal'
+
+/** One measured effect named by a `SafetyError` of the effect check. */
+export interface RefusedEffect {
+  /** `delete`, `update`, `empty`, `update-every-row`, `drop`, `unlink-large-objects`, `disable-trigger`, `disable-rule`, `lift-guard`. */
+  readonly effect: string
+  /** The table (or setting) it concerns. */
+  readonly table: string
+  /** Counts and facts, for people. */
+  readonly detail: string
+  /** The tier the effect needs. */
+  readonly tier: Tier
+}
 
 /** One statement the gate refused, as shown to a person (SQL redacted, one line). */
 export interface RefusedStatement {
@@ -44,6 +65,8 @@ export class SafetyError extends Error {
   readonly statements: readonly RefusedStatement[]
   /** What to do next. */
   readonly hint: string
+  /** The measured effects that caused the refusal (effect-check reasons only; empty otherwise). */
+  readonly effects: readonly RefusedEffect[]
   constructor(
     message: string,
     fields: {
@@ -52,6 +75,7 @@ export class SafetyError extends Error {
       readonly requires: RequiredFlag
       readonly statements: readonly RefusedStatement[]
       readonly hint: string
+      readonly effects?: readonly RefusedEffect[]
     },
   ) {
     super(message)
@@ -61,6 +85,7 @@ export class SafetyError extends Error {
     this.requires = fields.requires
     this.statements = fields.statements
     this.hint = fields.hint
+    this.effects = fields.effects ?? []
   }
 }
 

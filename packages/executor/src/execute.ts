@@ -10,13 +10,22 @@ import {
   recordAll,
 } from './audit-trail.js'
 import { classifySql } from './classify-sql.js'
+import { maxRowsProblem } from './config.js'
 import type { Connector } from './connection.js'
 import { dryRun } from './dry-run.js'
-import { type ConnectionError, type ExecutorError, InputError } from './errors.js'
+import {
+  allowedTier,
+  commitCheck,
+  effectTier,
+  type MeasuredEffects,
+  NO_EFFECTS,
+  truncatedNames,
+} from './effect-check.js'
+import { type ConnectionError, type ExecutorError, InputError, type SafetyError } from './errors.js'
 import { type ExecutorContext, runContextOf } from './executor-context.js'
 import { type GateFlags, gatePlan } from './gate.js'
 import { type RunError, runPlan } from './plan-runner.js'
-import { rehearsalMessage, rehearsePlan } from './rehearsal.js'
+import { notUndoneBy, rehearsalMessage, rehearsePlan } from './rehearsal.js'
 import type { ExecuteOutcome, ExecuteResult, RehearsalResult, StatementRun } from './results.js'
 import { openSession, releaseSession, type Session } from './session.js'
 import { toRunError } from './statement-runner.js'
@@ -31,6 +40,18 @@ export interface ExecuteOptions extends GateFlags, UndoFlags {
   readonly rehearse?: boolean
   /** Where the SQL came from (a file), recorded in the audit log. */
   readonly source?: string
+  /**
+   * The effect check's row limit for this call: deleting or updating more rows than this (triggers
+   * and cascades included) rolls back with `SafetyError` `effect-exceeds-max-rows`. Default: the
+   * context's (`maxRows` option or configuration).
+   */
+  readonly maxRows?: number
+  /**
+   * What a rehearsal measured (`RehearsalResult.effects`): the run may not do more (more rows deleted
+   * or updated in a table, a table emptied or dropped that the rehearsal did not) or it rolls back
+   * with `SafetyError` `effect-exceeds-rehearsal`. An approved run passes its rehearsal's.
+   */
+  readonly expectedEffects?: MeasuredEffects
 }
 
 const TIER_NAME: Record<Tier, string> = { safe: 'SAFE', cautious: 'CAUTIOUS', destructive: 'DESTRUCTIVE' }
@@ -149,6 +170,10 @@ export async function executeSql(
   sql: string,
   options: ExecuteOptions = {},
 ): Promise<Result<ExecuteOutcome, ExecutorError>> {
+  if (options.maxRows !== undefined) {
+    const problem = maxRowsProblem(options.maxRows)
+    if (problem !== undefined) return err(new InputError(problem, { problem: 'options' }))
+  }
   if (options.dryRun === true && options.rehearse === true) {
     return err(
       new InputError(
@@ -197,15 +222,30 @@ export async function executeSql(
   }
 
   const started = performance.now()
+  let effects: MeasuredEffects | undefined
+  const watch = commitCheck(
+    () => ({
+      allowed: allowedTier(options),
+      maxRows: options.maxRows ?? ctx.effects.maxRows,
+      expected: options.expectedEffects,
+      allowEffects: ctx.effects.allowEffects,
+      style: ctx.flagStyle,
+    }),
+    () => truncatedNames(plan),
+    (measured) => {
+      effects = measured
+    },
+  )
   const keeper = keeperFor(ctx, options, plan, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true')
   const runContext = runContextOf(connector.value)
   let undo: UndoSummary | undefined
   const { result: run, after: warnings } = await withSessionThen(
     connector.value,
     (session) =>
-      runPlan<RunError>(session, plan, runContext, {
+      runPlan<RunError | SafetyError>(session, plan, runContext, {
         settings: { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
         nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
+        watch,
         ...(keeper !== undefined
           ? {
               observer: keeper,
@@ -251,6 +291,7 @@ export async function executeSql(
     statements: run.value.statements,
     durationMs,
     message: `${what}; ${TIER_NAME[plan.tier]}; ${durationMs} ms.${undo !== undefined ? ` Kept for undo: ${undo.id} (ddl undo ${undo.id}).` : ''}`,
+    ...(effects !== undefined ? { effects } : {}),
     warnings: [...notes, ...warnings],
     ...(undo !== undefined ? { undo } : {}),
   }
@@ -283,15 +324,25 @@ async function rehearse(
   flags: AuditFlags,
 ): Promise<Result<RehearsalResult, ExecutorError>> {
   const started = performance.now()
+  let effects: MeasuredEffects = NO_EFFECTS
   const run = await withSession(connector, (session) =>
-    rehearsePlan(session, plan, runContextOf(connector), {
-      lockTimeoutMs: ctx.timeouts.rehearsalLockTimeoutMs,
-      statementTimeoutMs: ctx.timeouts.statementTimeoutMs,
-    }),
+    rehearsePlan(
+      session,
+      plan,
+      runContextOf(connector),
+      {
+        lockTimeoutMs: ctx.timeouts.rehearsalLockTimeoutMs,
+        statementTimeoutMs: ctx.timeouts.statementTimeoutMs,
+      },
+      (measured) => {
+        effects = measured
+      },
+    ),
   )
   const warnings = await recordOutcomes(scope, items, flags, run, 'rehearsed')
   if (run.isErr()) return err(run.error)
   const durationMs = Math.round(performance.now() - started)
+  const notUndone = notUndoneBy(plan, run.value, effects)
   return ok({
     mode: 'rehearsal',
     project: ctx.project,
@@ -299,8 +350,11 @@ async function rehearse(
     requires: plan.requires,
     statements: run.value,
     rolledBack: true,
+    effects,
+    effectTier: effectTier(effects, truncatedNames(plan)),
+    notUndone,
     durationMs,
-    message: rehearsalMessage(plan, run.value, ctx.flagStyle),
+    message: rehearsalMessage(plan, run.value, ctx.flagStyle, effects, notUndone),
     warnings,
   })
 }

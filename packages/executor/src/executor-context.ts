@@ -3,16 +3,19 @@ import type { ClassifyOptions, Policy } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import type { AuditScope } from './audit-trail.js'
 import {
+  allowedEffectsOf,
   checkTimeout,
   type DdlConfig,
   type Env,
   type LoadedConfig,
   loadConfig,
   loadEnv,
+  maxRowsProblem,
   resolveTimeouts,
   type Timeouts,
 } from './config.js'
 import { Connector } from './connection.js'
+import type { AllowedEffect } from './effect-check.js'
 import { ConfigError } from './errors.js'
 import type { FlagStyle } from './gate.js'
 import { type EffectivePolicy, effectivePolicy, readPolicyApprovals } from './pinned-policy.js'
@@ -53,6 +56,19 @@ export interface PostgresAPIOptions {
   readonly source?: string
   /** How flags are named in messages: `api` (`iKnowWhatImDoing: true`, default) or `cli` (`--i-know-what-im-doing`). */
   readonly flagStyle?: FlagStyle
+  /**
+   * The effect check's default row limit: a run that deletes or updates more rows (triggers and
+   * cascades included) rolls back. Overrides the configuration's `maxRows`; a call's own wins.
+   */
+  readonly maxRows?: number
+}
+
+/** What the effect check holds every run of a context to, beyond the caller's flags. */
+export interface EffectSettings {
+  /** The default row limit (undefined: none). */
+  readonly maxRows: number | undefined
+  /** `policy.allowEffects`: a lowering (see `AllowedEffect`). */
+  readonly allowEffects: readonly AllowedEffect[] | undefined
 }
 
 /**
@@ -73,6 +89,8 @@ export interface ExecutorContext {
   readonly policy: EffectivePolicy
   readonly audit: AuditScope
   readonly flagStyle: FlagStyle
+  /** The effect check's settings (row limit, allowed effects). */
+  readonly effects: EffectSettings
   /** The pool to the server, created on first use; `ConfigError` when no connection string is configured. */
   connector(): Result<Connector, ConfigError>
   /** Closes the pool, if one was opened. */
@@ -113,6 +131,10 @@ export function createContext(
     // An unknown project is an error at once (even for a dry run); a missing variable only on connect.
     const unknown = resolveConnection(projectName, config, {})
     if (unknown.isErr()) return err(unknown.error)
+  }
+  if (options.maxRows !== undefined) {
+    const problem = maxRowsProblem(options.maxRows)
+    if (problem !== undefined) return err(new ConfigError(problem))
   }
   const timeouts = resolveTimeouts(config.config.timeouts, options.timeouts)
   const pgVersion = options.pgVersion ?? config.config.pgVersion
@@ -158,6 +180,8 @@ export function createContext(
     policy,
     audit,
     flagStyle: options.flagStyle ?? 'api',
+    // allowEffects lowers what the effect check allows: only from a policy a person approved.
+    effects: { maxRows: options.maxRows ?? config.config.maxRows, allowEffects: allowedEffectsOf(policy.policy) },
     connector(): Result<Connector, ConfigError> {
       if (connector !== undefined) return ok(connector)
       if (closed) return err(new ConfigError('This PostgresAPI was closed; create a new one.'))

@@ -3,11 +3,13 @@ export { auditEntry, auditFlags, auditIds, recordAll } from './audit-trail.js'
 export { classifySql } from './classify-sql.js'
 export type { DdlConfig, Env, LoadedConfig, Timeouts, UndoConfig, UndoSettings } from './config.js'
 export {
+  allowEffectsProblem,
   CONFIG_FILE,
   DEFAULT_TIMEOUTS,
   DEFAULT_UNDO,
   loadConfig,
   loadEnv,
+  maxRowsProblem,
   parseConfig,
   resolveTimeouts,
   resolveUndo,
@@ -17,9 +19,23 @@ export { Connector, connectionSettings } from './connection.js'
 export { displayStatement } from './display.js'
 export { dryRun } from './dry-run.js'
 export type {
+  AllowableEffect,
+  AllowedEffect,
+  DisabledObject,
+  EffectKind,
+  EffectLimits,
+  EffectViolation,
+  GuardChange,
+  MeasuredEffects,
+  SequenceMove,
+  TableEffect,
+} from './effect-check.js'
+export { ALLOWABLE_EFFECTS, allowedTier, effectLines, effectTier, NO_EFFECTS } from './effect-check.js'
+export type {
   ExecutorError,
   InputProblem,
   PostgresPhase,
+  RefusedEffect,
   RefusedStatement,
   SafetyReason,
   TransactionError,

@@ -87,6 +87,8 @@ export function splitPolicy(policy: Policy): { readonly raise: Policy; readonly 
           description: `${rule} on ${objects}: ${RULE_TIERS.get(rule)?.tier ?? 'unknown rule'} → ${isTier(e.tier) ? e.tier : 'safe'}`,
         })
       })
+    } else if (key === 'allowEffects') {
+      lowering.push({ where: key, description: 'allowEffects: effects the effect check lets through without the flag' })
     } else lowering.push({ where: key, description: `"${key}" (not known to this version: treated as lowering)` })
   }
   return { raise: raise as Policy, lowering }

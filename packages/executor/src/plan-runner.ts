@@ -2,6 +2,7 @@ import type { ClassifiedStatement, Plan } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { safeCause } from './connection.js'
 import { displayStatement } from './display.js'
+import type { EffectWatch } from './effect-check.js'
 import { ConnectionError, PostgresError, type PostgresPhase } from './errors.js'
 import type { StatementRun } from './results.js'
 import type { Session } from './session.js'
@@ -109,10 +110,14 @@ export async function inTransaction<T, E>(
   context: RunContext,
   work: () => Promise<Result<T, E>>,
   end: 'commit' | 'rollback' = 'commit',
+  watch?: EffectWatch<E>,
 ): Promise<Result<T, E | RunError>> {
   const aftermath = settings.readOnly === true ? 'read-only' : 'rolled-back'
   try {
-    await session.client.query(beginWithLimits(settings))
+    const begun = await session.client.query(
+      watch === undefined ? beginWithLimits(settings) : `${beginWithLimits(settings)}; ${watch.snapshotSql}`,
+    )
+    watch?.begun(begun as unknown as { rows: Record<string, unknown>[] }[])
   } catch (error) {
     if (!isServerError(error)) {
       session.broken = true
@@ -128,6 +133,21 @@ export async function inTransaction<T, E>(
   } catch (error) {
     await rollback(session)
     throw error
+  }
+  if (result.isOk() && watch !== undefined) {
+    // The effect check (effect-check.ts): after the last statement, before COMMIT or the rehearsal's ROLLBACK.
+    let checked: Result<void, E>
+    try {
+      checked = await watch.beforeEnd(session)
+    } catch (error) {
+      if (!isServerError(error)) session.broken = true
+      await rollback(session)
+      return err(toRunError(error, site(context, 'inspect', aftermath)))
+    }
+    if (checked.isErr()) {
+      await rollback(session)
+      return err(checked.error)
+    }
   }
   if (result.isErr() || end === 'rollback') {
     await rollback(session)
@@ -260,6 +280,8 @@ export interface PlanRunOptions<E = never> {
    * back. The migrations engine records the applied migration here, in the same transaction.
    */
   readonly beforeCommit?: (session: Session) => Promise<Result<void, E>>
+  /** The effect check of the transaction (see effect-check.ts); not applied to a statement run alone. */
+  readonly watch?: EffectWatch<E>
 }
 
 /**
@@ -318,5 +340,6 @@ export async function runPlan<E = never>(
       return ok({ inTransaction: true, statements: runs.value })
     },
     options.end ?? 'commit',
+    options.watch,
   )
 }

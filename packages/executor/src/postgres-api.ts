@@ -249,6 +249,8 @@ export class PostgresAPI {
       if (connector.isErr()) return err(connector.error)
       const context = runContextOf(connector.value)
       return withSession(connector.value, async (session) => {
+        // Inspection sends only the inspector's own reads, but resets the session like every call.
+        session.dirty = true
         try {
           return await fn(session.client)
         } catch (error) {

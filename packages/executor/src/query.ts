@@ -137,8 +137,12 @@ export async function querySql<R extends Row = Row>(
   const connector = ctx.connector()
   if (connector.isErr()) return err(connector.error)
   const context = runContextOf(connector.value)
-  return withSession(connector.value, (session) =>
-    inTransaction(
+  return withSession(connector.value, (session) => {
+    // A read can still change the session: a session-level advisory lock (pg_advisory_lock) survives
+    // the rollback and would block `ddl migrate`. DISCARD ALL on release: no lock, prepared
+    // statement, temporary object, listener or setting outlives the call.
+    session.dirty = true
+    return inTransaction(
       session,
       {
         lockTimeoutMs: ctx.timeouts.lockTimeoutMs,
@@ -148,6 +152,6 @@ export async function querySql<R extends Row = Row>(
       context,
       () => sendRead<R>(session, statement, params, context, 'read-only'),
       'rollback',
-    ),
-  )
+    )
+  })
 }

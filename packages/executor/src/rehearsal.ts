@@ -1,6 +1,14 @@
 import type { ClassifiedStatement, Plan } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { displayStatement } from './display.js'
+import {
+  effectLines,
+  effectsWithTiers,
+  type MeasuredEffects,
+  NO_EFFECTS,
+  rehearsalWatch,
+  truncatedNames,
+} from './effect-check.js'
 import { inTransaction, type RunContext, type RunError, runStatements, type StatementObserver } from './plan-runner.js'
 import type { RehearsedStatement, StatementRun, TakenLock } from './results.js'
 import type { Session } from './session.js'
@@ -340,6 +348,7 @@ export async function rehearsePlan(
   plan: Plan,
   context: RunContext,
   settings: RehearsalSettings,
+  onEffects?: (effects: MeasuredEffects) => void,
 ): Promise<Result<RehearsedStatement[], RunError>> {
   const probe = new RehearsalProbe()
   // The rollback undoes the data, not all session state (PREPARE, session advisory locks, WITH HOLD
@@ -365,6 +374,7 @@ export async function rehearsePlan(
       return ok(runs)
     },
     'rollback',
+    onEffects === undefined ? undefined : rehearsalWatch(onEffects),
   )
   if (ran.isErr()) return err(ran.error)
   const byIndex = new Map(ran.value.map((r) => [r.index, r]))
@@ -400,13 +410,54 @@ export async function rehearsePlan(
 }
 
 const TIER_NAME = { safe: 'SAFE', cautious: 'CAUTIOUS', destructive: 'DESTRUCTIVE' } as const
+const TIER_RANK = { safe: 0, cautious: 1, destructive: 2 } as const
+
+/**
+ * What a rehearsal's rollback does not undo, one line each: sequences it advanced (serial and
+ * identity defaults included), statements that may act outside the transaction (dblink, signals,
+ * server files: `verdict.rollbackSafe === false`). Never throws.
+ */
+export function notUndoneBy(plan: Plan, statements: readonly RehearsedStatement[], effects: MeasuredEffects): string[] {
+  const lines: string[] = []
+  for (const s of effects.sequences) {
+    lines.push(
+      `sequence ${s.sequence} advanced from ${s.from ?? 'unused'} to ${s.to ?? 'unused'} (a rollback does not move a sequence back)`,
+    )
+  }
+  for (const [index, statement] of plan.statements.entries()) {
+    if (statement.verdict.rollbackSafe) continue
+    if (statements[index]?.rehearsed !== true) continue
+    lines.push(
+      `line ${statement.span.line}: ${displayStatement(statement.text, 60)} may act outside the transaction ` +
+        '(another connection, a signal, a file): the rollback does not undo that',
+    )
+  }
+  for (const g of effects.guards) {
+    lines.push(
+      `${g.setting} was changed inside the rehearsal (${g.expected} to ${g.actual}): its waits were not bounded`,
+    )
+  }
+  return lines
+}
 
 /**
  * The report of a rehearsal for people: per statement the rows, locks, rewrites, drops and cascades,
  * then the classification and the flag a real run needs. Never throws.
  */
-export function rehearsalMessage(plan: Plan, statements: readonly RehearsedStatement[], style: 'api' | 'cli'): string {
-  const lines = ['[REHEARSAL] Ran in a transaction and rolled it back: nothing was changed.']
+export function rehearsalMessage(
+  plan: Plan,
+  statements: readonly RehearsedStatement[],
+  style: 'api' | 'cli',
+  effects: MeasuredEffects = NO_EFFECTS,
+  notUndone: readonly string[] = [],
+): string {
+  const lines =
+    notUndone.length === 0
+      ? ['[REHEARSAL] Ran in a transaction and rolled it back: nothing was changed.']
+      : [
+          '[REHEARSAL] Ran in a transaction and rolled it back, but the rollback does not undo everything:',
+          ...notUndone.map((l) => `  ${l}`),
+        ]
   for (const s of statements) {
     lines.push(`line ${s.line}: ${s.statement}`)
     if (!s.rehearsed) {
@@ -423,7 +474,26 @@ export function rehearsalMessage(plan: Plan, statements: readonly RehearsedState
     if (s.created.length > 0) facts.push(`creates ${s.created.join(', ')}`)
     for (const fact of facts) lines.push(`  ${fact}`)
   }
+  const measured = effectLines(effects)
+  if (measured.length > 0) {
+    lines.push('Measured by the server (every table, triggers and cascades included):')
+    for (const line of measured) lines.push(`  ${line}`)
+  }
+  for (const s of plan.statements) {
+    if (s.kind === 'NotifyStmt' || /pg_notify/i.test(s.text)) {
+      lines.push(`line ${s.span.line}: NOTIFY is delivered only at COMMIT: the rehearsal sent none; a real run will.`)
+    }
+  }
   lines.push(`Classification: ${TIER_NAME[plan.tier]}`)
+  const hidden = effectsWithTiers(effects, truncatedNames(plan)).filter((e) => TIER_RANK[e.tier] > TIER_RANK[plan.tier])
+  if (hidden.length > 0) {
+    const needs = hidden.some((e) => e.tier === 'destructive') ? 'DESTRUCTIVE' : 'CAUTIOUS'
+    lines.push(
+      `The measured effects disagree with the classification: they are ${needs} (${hidden
+        .map((e) => `${e.effect}: ${e.detail}`)
+        .join('; ')}). A real run without the flag they need is rolled back by the effect check.`,
+    )
+  }
   if (plan.requires !== 'none') {
     const flag =
       plan.requires === 'confirm'

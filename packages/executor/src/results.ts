@@ -1,4 +1,5 @@
 import type { Finding, LockMode, Plan, RequiredFlag, Tier } from '@ddl/classifier'
+import type { MeasuredEffects } from './effect-check.js'
 import type { UndoSummary } from './undo/undo-items.js'
 
 /** A row as node-postgres returns it. */
@@ -39,6 +40,11 @@ export interface ExecuteResult {
   readonly durationMs: number
   /** A short report for people (`Committed 2 statements (SAFE) in 12 ms`). */
   readonly message: string
+  /**
+   * What the effect check measured before COMMIT (rows deleted, updated, inserted per pre-existing
+   * table, ...); absent for a statement run alone outside a transaction.
+   */
+  readonly effects?: MeasuredEffects
   /** Things that went wrong after the work was done (an audit outcome that could not be written). */
   readonly warnings: readonly string[]
   /** Present when something the run removed was kept: `ddl undo <undo.id>` puts it back. */
@@ -96,6 +102,19 @@ export interface RehearsalResult {
   readonly requires: RequiredFlag
   readonly statements: readonly RehearsedStatement[]
   readonly rolledBack: true
+  /**
+   * What the server measured the rehearsal doing, before the rollback: rows per table (cascades
+   * included), tables emptied or dropped, triggers disabled, guards lifted, sequences advanced. Pass
+   * it as `expectedEffects` to hold the real run to it.
+   */
+  readonly effects: MeasuredEffects
+  /** The tier the measured effects need; higher than {@link tier} when the text hid something. */
+  readonly effectTier: Tier
+  /**
+   * What the rollback did not undo, one line each: sequences advanced, calls that act outside the
+   * transaction (dblink, signals), NOTIFY. Empty when the rehearsal left the database as it was.
+   */
+  readonly notUndone: readonly string[]
   readonly durationMs: number
   readonly message: string
   readonly warnings: readonly string[]

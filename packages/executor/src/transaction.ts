@@ -1,5 +1,5 @@
 import type { AuditFlags } from '@ddl/audit'
-import type { ClassifiedStatement, Tier } from '@ddl/classifier'
+import { type ClassifiedStatement, compareTiers, type Tier } from '@ddl/classifier'
 import { Err, err, Ok, ok, type Result, ResultAsync } from 'neverthrow'
 import {
   type AuditedStatement,
@@ -10,6 +10,7 @@ import {
   recordAll,
 } from './audit-trail.js'
 import { classifySql } from './classify-sql.js'
+import { allowedTier, commitCheck, truncatedNames } from './effect-check.js'
 import { CallbackError, type ExecutorError, InputError, isExecutorError, type TransactionError } from './errors.js'
 import { auditError, scopeOf, withSession } from './execute.js'
 import { type ExecutorContext, runContextOf } from './executor-context.js'
@@ -60,6 +61,8 @@ export class Transaction {
   #statements: ClassifiedStatement[] = []
   #undo: UndoSummary | undefined
   #gaveUp = false
+  #allowed: Tier = 'safe'
+  readonly #truncated: string[] = []
 
   /** @internal Created by `transaction()`. */
   constructor(ctx: ExecutorContext, session: Session, run: RunContext) {
@@ -123,6 +126,16 @@ export class Transaction {
       if (result.isErr()) return this.#fail(result.error)
       return ok(result.value)
     })
+  }
+
+  /** @internal The highest tier any call's flags allowed (what the effect check holds the whole transaction to). */
+  get allowed(): Tier {
+    return this.#allowed
+  }
+
+  /** @internal Tables the calls named in TRUNCATE. */
+  get truncated(): readonly string[] {
+    return this.#truncated
   }
 
   /** @internal The first failure, if any. */
@@ -234,6 +247,9 @@ export class Transaction {
     )
     if (intents.isErr()) return this.#fail(intents.error)
     if (options.noUndo === true) this.#gaveUp = true
+    const allowed = allowedTier(options)
+    if (compareTiers(allowed, this.#allowed) > 0) this.#allowed = allowed
+    this.#truncated.push(...truncatedNames(plan))
     const sent: Sent[] = items.map((item) => ({ item, scope, flags, status: 'pending' }))
     this.#sent.push(...sent)
     const offset = this.#statements.length
@@ -307,7 +323,9 @@ export type TransactionCallback<T, E> = (tx: Transaction) => Promise<T> | Promis
  * `transaction()`: one connection from BEGIN to COMMIT under `SET LOCAL` timeouts; the callback's
  * `tx.execute` calls are each gated and audited; COMMIT when the callback returns (or returns `Ok`)
  * and no call failed; ROLLBACK on any `Err`, failed call or throw; the connection is released in
- * `finally`. A throw that is not an `ExecutorError` comes back as `CallbackError`. Never throws.
+ * `finally`. Before COMMIT the effect check measures the whole transaction against the highest tier
+ * any call's flags allowed (and the context's `maxRows`): beyond it, `SafetyError` and ROLLBACK.
+ * A throw that is not an `ExecutorError` comes back as `CallbackError`. Never throws.
  */
 export async function runTransaction<T, E = never>(
   ctx: ExecutorContext,
@@ -350,6 +368,16 @@ export async function runTransaction<T, E = never>(
         if (value instanceof Ok) return ok(value.value as T)
         return ok(value as T)
       },
+      'commit',
+      commitCheck(
+        () => ({
+          allowed: tx?.allowed ?? 'safe',
+          maxRows: ctx.effects.maxRows,
+          allowEffects: ctx.effects.allowEffects,
+          style: ctx.flagStyle,
+        }),
+        () => tx?.truncated ?? [],
+      ),
     ),
   )
   if (tx !== undefined) await tx.recordOutcomes(result.isOk())

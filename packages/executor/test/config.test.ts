@@ -63,8 +63,29 @@ describe('ddl.config.json', () => {
     ['{"policy":{"rules":{"drop-tabel":"safe"}}}', 'unknown rule "drop-tabel" in policy.rules'],
     ['{"policy":{"rules":{"unparsed-statement":"safe"}}}', 'cannot lower it'],
     ['{"policy":{"allow":[{"rule":"drop-table","objects":[]}]}}', 'non-empty list of names or globs'],
+    ['{"policy":{"allowEffects":{}}}', '"policy.allowEffects" must be a list'],
+    ['{"policy":{"allowEffects":[{"effects":["update"]}]}}', 'policy.allowEffects[0] needs a "table"'],
+    [
+      '{"policy":{"allowEffects":[{"table":"public.c","effects":["lift-guard"]}]}}',
+      'effects must be a non-empty list of',
+    ],
+    ['{"maxRows":-1}', '"maxRows" must be a whole number of rows'],
+    ['{"maxRows":1.5}', '"maxRows" must be a whole number of rows'],
   ])('refuses %s', (text, message) => {
     expect(parseConfig(text, '/p/ddl.config.json')._unsafeUnwrapErr().message).toContain(message)
+  })
+})
+
+describe('effect check settings', () => {
+  it('reads maxRows and policy.allowEffects', () => {
+    const config = parseConfig(
+      '{"maxRows":500,"policy":{"allowEffects":[{"table":"public.counters","effects":["update","delete"]}]}}',
+      '/p/ddl.config.json',
+    )._unsafeUnwrap()
+    expect(config.maxRows).toBe(500)
+    expect((config.policy as { allowEffects?: unknown }).allowEffects).toEqual([
+      { table: 'public.counters', effects: ['update', 'delete'] },
+    ])
   })
 })
 

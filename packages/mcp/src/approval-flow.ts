@@ -1,6 +1,6 @@
 import type { AuditLog } from '@ddl/audit'
 import { type Plan, requiredFlag, type Tier } from '@ddl/classifier'
-import type { ExecutorError, GateFlags } from '@ddl/executor'
+import type { ExecutorError, GateFlags, MeasuredEffects } from '@ddl/executor'
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { err, ok, type Result } from 'neverthrow'
 import {
@@ -51,13 +51,27 @@ interface BoundSubject extends GateSubject {
 export type Clearance =
   /** The tier runs without a person (`mcp.unattendedTiers`). */
   | { readonly kind: 'unattended'; readonly flags: GateFlags }
-  /** A person approved exactly this; the approval is now used. */
-  | { readonly kind: 'approved'; readonly flags: GateFlags; readonly grant: ApprovalGrant }
+  /**
+   * A person approved exactly this; the approval is now used. `expectedEffects`: what the rehearsal
+   * the person was shown measured; the run is held to it.
+   */
+  | {
+      readonly kind: 'approved'
+      readonly flags: GateFlags
+      readonly grant: ApprovalGrant
+      readonly expectedEffects: MeasuredEffects | undefined
+    }
   /** It waits for a person. */
   | { readonly kind: 'pending'; readonly request: ApprovalRequest; readonly reused: boolean }
 
-/** How the flow rehearses the work before asking: fact lines, or why it could not. */
-export type Rehearse = () => Promise<Result<readonly string[], ExecutorError>>
+/** What a rehearsal showed: fact lines for the person, and the measured effects the run is held to. */
+export interface RehearsalSummary {
+  readonly facts: readonly string[]
+  readonly effects?: MeasuredEffects
+}
+
+/** How the flow rehearses the work before asking: what it showed, or why it could not. */
+export type Rehearse = () => Promise<Result<RehearsalSummary, ExecutorError>>
 
 /** Options of {@link clearWork}. */
 export interface ClearOptions {
@@ -173,7 +187,7 @@ async function settle(
     ttlSeconds: ctx.settings.approvals.ttlSeconds,
     channels: ctx.settings.approvals.channels,
   })
-  if (checked.isOk()) return consume(ctx, subject, checked.value)
+  if (checked.isOk()) return consume(ctx, subject, checked.value, request)
   if (checked.error.problem !== 'not-approved' || request === undefined) return refuse(ctx, subject, checked.error)
   return ask(ctx, subject, request, true, options)
 }
@@ -197,6 +211,7 @@ async function newRequest(
     )
   }
   let rehearsal: readonly string[] | undefined
+  let rehearsalEffects: MeasuredEffects | undefined
   if (ctx.settings.rehearse && options.rehearse !== undefined) {
     const rehearsed = await options.rehearse()
     if (rehearsed.isErr()) {
@@ -207,7 +222,8 @@ async function newRequest(
       if (e.kind !== 'SafetyError' && !busy) return err(e)
       rehearsal = [`Not rehearsed: ${e.message.split('\n')[0] ?? e.message}`]
     } else {
-      rehearsal = rehearsed.value
+      rehearsal = rehearsed.value.facts
+      rehearsalEffects = rehearsed.value.effects
     }
   }
   const now = ctx.now()
@@ -223,6 +239,7 @@ async function newRequest(
     ...(subject.files !== undefined ? { files: subject.files } : {}),
     server: ctx.serverId,
     target: subject.target,
+    ...(rehearsalEffects !== undefined ? { rehearsalEffects } : {}),
     origin: subject.origin,
     requestedBy: ctx.actor(),
     createdAt: now.toISOString(),
@@ -275,7 +292,7 @@ async function ask(
     expiresAt: grant.expiresAt,
   })
   if (recorded.isErr()) return err(recorded.error)
-  return consume(ctx, subject, grant)
+  return consume(ctx, subject, grant, request)
 }
 
 /** Marks the approval used (exclusively), then clears the work to run with the flag its tier needs. */
@@ -283,6 +300,7 @@ async function consume(
   ctx: ToolContext,
   subject: BoundSubject,
   grant: ApprovalGrant,
+  request: ApprovalRequest | undefined,
 ): Promise<Result<Clearance, ToolError>> {
   // The server runs on what it read at start; a settings file changed since means someone is moving
   // things under the person's approval: refuse rather than guess which database they meant.
@@ -301,7 +319,7 @@ async function consume(
   }
   const used = await ctx.store.markUsed({ v: 1, id: grant.id, usedBy: ctx.actor(), usedAt: ctx.now().toISOString() })
   if (used.isErr()) return refuse(ctx, subject, used.error)
-  return ok({ kind: 'approved', flags: flagsFor(grant.tier), grant })
+  return ok({ kind: 'approved', flags: flagsFor(grant.tier), grant, expectedEffects: request?.rehearsalEffects })
 }
 
 /** Records a refused approval in the audit log, and returns the refusal. */

@@ -53,6 +53,29 @@ const requestSchema = z.object({
   files: z.array(z.object({ name: z.string(), sql: z.string() })).optional(),
   server: z.string().min(1),
   target,
+  rehearsalEffects: z
+    .object({
+      tables: z.array(
+        z.object({
+          table: z.string(),
+          inserted: z.number(),
+          updated: z.number(),
+          deleted: z.number(),
+          emptied: z.boolean(),
+          everyRowUpdated: z.boolean(),
+          dropped: z.boolean(),
+          rewritten: z.boolean(),
+          truncated: z.boolean(),
+          estimatedRows: z.number(),
+        }),
+      ),
+      largeObjectsUnlinked: z.number(),
+      disabledTriggers: z.array(z.object({ table: z.string(), name: z.string(), state: z.string() })),
+      disabledRules: z.array(z.object({ table: z.string(), name: z.string(), state: z.string() })),
+      guards: z.array(z.object({ setting: z.string(), expected: z.string(), actual: z.string() })),
+      sequences: z.array(z.object({ sequence: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
+    })
+    .optional(),
   origin: z.string(),
   requestedBy: z.string(),
   createdAt: z.string().datetime(),

@@ -1,5 +1,6 @@
 import { createHash, type KeyObject, randomBytes, sign, verify } from 'node:crypto'
 import { compareTiers, type Finding, type Tier } from '@ddl/classifier'
+import type { MeasuredEffects } from '@ddl/executor'
 import { err, ok, type Result } from 'neverthrow'
 import { ApprovalError } from './approval-error.js'
 import { type DatabaseTarget, describeTarget } from './projects.js'
@@ -44,6 +45,11 @@ export interface ApprovalRequest {
   readonly server: string
   /** The database the work goes to, as the server resolved it at start. */
   readonly target: DatabaseTarget
+  /**
+   * What the server measured the rehearsal doing (rows per table, cascades included): the approved
+   * run is held to it, and rolls back if it does more. Absent when no rehearsal ran.
+   */
+  readonly rehearsalEffects?: MeasuredEffects | undefined
   /** The tool that asked (`execute_sql`, `apply_migrations`) and what it is about. */
   readonly origin: string
   /** `mcp:<client name>`. */

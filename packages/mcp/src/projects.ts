@@ -183,6 +183,7 @@ export class Projects {
       actor: this.#actor(),
       source,
       timeouts,
+      ...(this.#settings.maxChangedRows !== undefined ? { maxRows: this.#settings.maxChangedRows } : {}),
     })
   }
 

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { compareTiers, type Plan, type Tier } from '@ddl/classifier'
-import { displayStatement, type ExecuteResult, type RehearsalResult, type Row, type StatementRun } from '@ddl/executor'
+import {
+  displayStatement,
+  type ExecuteResult,
+  effectLines,
+  type RehearsalResult,
+  type Row,
+  type StatementRun,
+} from '@ddl/executor'
 import type { RequestedStatement } from './approval.js'
 
 /**
@@ -173,6 +180,14 @@ export function rehearsalFacts(result: RehearsalResult): string[] {
     if (s.locks.length > 0) parts.push(`locks ${s.locks.map((l) => `${l.relation} (${l.mode})`).join(', ')}`)
     facts.push(`${head}: ${parts.length > 0 ? parts.join('; ') : 'ran'}`)
   }
+  const measured = effectLines(result.effects)
+  if (measured.length > 0) facts.push(`measured by the server (triggers and cascades included): ${measured.join('; ')}`)
+  if (result.effectTier !== result.tier && compareTiers(result.effectTier, result.tier) > 0) {
+    facts.push(
+      `the measured effects are ${result.effectTier.toUpperCase()}, more than the SQL text shows (${result.tier.toUpperCase()})`,
+    )
+  }
+  for (const line of result.notUndone) facts.push(`not undone by the rollback: ${line}`)
   return facts
 }
 

@@ -107,6 +107,12 @@ export interface McpSettings {
   readonly timeouts: Partial<Timeouts>
   /** The most rows a tool returns to the model. Default 200. */
   readonly maxRows: number
+  /**
+   * The effect check's row limit for every write the server runs: a run that deletes or updates
+   * more rows (triggers and cascades included) rolls back. Default: the configuration's `maxRows`
+   * (none when unset).
+   */
+  readonly maxChangedRows: number | undefined
   /** The migrations directory `migration_status` and `apply_migrations` use by default. */
   readonly migrationsDir: string | undefined
   /** Where the settings came from, for the startup line and docs. */
@@ -148,6 +154,7 @@ const MCP_KEYS = [
   'rehearse',
   'timeouts',
   'maxRows',
+  'maxChangedRows',
   'migrationsDir',
 ]
 const APPROVAL_KEYS = ['channels', 'ttlSeconds', 'dir', 'approverUids', 'shared', 'elicitationTimeoutSeconds']
@@ -234,6 +241,7 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
     elicitationTimeout: positiveInteger(approvalsRaw.elicitationTimeoutSeconds, 'approvals.elicitationTimeoutSeconds'),
     rehearse: optionalBoolean(mcp.rehearse, 'rehearse'),
     maxRows: positiveInteger(mcp.maxRows, 'maxRows'),
+    maxChangedRows: nonNegativeInteger(mcp.maxChangedRows, 'maxChangedRows'),
     migrationsDir: optionalString(mcp.migrationsDir, 'migrationsDir'),
   })
   if (checked.isErr()) return fail(checked.error)
@@ -439,6 +447,7 @@ export function loadSettings(overrides: SettingsOverrides, env: Env): Result<Mcp
     rehearse: layers.rehearse ?? true,
     timeouts,
     maxRows: layers.maxRows ?? DEFAULT_MAX_ROWS,
+    maxChangedRows: layers.maxChangedRows,
     migrationsDir: migrations === undefined ? undefined : resolve(cwd, migrations),
     configPath,
     sources: {
@@ -596,6 +605,14 @@ function positiveInteger(value: unknown, key: string): Check<number> {
   if (value === undefined) return ok(undefined)
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     return err(`"${key}" must be a whole number of at least 1.`)
+  }
+  return ok(value)
+}
+
+function nonNegativeInteger(value: unknown, key: string): Check<number> {
+  if (value === undefined) return ok(undefined)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    return err(`"${key}" must be a whole number of rows (0 or more).`)
   }
   return ok(value)
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { testDatabase } from '../../../test/support/database.js'
+import { testDatabase, withClient } from '../../../test/support/database.js'
 import { type Agent, connectAgent, ddl, direct, tableExists, text, type Workspace, workspace } from './harness.js'
 
 const database = testDatabase('mcp_approval')
@@ -122,6 +122,30 @@ describe('the MCP server over stdio', () => {
 
     // The approval cannot be given twice either.
     expect((await ddl(ws, ['approve', id, '--yes'])).code).toBe(1)
+  })
+
+  it('holds an approved run to its rehearsal: a cascade added after it rolls the run back, showing both', async () => {
+    await direct(
+      database.url,
+      `CREATE TABLE parents (id int PRIMARY KEY); INSERT INTO parents SELECT generate_series(1, 3);
+       CREATE TABLE children (id int, parent_id int); INSERT INTO children SELECT g, 1 FROM generate_series(1, 100) g;
+       INSERT INTO children VALUES (101, 2)`,
+    )
+    const pending = await agent.call('execute_sql', { sql: 'DELETE FROM parents WHERE id = 1' })
+    const id = String(pending.structuredContent.approval_id)
+    expect((pending.structuredContent.rehearsal as string[]).join('\n')).toContain('public.parents: 1 deleted')
+    expect((await ddl(ws, ['approve', id, '--yes'])).code).toBe(0)
+    // After the person saw the rehearsal, a cascading foreign key appears.
+    await direct(
+      database.url,
+      'ALTER TABLE children ADD CONSTRAINT children_parent FOREIGN KEY (parent_id) REFERENCES parents ON DELETE CASCADE',
+    )
+    const ran = await agent.call('execute_sql', { sql: 'DELETE FROM parents WHERE id = 1', approval_id: id })
+    expect(ran.isError).toBe(true)
+    expect(text(ran)).toContain('Effect exceeds the rehearsal')
+    expect(text(ran)).toContain('run deleted 100 rows, rehearsal 0')
+    const left = await withClient(database.url, (c) => c.query('SELECT count(*)::int AS n FROM children'))
+    expect(left.rows[0]?.n).toBe(101)
   })
 
   it('finds a granted approval by the same SQL alone', async () => {

@@ -22,6 +22,7 @@ import {
   profileOptions,
   type Tier,
 } from '@ddl/classifier'
+import { allowEffectsProblem } from '@ddl/executor'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { err, ok, type Result } from 'neverthrow'
 import { githubReporter } from '../format/github.js'
@@ -518,10 +519,13 @@ function checkPolicy(raw: unknown, where: string): Result<Policy, string> {
   const bad = (message: string) => err(`${where}: ${message} See docs/cli/check.md.`)
   if (!isRecord(raw)) return bad('"policy" must be an object.')
   for (const key of Object.keys(raw)) {
-    if (key !== 'rules' && key !== 'allow' && key !== 'hazardsRaiseTier') {
-      return bad(`unknown policy key "${key}" (known: rules, allow, hazardsRaiseTier).`)
+    if (key !== 'rules' && key !== 'allow' && key !== 'hazardsRaiseTier' && key !== 'allowEffects') {
+      return bad(`unknown policy key "${key}" (known: rules, allow, hazardsRaiseTier, allowEffects).`)
     }
   }
+  // allowEffects is read by the executor's effect check (ddl check classifies text only).
+  const effects = allowEffectsProblem(raw.allowEffects)
+  if (effects !== undefined) return bad(effects)
   if (raw.rules !== undefined) {
     if (!isRecord(raw.rules)) return bad('"policy.rules" must map rule ids to a tier or "off".')
     for (const [rule, value] of Object.entries(raw.rules)) {

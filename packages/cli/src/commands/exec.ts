@@ -10,7 +10,7 @@ import {
   renderSafetyError,
 } from '@ddl/executor'
 import { requestedStatements } from '@ddl/mcp'
-import type { Command } from 'commander'
+import { type Command, InvalidArgumentError } from 'commander'
 import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'
 import { colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
@@ -55,6 +55,7 @@ interface ExecOptions {
   readonly iKnowWhatImDoing?: boolean
   readonly dryRun?: boolean
   readonly rehearse?: boolean
+  readonly maxRows?: number
   readonly project?: string
   readonly json?: boolean
   /** False with --no-undo. */
@@ -129,6 +130,12 @@ export function reportError(io: Io, command: string, error: ExecutorError, json:
   return exitCodeOf(error)
 }
 
+/** `--max-rows N`: a whole number of rows, 0 or more. */
+export function parseRowLimit(value: string): number {
+  if (!/^\d{1,15}$/.test(value.trim())) throw new InvalidArgumentError('give a whole number of rows (0 or more).')
+  return Number(value.trim())
+}
+
 /** Registers `ddl exec [SQL] [-f FILE]`. */
 export const registerExec: Register = (program: Command, ctx: CommandContext) => {
   program
@@ -141,6 +148,11 @@ export const registerExec: Register = (program: Command, ctx: CommandContext) =>
     .option('--dry-run', 'classify and show the plan; send nothing (no database needed)')
     .option('--rehearse', 'run in a transaction that is always rolled back, and report what it did')
     .option('--no-undo', 'keep nothing for ddl undo for this run (audited); needed above undo.maxBytes')
+    .option(
+      '--max-rows <n>',
+      'roll back if it deletes or updates more rows than this (triggers included)',
+      parseRowLimit,
+    )
     .option('--project <name>', 'a project of ddl.config.json (default: DDL_DATABASE_URL, then DATABASE_URL)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', HELP)
@@ -215,6 +227,7 @@ async function exec(io: Io, sql: string | undefined, options: ExecOptions): Prom
       ...(options.dryRun === true ? { dryRun: true } : {}),
       ...(options.rehearse === true ? { rehearse: true } : {}),
       ...(options.undo === false ? { noUndo: true } : {}),
+      ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
     })
     if (run !== db) await run.close()
     if (result.isErr()) {

@@ -23,7 +23,7 @@ import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'
 import { SIGNAL_EXIT, whileInterruptible } from '../interrupt.js'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'
-import { errorJson, exitCodeOf, openApi } from './exec.js'
+import { errorJson, exitCodeOf, openApi, parseRowLimit } from './exec.js'
 
 const HELP = `
 Applies the pending migrations of DIR, in order, each once. The layout is detected and named
@@ -80,6 +80,7 @@ interface MigrateCliOptions {
   readonly lockTimeout?: number
   readonly statementTimeout?: number
   readonly wait?: number
+  readonly maxRows?: number
   readonly project?: string
   readonly json?: boolean
 }
@@ -130,6 +131,11 @@ export const registerMigrate: Register = (program: Command, ctx: CommandContext)
     .option('--lock-timeout <duration>', 'lock_timeout for the statements (5000, 5s)', parseDuration)
     .option('--statement-timeout <duration>', 'statement_timeout for the statements (60s, 2m)', parseDuration)
     .option('--wait <seconds>', 'how long to wait for another runner (default 60; 0: do not wait)', parseSeconds)
+    .option(
+      '--max-rows <n>',
+      'roll back a file that deletes or updates more rows than this (triggers included)',
+      parseRowLimit,
+    )
     .option('--project <name>', 'a project of ddl.config.json (default: DDL_DATABASE_URL, then DATABASE_URL)')
     .option('--json', 'print the result as JSON (no progress lines)')
     .addHelpText('after', HELP)
@@ -204,6 +210,7 @@ function runOptions(options: MigrateCliOptions, onProgress?: (event: MigrationEv
     ...(options.lockTimeout !== undefined ? { lockTimeoutMs: options.lockTimeout } : {}),
     ...(options.statementTimeout !== undefined ? { statementTimeoutMs: options.statementTimeout } : {}),
     ...(options.wait !== undefined ? { waitMs: options.wait } : {}),
+    ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
     ...(onProgress !== undefined ? { onProgress } : {}),
   }
 }

@@ -5,7 +5,8 @@ import { compareTiers, type RequiredFlag, requiredFlag, type Tier } from '@ddl/c
 import { err, ok, type Result } from 'neverthrow'
 import { type AuditScope, auditFlags, auditIds, type OutcomeDetails, recordAll } from '../audit-trail.js'
 import { cancelOnAbort } from '../cancel-request.js'
-import { checkTimeout } from '../config.js'
+import { checkTimeout, maxRowsProblem } from '../config.js'
+import { allowedTier } from '../effect-check.js'
 import type { ExecutorError } from '../errors.js'
 import { auditError, withSession } from '../execute.js'
 import { type ExecutorContext, runContextOf } from '../executor-context.js'
@@ -72,6 +73,11 @@ export interface MigrateOptions extends GateFlags, UndoFlags {
    * The run then fails with `MigrationError` (`interrupted`).
    */
   readonly signal?: AbortSignal
+  /**
+   * The effect check's row limit for each file: a file that deletes or updates more rows (triggers
+   * and cascades included) rolls back. Default: the context's (`maxRows` option or configuration).
+   */
+  readonly maxRows?: number
 }
 
 /** What a run learns from the directory and the tracking table before it gates anything. */
@@ -225,6 +231,13 @@ async function migrateSource(
       direction,
       keeper: () => keeperFor(ctx, options, undefined, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true'),
       auditIds: (file: { readonly name: string }) => idsByFile.get(file.name) ?? [],
+      // Each file is held to the run's flags (the gate already held its text to them).
+      effects: {
+        allowed: allowedTier(options),
+        maxRows: options.maxRows ?? ctx.effects.maxRows,
+        allowEffects: ctx.effects.allowEffects,
+        style: ctx.flagStyle,
+      },
     } as const
     const idsByFile = new Map<string, readonly string[]>()
     const notes = [...source.notes, ...state.value.notes]
@@ -535,6 +548,10 @@ function rowFields(row: AppliedRow) {
 }
 
 function checkOptions(options: MigrateOptions): Result<void, MigrationRunError> {
+  if (options.maxRows !== undefined) {
+    const problem = maxRowsProblem(options.maxRows)
+    if (problem !== undefined) return err(new MigrationRunError(problem, { problem: 'options' }))
+  }
   for (const key of ['lockTimeoutMs', 'statementTimeoutMs', 'waitMs'] as const) {
     const value = options[key]
     if (value === undefined) continue

@@ -16,6 +16,9 @@ import { MigrationError } from '../errors.js'
  * - `tracking`: the tracking table could not be created, read or written.
  * - `audit`: the audit intent could not be written, so the file was not run.
  * - `options`: the options do not make sense (an unknown name to accept, a bad timeout).
+ * - `effect`: the effect check rolled a file back: what the server measured it doing (rows deleted
+ *   or updated, a table emptied or dropped, a guard lifted) needs a flag the run did not pass, or
+ *   exceeds `maxRows`; the `SafetyError` is its `cause`.
  * - `interrupted`: the run was asked to stop (`signal`, Ctrl-C): the running statement was cancelled
  *   and its file rolled back (or, outside a transaction, what ran stays), and no later file ran.
  */
@@ -31,6 +34,7 @@ export type MigrationProblem =
   | 'audit'
   | 'options'
   | 'interrupted'
+  | 'effect'
 
 /** Why the gate refused one file. */
 export type MigrationIssueReason =

@@ -1,5 +1,6 @@
 import type { ClassifiedStatement } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
+import { checkEffects, type EffectLimits, EffectProbe, truncatedNames } from '../effect-check.js'
 import { ConnectionError, PostgresError } from '../errors.js'
 import { type RunContext, type RunError, rollback, runStatements } from '../plan-runner.js'
 import type { StatementRun } from '../results.js'
@@ -39,6 +40,8 @@ export interface ApplySettings extends LockSettings {
   readonly keeper?: (file: PreparedMigration) => UndoKeeper | undefined
   /** The audit `runId`s of a file's statements (recorded with what undo kept). */
   readonly auditIds?: (file: PreparedMigration) => readonly string[]
+  /** What the effect check holds each file run in a transaction to (the run's flags, `maxRows`). */
+  readonly effects?: EffectLimits
 }
 
 /** What applying one file came to. */
@@ -105,6 +108,18 @@ async function applyInTransaction(
   if (seen.isErr()) return failure(seen.error)
   if (seen.value === 'done') return ok({ status: 'applied-by-other' })
 
+  // The effect check's baseline (its own round trip: the runners' lock owns this BEGIN).
+  const probe = settings.effects === undefined ? undefined : new EffectProbe()
+  if (probe !== undefined) {
+    try {
+      await probe.snapshot(session)
+    } catch (error) {
+      if (!isServerError(error)) session.broken = true
+      else await rollback(session)
+      return failure(fileError(file, toRunError(error, site(context, 'statement')), { phase: 'tracking' }))
+    }
+  }
+
   let current: ClassifiedStatement | undefined
   const started = performance.now()
   const keeper = settings.keeper?.(file)
@@ -145,6 +160,10 @@ async function applyInTransaction(
       runs: [],
     })
   }
+  if (probe !== undefined && settings.effects !== undefined) {
+    const checked = await effectCheck(session, file, probe, settings.effects, context)
+    if (checked.isErr()) return failure(checked.error)
+  }
   const durationMs = performance.now() - started
   const migration = appliedOf(file, durationMs)
   let undo: UndoSummary | undefined
@@ -164,6 +183,32 @@ async function applyInTransaction(
     runs: runs.value,
     ...(undo !== undefined ? { undo } : {}),
   })
+}
+
+/** The effect check of one file, before its tracking row and COMMIT; rolls back when it fails. */
+async function effectCheck(
+  session: Session,
+  file: PreparedMigration,
+  probe: EffectProbe,
+  limits: EffectLimits,
+  context: RunContext,
+): Promise<Result<void, MigrationRunError>> {
+  try {
+    const checked = await checkEffects(session, probe, limits, truncatedNames(file.statements))
+    if (checked.isOk()) return ok(undefined)
+    await rollback(session)
+    return err(
+      new MigrationRunError(
+        `Migration ${file.name} was rolled back by the effect check.\n${checked.error.message}`,
+        { problem: 'effect', file: file.name },
+        { cause: checked.error },
+      ),
+    )
+  } catch (error) {
+    if (!isServerError(error)) session.broken = true
+    else await rollback(session)
+    return err(fileError(file, toRunError(error, site(context, 'statement')), { phase: 'statement' }))
+  }
 }
 
 async function applyOutside(

@@ -66,7 +66,11 @@ export function registerExecuteSql(server: McpServer, ctx: ToolContext): void {
         },
         {
           approvalId: approval_id,
-          rehearse: async () => (await handle.api.execute(sql, { rehearse: true })).map(rehearsalFacts),
+          rehearse: async () =>
+            (await handle.api.execute(sql, { rehearse: true })).map((r) => ({
+              facts: rehearsalFacts(r),
+              ...(r.mode === 'rehearsal' ? { effects: r.effects } : {}),
+            })),
           relatedRequestId: extra.requestId,
           signal: extra.signal,
         },
@@ -88,7 +92,14 @@ export function registerExecuteSql(server: McpServer, ctx: ToolContext): void {
           ? ctx.projects.open(handle.project, approvedRunSource(c.grant.id, c.grant.approvedBy, c.grant.via))
           : handle.api
       try {
-        const run = await api.execute(sql, { ...c.flags, dryRun: false, rehearse: false })
+        // An approved run is held to the rehearsal the person was shown (the effect check).
+        const expected = c.kind === 'approved' ? c.expectedEffects : undefined
+        const run = await api.execute(sql, {
+          ...c.flags,
+          dryRun: false,
+          rehearse: false,
+          ...(expected !== undefined ? { expectedEffects: expected } : {}),
+        })
         if (run.isErr()) {
           return errorResult(
             run.error,
