@@ -38,8 +38,8 @@ const QUERIES: readonly string[] = [
      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'`,
   // relations: kind, persistence, RLS, partitioning, reloptions
   `SELECT 'relation ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object,
-          concat_ws(' ', c.relkind, c.relpersistence, 'rls=' || c.relrowsecurity, 'force=' || c.relforcerowsecurity,
-                    'replident=' || c.relreplident, c.reloptions::text,
+          concat_ws(' ', c.relkind, c.relpersistence, 'rls=' || c.relrowsecurity::text, 'force=' || c.relforcerowsecurity::text,
+                    'replident=' || c.relreplident::text, c.reloptions::text,
                     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
                     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END) AS definition
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -57,12 +57,12 @@ const QUERIES: readonly string[] = [
   `SELECT 'column ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname) AS object,
           concat_ws(' ', format_type(a.atttypid, a.atttypmod),
                     CASE WHEN a.attnotnull THEN 'not null' END,
-                    CASE WHEN a.attidentity <> '' THEN 'identity ' || a.attidentity END,
+                    CASE WHEN a.attidentity <> '' THEN 'identity ' || a.attidentity::text END,
                     CASE WHEN a.attgenerated <> '' THEN 'generated (' || pg_get_expr(ad.adbin, ad.adrelid) || ')'
                          WHEN ad.adbin IS NOT NULL THEN 'default ' || pg_get_expr(ad.adbin, ad.adrelid) END,
                     CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                          THEN 'collate ' || (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
-                    CASE WHEN a.attstorage <> t.typstorage THEN 'storage ' || a.attstorage END) AS definition
+                    CASE WHEN a.attstorage <> t.typstorage THEN 'storage ' || a.attstorage::text END) AS definition
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
      JOIN pg_type t ON t.oid = a.atttypid
@@ -107,7 +107,7 @@ const QUERIES: readonly string[] = [
     WHERE NOT ${SYSTEM_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
   // triggers
   `SELECT 'trigger ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(g.tgname) AS object,
-          pg_get_triggerdef(g.oid, true) || ' enabled=' || g.tgenabled AS definition
+          pg_get_triggerdef(g.oid, true) || ' enabled=' || g.tgenabled::text AS definition
      FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE NOT g.tgisinternal AND NOT ${SYSTEM_SCHEMA}`,
   // rules (other than a view's own _RETURN)
@@ -143,7 +143,7 @@ const QUERIES: readonly string[] = [
       AND (pg_identify_object(d.classoid, d.objoid, d.objsubid)).schema IS DISTINCT FROM 'information_schema'
       AND NOT (d.classoid = 'pg_namespace'::regclass AND d.objoid = 'pg_catalog'::regnamespace)
       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')
-      AND d.classoid <> 'pg_extension'::regclass`,
+      AND d.classoid <> 'pg_extension'::regclass AND d.objoid >= 16384`,
   // grants on relations, functions, schemas and types
   `SELECT 'acl relation ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object,
           coalesce(${ownerless('c.relacl', 'c.relowner')}, 'default') AS definition

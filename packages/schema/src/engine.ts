@@ -55,7 +55,7 @@ export async function readCatalog(url: string): Promise<Catalog> {
   }
 }
 
-const UNMANAGED_KINDS = new Set(['role', 'membership', 'userMapping'])
+const UNMANAGED_KINDS = new Set<string>()
 
 function managedView(base: FactBase): FactBase {
   const excluded = (id: StableId | undefined, depth = 0): boolean => {
@@ -73,8 +73,7 @@ function managedView(base: FactBase): FactBase {
     return fact?.parent !== undefined && excluded(fact.parent, depth + 1)
   }
   const facts = base.facts().filter((fact) => !excluded(fact.id))
-  const edges = base.edges.filter((edge) => edge.kind !== 'owner')
-  return buildFactBase(facts, edges, base.source)
+  return buildFactBase(facts, [...base.edges], base.source)
 }
 
 /**
@@ -82,7 +81,12 @@ function managedView(base: FactBase): FactBase {
  * applied, and with none. Throws the engine's error (the caller wraps it).
  */
 export function planChange(from: Catalog, to: Catalog): EnginePlans {
-  const dropCreate = plan(from, to, { renames: 'prompt' })
+  // Database scope: roles are the cluster's, not the schema's; every role either side names is assumed.
+  const roles = new Set<string>()
+  for (const base of [from, to])
+    for (const fact of base.facts()) if (fact.id.kind === 'role') roles.add(fact.id.name)
+  const scope = { scope: 'database' as const, assumedRoles: [...roles] }
+  const dropCreate = plan(from, to, { ...scope, renames: 'prompt' })
   const renames: EngineRename[] = dropCreate.renameCandidates.map((c) => ({
     kind: c.kind,
     from: c.from,
@@ -91,7 +95,7 @@ export function planChange(from: Catalog, to: Catalog): EnginePlans {
     ...(c.reason !== undefined ? { reason: c.reason } : {}),
   }))
   const accept = renames.filter((r) => r.status === 'unambiguous').map((r) => ({ from: r.from, to: r.to }))
-  const withRenames = accept.length === 0 ? dropCreate : plan(from, to, { renames: 'prompt', acceptRenames: accept })
+  const withRenames = accept.length === 0 ? dropCreate : plan(from, to, { ...scope, renames: 'prompt', acceptRenames: accept })
   const diagnostics = [...from.diagnostics, ...to.diagnostics].map((d) => JSON.stringify(d))
   return {
     withRenames: withRenames.actions.map(toAction),
