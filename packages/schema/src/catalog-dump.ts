@@ -23,11 +23,11 @@ const notExtensionMember = (classid: string, objid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${objid} AND d.deptype = 'e')`
 
 /**
- * An ACL with its owner's role name replaced by `OWNER`: a throwaway server runs migrations as
+ * An ACL (a missing one read as the owner's default, as pg_dump reads it) with its owner's role name replaced by `OWNER`: a throwaway server runs migrations as
  * `postgres`, the live database as its own role, and who owns an object is not what a diff manages.
  */
 const ownerless = (acl: string, owner: string) =>
-  `regexp_replace(${acl}::text, '(^|[{,/])' || quote_ident(pg_get_userbyid(${owner})) || '(?=[=,}/])', '\\1OWNER', 'g')`
+  `regexp_replace((${acl})::text, '(^|[{,/])' || quote_ident(pg_get_userbyid(${owner})) || '(?=[=,}/])', '\\1OWNER', 'g')`
 
 const QUERIES: readonly string[] = [
   // schemas
@@ -146,13 +146,13 @@ const QUERIES: readonly string[] = [
       AND d.classoid <> 'pg_extension'::regclass AND d.objoid >= 16384`,
   // grants on relations, functions, schemas and types
   `SELECT 'acl relation ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object,
-          coalesce(${ownerless('c.relacl', 'c.relowner')}, 'default') AS definition
+          ${ownerless("coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))", 'c.relowner')} AS definition
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND NOT ${SYSTEM_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}`,
-  `SELECT 'acl function ' || p.oid::regprocedure::text AS object, coalesce(${ownerless('p.proacl', 'p.proowner')}, 'default') AS definition
+  `SELECT 'acl function ' || p.oid::regprocedure::text AS object, ${ownerless("coalesce(p.proacl, acldefault('f'::\"char\", p.proowner))", 'p.proowner')} AS definition
      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE NOT ${SYSTEM_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
-  `SELECT 'acl schema ' || quote_ident(n.nspname) AS object, coalesce(${ownerless('n.nspacl', 'n.nspowner')}, 'default') AS definition
+  `SELECT 'acl schema ' || quote_ident(n.nspname) AS object, ${ownerless("coalesce(n.nspacl, acldefault('n'::\"char\", n.nspowner))", 'n.nspowner')} AS definition
      FROM pg_namespace n WHERE NOT ${SYSTEM_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')}`,
 ]
 
