@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { loadConfig, loadEnv, resolveConnection } from '@ddl/executor'
 import {
   detectDrift,
@@ -125,7 +126,7 @@ async function diff(io: Io, fromArg: string, toArg: string, options: DiffOptions
     if (d.statements.length === 0) {
       io.stderr('ddl diff: the schemas are the same; no migration written.\n')
     } else {
-      const written = await writeMigration(options.write, sql, options.name ?? 'schema_diff')
+      const written = await writeMigration(resolve(io.cwd, options.write), sql, options.name ?? 'schema_diff')
       if (written.isErr()) return fail(io, 'diff', written.error)
       io.stderr(`ddl diff: wrote ${written.value.path} (${written.value.layout} layout).\n`)
     }
@@ -154,7 +155,7 @@ async function drift(io: Io, dir: string, options: DriftOptions): Promise<number
     return EXIT.usage
   }
   const label = options.project !== undefined ? `project ${options.project}` : `$${target.value.variable ?? 'URL'}`
-  const report = await detectDrift({ url: target.value.url, label }, dir, {
+  const report = await detectDrift({ url: target.value.url, label }, resolve(io.cwd, dir), {
     ...(options.shadow !== undefined ? { shadowUrl: options.shadow } : {}),
   })
   if (report.isErr()) return fail(io, 'drift', report.error)
