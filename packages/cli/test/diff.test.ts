@@ -68,7 +68,17 @@ describe('ddl diff', () => {
   })
 
   it('writes the next migration of the directory with --write', async () => {
-    const r = await ddl(['diff', 'migrations', 'schema.sql', '--write', 'migrations', '--name', 'add phone', '--shadow', database.adminUrl])
+    const r = await ddl([
+      'diff',
+      'migrations',
+      'schema.sql',
+      '--write',
+      'migrations',
+      '--name',
+      'add phone',
+      '--shadow',
+      database.adminUrl,
+    ])
     expect(r.code).toBe(0)
     expect(readdirSync(join(dir, 'migrations')).sort()).toEqual(['001_users.sql', '002_add_phone.sql'])
     const written = readFileSync(join(dir, 'migrations', '002_add_phone.sql'), 'utf8')

@@ -149,10 +149,10 @@ const QUERIES: readonly string[] = [
           ${ownerless("coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))", 'c.relowner')} AS definition
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND NOT ${SYSTEM_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}`,
-  `SELECT 'acl function ' || p.oid::regprocedure::text AS object, ${ownerless("coalesce(p.proacl, acldefault('f'::\"char\", p.proowner))", 'p.proowner')} AS definition
+  `SELECT 'acl function ' || p.oid::regprocedure::text AS object, ${ownerless('coalesce(p.proacl, acldefault(\'f\'::"char", p.proowner))', 'p.proowner')} AS definition
      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE NOT ${SYSTEM_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')}`,
-  `SELECT 'acl schema ' || quote_ident(n.nspname) AS object, ${ownerless("coalesce(n.nspacl, acldefault('n'::\"char\", n.nspowner))", 'n.nspowner')} AS definition
+  `SELECT 'acl schema ' || quote_ident(n.nspname) AS object, ${ownerless('coalesce(n.nspacl, acldefault(\'n\'::"char", n.nspowner))', 'n.nspowner')} AS definition
      FROM pg_namespace n WHERE NOT ${SYSTEM_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')}`,
 ]
 

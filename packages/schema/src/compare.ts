@@ -109,9 +109,7 @@ export async function detectDrift(
     }
     const entries = status.value.entries
     const applied = new Set(entries.filter((e) => e.state === 'applied' || e.state === 'changed').map((e) => e.name))
-    const changedFiles = entries
-      .filter((e) => e.state === 'changed')
-      .map((e) => ({ name: e.name, path: e.path ?? '' }))
+    const changedFiles = entries.filter((e) => e.state === 'changed').map((e) => ({ name: e.name, path: e.path ?? '' }))
     const missingFiles = entries.filter((e) => e.state === 'missing').map((e) => e.name)
     const pending = entries.filter((e) => e.state === 'pending' || e.state === 'claimed').map((e) => e.name)
 
@@ -181,7 +179,9 @@ async function dumpSafe(url: string, label: string): Promise<Result<CatalogLine[
     await client.connect()
     return ok(await dumpCatalog(client))
   } catch (error) {
-    return err(new SchemaError(`Cannot read the catalog of ${label}: ${messageOf(error)}`, 'connection', { cause: error }))
+    return err(
+      new SchemaError(`Cannot read the catalog of ${label}: ${messageOf(error)}`, 'connection', { cause: error }),
+    )
   } finally {
     await client.end().catch(() => undefined)
   }

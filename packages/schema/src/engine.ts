@@ -83,8 +83,7 @@ function managedView(base: FactBase): FactBase {
 export function planChange(from: Catalog, to: Catalog): EnginePlans {
   // Database scope: roles are the cluster's, not the schema's; every role either side names is assumed.
   const roles = new Set<string>()
-  for (const base of [from, to])
-    for (const fact of base.facts()) if (fact.id.kind === 'role') roles.add(fact.id.name)
+  for (const base of [from, to]) for (const fact of base.facts()) if (fact.id.kind === 'role') roles.add(fact.id.name)
   const scope = { scope: 'database' as const, assumedRoles: [...roles] }
   const dropCreate = plan(from, to, { ...scope, renames: 'prompt' })
   const renames: EngineRename[] = dropCreate.renameCandidates.map((c) => ({
@@ -95,7 +94,8 @@ export function planChange(from: Catalog, to: Catalog): EnginePlans {
     ...(c.reason !== undefined ? { reason: c.reason } : {}),
   }))
   const accept = renames.filter((r) => r.status === 'unambiguous').map((r) => ({ from: r.from, to: r.to }))
-  const withRenames = accept.length === 0 ? dropCreate : plan(from, to, { ...scope, renames: 'prompt', acceptRenames: accept })
+  const withRenames =
+    accept.length === 0 ? dropCreate : plan(from, to, { ...scope, renames: 'prompt', acceptRenames: accept })
   const diagnostics = [...from.diagnostics, ...to.diagnostics].map((d) => JSON.stringify(d))
   return {
     withRenames: withRenames.actions.map(toAction),

@@ -6,9 +6,7 @@ const oneLine = (text: string) => text.replace(/[\r\n\u2028\u2029]+/gu, ' ')
 /** The `--` comment lines that introduce a statement: tier, lock, findings. */
 function header(statement: DiffStatement): string[] {
   const lock = statement.lock === null ? 'no lock on an existing table' : `lock ${statement.lock}`
-  const lines = [
-    `-- ${statement.tier}; ${lock}${statement.transactional ? '' : '; cannot run in a transaction block'}`,
-  ]
+  const lines = [`-- ${statement.tier}; ${lock}${statement.transactional ? '' : '; cannot run in a transaction block'}`]
   for (const finding of statement.findings) {
     lines.push(`--   ${finding.rule} (${finding.tier}): ${oneLine(finding.message)}`)
     if (finding.hint !== '') lines.push(`--     ${oneLine(finding.hint)}`)
@@ -52,10 +50,7 @@ function renameNote(rename: PossibleRename): string {
  * process.stdout.write(renderSql(diff, { from: 'migrations', to: 'project prod' }))
  */
 export function renderSql(diff: SchemaDiff, sides: { readonly from: string; readonly to: string }): string {
-  const out = [
-    `-- ddl diff: from ${oneLine(sides.from)}`,
-    `--           to   ${oneLine(sides.to)}`,
-  ]
+  const out = [`-- ddl diff: from ${oneLine(sides.from)}`, `--           to   ${oneLine(sides.to)}`]
   if (diff.statements.length === 0) {
     out.push('-- The schemas are the same: nothing to change.')
     return `${out.join('\n')}\n`

@@ -147,7 +147,8 @@ export async function applyToShadow(
       waitMs: 0,
       timeouts: { statementTimeoutMs: 600_000, nonTransactionalStatementTimeoutMs: 600_000 },
     } as const
-    const run = source.kind === 'directory' ? runMigrationsFromDir(source.path, options) : runMigration(source.path, options)
+    const run =
+      source.kind === 'directory' ? runMigrationsFromDir(source.path, options) : runMigration(source.path, options)
     const report = await run
     if (report.isErr()) {
       return err(

@@ -37,13 +37,24 @@ describe.skipIf(corpus === undefined || corpus === '')('diff round trip over a r
     for (let i = 0; i < sample; i++) steps.add(Math.min(total - 1, Math.floor(((i + 0.5) * total) / sample)))
     const progress = (await createShadowDatabase(db.adminUrl))._unsafeUnwrap()
     const name = new URL(progress.url).pathname.slice(1)
-    const options = { url: progress.url, env: {}, readDotEnv: false, config: {}, auditPath: join(mkdtempSync(join(tmpdir(), 'corpus-audit-')), 'audit.jsonl'), confirm: true, iKnowWhatImDoing: true }
+    const options = {
+      url: progress.url,
+      env: {},
+      readDotEnv: false,
+      config: {},
+      auditPath: join(mkdtempSync(join(tmpdir(), 'corpus-audit-')), 'audit.jsonl'),
+      confirm: true,
+      iKnowWhatImDoing: true,
+    }
     const snapshot = async (label: string) => {
       const snap = `${name}_${label}`
       await withClient(db.adminUrl, (c) => c.query(`CREATE DATABASE ${snap} TEMPLATE ${name}`))
       const url = new URL(progress.url)
       url.pathname = `/${snap}`
-      return { url: url.toString(), drop: () => withClient(db.adminUrl, (c) => c.query(`DROP DATABASE ${snap} WITH (FORCE)`)) }
+      return {
+        url: url.toString(),
+        drop: () => withClient(db.adminUrl, (c) => c.query(`DROP DATABASE ${snap} WITH (FORCE)`)),
+      }
     }
     let ok = 0
     let tried = 0

@@ -22,7 +22,11 @@ afterAll(async () => {
  */
 const KNOWN: Record<string, { object: string; from: string; to: string }[]> = {
   '0->1': [
-    { object: 'columns app.posts', from: 'id, author_id, title, status, votes', to: 'id, author_id, title, votes, status' },
+    {
+      object: 'columns app.posts',
+      from: 'id, author_id, title, status, votes',
+      to: 'id, author_id, title, votes, status',
+    },
   ],
 }
 

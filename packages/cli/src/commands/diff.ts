@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
 import { loadConfig, loadEnv, resolveConnection } from '@ddl/executor'
 import {
-  detectDrift,
   type DriftReport,
+  detectDrift,
   diffSources,
   renderJson,
   renderSql,
@@ -173,7 +173,8 @@ function driftText(r: DriftReport): string {
   for (const f of r.changedFiles) lines.push(`changed file  ${f.name}: edited since it was applied`)
   for (const name of r.missingFiles) lines.push(`missing file  ${name}: applied, but no longer in the directory`)
   for (const o of r.objects.added) lines.push(`added         ${o.object}: not produced by any migration`)
-  for (const o of r.objects.removed) lines.push(`removed       ${o.object}: produced by the migrations, missing from the database`)
+  for (const o of r.objects.removed)
+    lines.push(`removed       ${o.object}: produced by the migrations, missing from the database`)
   for (const o of r.objects.changed) {
     lines.push(`changed       ${o.object}`)
     lines.push(`  migrations: ${o.from.replace(/\n/g, '\n              ')}`)

@@ -57,7 +57,12 @@ export function registerSchemaDiff(server: McpServer, ctx: ToolContext): void {
         identical: d.statements.length === 0,
         tier: d.tier,
         requires: d.requires,
-        statements: d.statements.map((s) => ({ sql: s.sql, tier: s.tier, lock: s.lock, rules: s.findings.map((f) => f.rule) })),
+        statements: d.statements.map((s) => ({
+          sql: s.sql,
+          tier: s.tier,
+          lock: s.lock,
+          rules: s.findings.map((f) => f.rule),
+        })),
         renames: d.renames.map((r) => ({ kind: r.kind, from: r.from, to: r.to, renamed: r.renamed })),
       })
     },
