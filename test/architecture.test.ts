@@ -11,8 +11,9 @@ const allowed: Record<string, readonly string[]> = {
   classifier: [],
   audit: [],
   executor: ['classifier', 'audit'],
-  cli: ['classifier', 'audit', 'executor', 'mcp'],
-  mcp: ['classifier', 'audit', 'executor'],
+  schema: ['classifier', 'executor'],
+  cli: ['classifier', 'audit', 'executor', 'mcp', 'schema'],
+  mcp: ['classifier', 'audit', 'executor', 'schema'],
 }
 
 function sourceFiles(dir: string): string[] {

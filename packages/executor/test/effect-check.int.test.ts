@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type MigrationRunError, PostgresAPI, type SafetyError, unwrap } from '@ddl/executor'
+import { AuditLog } from '@ddl/audit'
+import { type MigrationRunError, PostgresAPI, policyApprovalEntry, type SafetyError, unwrap } from '@ddl/executor'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase } from '../../../test/support/database.js'
 import { direct, type Harness, harness, tableRows } from './support.js'
@@ -163,9 +164,10 @@ describe('the effect check (what the server measured, before COMMIT)', () => {
   })
 
   it('lets effects a policy allows on a named table through, and only there', async () => {
-    const allowing = harness(database, {
-      policy: { allowEffects: [{ table: 'public.audit_trail', effects: ['delete'] }] } as never,
-    })
+    // allowEffects lowers what the check allows: it applies once a person approved this policy.
+    const policy = { allowEffects: [{ table: 'public.audit_trail', effects: ['delete'] }] } as never
+    const allowing = harness(database, { policy })
+    await unwrap(AuditLog.open({ path: allowing.auditPath }).append(policyApprovalEntry('default', policy)))
     await unwrap(allowing.db.execute('INSERT INTO events VALUES (30, $$allowed$$)'))
     expect(await tableRows(database.url, 'audit_trail')).toBe(15)
     await direct(database.url, `INSERT INTO audit_trail SELECT g, 'kept' FROM generate_series(1, 5) g`)
@@ -175,7 +177,17 @@ describe('the effect check (what the server measured, before COMMIT)', () => {
   })
 
   it('refuses lifting a guard in a safe script', async () => {
-    const error = safetyError(await h.db.execute('SET lock_timeout = 0; CREATE TABLE guarded (id int)'))
+    // `SET lock_timeout = 0` is cautious to the classifier now; an existing trigger that lifts the
+    // guard is what only the server can see.
+    await direct(
+      database.url,
+      `CREATE TABLE IF NOT EXISTS guard_lifter (id int);
+       CREATE OR REPLACE FUNCTION lift_guard() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN PERFORM set_config('lock_timeout', '0', true); RETURN NEW; END $$;
+       DROP TRIGGER IF EXISTS lift ON guard_lifter;
+       CREATE TRIGGER lift BEFORE INSERT ON guard_lifter FOR EACH ROW EXECUTE FUNCTION lift_guard();`,
+    )
+    const error = safetyError(await h.db.execute('INSERT INTO guard_lifter VALUES (1); CREATE TABLE guarded (id int)'))
     expect(error.effects).toContainEqual(expect.objectContaining({ effect: 'lift-guard', table: 'lock_timeout' }))
     expect(await unwrap(h.db.tableExists('guarded'))).toBe(false)
   })

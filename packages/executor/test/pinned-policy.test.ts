@@ -22,9 +22,15 @@ describe('splitPolicy', () => {
   })
 
   it('treats a key it does not know as lowering (fail closed)', () => {
-    const { raise, lowering } = splitPolicy({ allowEffects: ['truncate'] } as never)
+    const { raise, lowering } = splitPolicy({ futureKey: ['truncate'] } as never)
     expect(raise).toEqual({})
-    expect(lowering).toEqual([{ where: 'allowEffects', description: expect.stringContaining('treated as lowering') }])
+    expect(lowering).toEqual([{ where: 'futureKey', description: expect.stringContaining('treated as lowering') }])
+  })
+
+  it('treats allowEffects as lowering: it lets effects through the effect check', () => {
+    const { raise, lowering } = splitPolicy({ allowEffects: [{ table: 'public.t', effects: ['delete'] }] } as never)
+    expect(raise).toEqual({})
+    expect(lowering).toEqual([{ where: 'allowEffects', description: expect.stringContaining('effect check') }])
   })
 })
 

@@ -15,6 +15,7 @@ import { registerListTables } from './tools/list-tables.js'
 import { registerApplyMigrations, registerMigrationStatus } from './tools/migrations.js'
 import { registerQuery } from './tools/query.js'
 import { registerRehearseSql } from './tools/rehearse-sql.js'
+import { registerSchemaDiff } from './tools/schema-diff.js'
 import { registerUndo } from './tools/undo.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -94,6 +95,7 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
     registerApplyMigrations,
     registerAuditTail,
     registerUndo,
+    registerSchemaDiff,
   ]) {
     register(server, ctx)
   }

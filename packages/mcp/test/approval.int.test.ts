@@ -29,6 +29,8 @@ describe('the MCP server over stdio', () => {
       'migration_status',
       'query',
       'rehearse_sql',
+      'schema_diff',
+      'schema_drift',
       'undo',
     ])
     for (const tool of tools) {
