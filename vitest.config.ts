@@ -12,6 +12,7 @@ export default defineConfig({
       '@ddl/classifier': src('classifier'),
       '@ddl/audit': src('audit'),
       '@ddl/executor': src('executor'),
+      '@ddl/notify': src('notify'),
       '@ddl/cli': src('cli'),
       '@ddl/mcp': src('mcp'),
     },

@@ -11,8 +11,9 @@ const allowed: Record<string, readonly string[]> = {
   classifier: [],
   audit: [],
   executor: ['classifier', 'audit'],
-  cli: ['classifier', 'audit', 'executor', 'mcp'],
-  mcp: ['classifier', 'audit', 'executor'],
+  notify: ['audit'],
+  cli: ['classifier', 'audit', 'executor', 'mcp', 'notify'],
+  mcp: ['classifier', 'audit', 'executor', 'notify'],
 }
 
 function sourceFiles(dir: string): string[] {
