@@ -145,8 +145,6 @@ export class Notifier {
     if (sinks.length === 0) return { delivered: 0, pending: 0, failed: 0, errors: [], notes: [] }
     const ceiling = Math.max(...sinks.map((s) => s.timeoutMs))
     const budget = Math.max(1, Math.min(options.budgetMs ?? ceiling, ceiling))
-    const started = Date.now()
-    const deadline = started + budget
     const since = options.since ?? this.#now().toISOString()
     const notes: string[] = []
 
@@ -196,6 +194,7 @@ export class Notifier {
     })
 
     // 2. Send, sinks side by side, each sink's deliveries in order, all within the budget.
+    const deadline = Date.now() + budget
     const bySink = new Map<string, Delivery[]>()
     for (const d of claimed) bySink.set(d.sink, [...(bySink.get(d.sink) ?? []), d])
     const results = (
