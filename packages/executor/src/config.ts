@@ -62,6 +62,8 @@ export interface DdlConfig {
     /** Also hide every string and number literal of the SQL in the audit log. */
     readonly redactLiterals?: boolean
   }
+  /** Notification sinks, kept as written: `@ddl/notify` checks them (a bad sink never stops a run). */
+  readonly notify?: unknown
 }
 
 /** A configuration and the file it came from (`undefined` when there is no file). */
@@ -108,6 +110,7 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
     pgVersion?: number
     timeouts?: Partial<Record<keyof Timeouts, number>>
     audit?: { path?: string; redactLiterals?: boolean }
+    notify?: unknown
   } = {}
 
   if (raw.projects !== undefined) {
@@ -169,6 +172,7 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
     }
     config.audit = audit
   }
+  if (raw.notify !== undefined) config.notify = raw.notify
   return ok(config)
 }
 
