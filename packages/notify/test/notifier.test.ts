@@ -6,7 +6,7 @@ import { type AuditEntry, type AuditFlags, AuditLog } from '@ddl/audit'
 import { deriveEvents, Notifier, type NotifyEvent, type ReadRecord, resolveSinks } from '@ddl/notify'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import { closedPort, type Receiver, startReceiver } from './receiver.js'
+import { closedPort, type Receiver, startReceiver } from '../../../test/support/http-receiver.js'
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`
 const none: AuditFlags = { confirm: false, iKnowWhatImDoing: false, dryRun: false, rehearse: false }
