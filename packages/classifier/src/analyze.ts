@@ -4,6 +4,7 @@
  */
 
 import { eventTriggerReach, recordDeferred } from './deferred-code.js'
+import { recordFresh } from './fresh-objects.js'
 import { functionKey } from './functions.js'
 import { recordStatement } from './hazard-state.js'
 import { statementLocks } from './locks.js'
@@ -377,6 +378,7 @@ export function analyzeStatement(
   const locks = statementLocks(kind, fields, options.pgVersion)
   if (locks.lock !== null) ctx.lock(locks.lock, { rewrite: locks.rewrite, scan: locks.scan })
   if (depth === 0) recordStatement(state.hazards, kind, fields, text, locks)
+  if (depth === 0) recordFresh(kind, fields, state, findings)
 
   const tx = transactionFacts(kind, fields)
   findings.sort((a, b) => compareTiers(b.tier, a.tier))

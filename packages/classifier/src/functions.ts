@@ -59,6 +59,7 @@ export const DANGEROUS_FUNCTIONS: ReadonlyMap<string, string> = new Map([
   ['pg_stat_statements_reset', 'erases query statistics'],
   ['pg_import_system_collations', 'adds collations from the operating system'],
   ['ts_rewrite', 'can execute the SQL text it is given'],
+  ['lo_manage', 'deletes large objects when the rows that name them change (a trigger of the lo extension)'],
   ['pg_log_backend_memory_contexts', 'signals another session'],
   ['pg_stat_reset_single_table_counters', 'erases statistics the planner and autovacuum rely on'],
   ['pg_stat_reset_single_function_counters', 'erases function statistics'],

@@ -6,7 +6,9 @@
  *
  * It holds names and types only, never data, and it only ever adds findings: nothing in it lowers a tier.
  */
+
 import { type ColumnType, columnType } from './column-types.js'
+import { newFreshObjects } from './fresh-objects.js'
 import { newHazardState } from './hazard-state.js'
 import { relationKey } from './locks.js'
 import type { ClassifyOptions } from './policy.js'
@@ -91,6 +93,7 @@ export function newScriptState(options: ClassifyOptions): ScriptState {
     writes: new Map(),
     types: new Map(),
     eventTrigger: undefined,
+    fresh: newFreshObjects(),
   }
 }
 

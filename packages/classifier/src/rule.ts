@@ -1,3 +1,4 @@
+import type { FreshObjects } from './fresh-objects.js'
 import type { HazardState } from './hazard-state.js'
 import type { MigrationHistory } from './history.js'
 import type { Profile } from './profile.js'
@@ -82,6 +83,8 @@ export interface ScriptState {
   readonly types: Map<string, DeferredCode>
   /** Code an event trigger created earlier runs on every later DDL statement, or undefined. */
   eventTrigger: DeferredCode | undefined
+  /** Tables and columns this script created and has kept in sight (see fresh-objects.ts). */
+  readonly fresh: FreshObjects
 }
 
 /** Code recorded by a definition, to be run later by a statement that looks harmless. */

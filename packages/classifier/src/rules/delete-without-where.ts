@@ -1,4 +1,5 @@
 import type { DeleteStmt } from '@pgsql/types'
+import { onlyFreshRows } from '../fresh-objects.js'
 import { defineRule } from '../rule.js'
 import { rangeVarName } from '../walk.js'
 import { narrows, whereTarget } from './where.js'
@@ -8,8 +9,12 @@ export const deleteWithoutWhere = defineRule<DeleteStmt>({
   id: 'delete-without-where',
   tier: 'destructive',
   kinds: ['DeleteStmt'],
-  check: (s) =>
-    narrows(s.whereClause, whereTarget(s.relation as never, s.usingClause)) ? undefined : rangeVarName(s.relation),
+  check: (s, ctx) =>
+    onlyFreshRows(s, ctx)
+      ? undefined
+      : narrows(s.whereClause, whereTarget(s.relation as never, s.usingClause, s.withClause))
+        ? undefined
+        : rangeVarName(s.relation),
   message: (t) => `DELETE FROM ${t} has no WHERE that narrows the rows: it removes every row.`,
   hint: 'Add a WHERE that names the rows by a column of the table. To empty the table on purpose, write TRUNCATE.',
 })

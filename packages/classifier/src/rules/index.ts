@@ -79,6 +79,7 @@ import { replaceFunction } from './replace-function.js'
 import { roleSuperuser } from './role-superuser.js'
 import { securityChange } from './security-change.js'
 import { securityDefiner } from './security-definer.js'
+import { sequenceRestart } from './sequence-restart.js'
 import { serverChange } from './server-change.js'
 import { setLoggedOrUnlogged } from './set-logged-or-unlogged.js'
 import { setNotNullWithoutCheck } from './set-not-null-without-check.js'
@@ -124,6 +125,7 @@ export const rules: readonly AnyRule[] = [
   upsert,
   dropColumn,
   dropIdentity,
+  sequenceRestart,
   dropConstraint,
   dropDomainConstraint,
   alterColumnType,

@@ -19,14 +19,14 @@ function writingClauses(s: MergeStmt): Fields[] {
  */
 export function mergeTouchesEveryRow(s: MergeStmt): boolean {
   const relation = s.relation as unknown as Fields | undefined
-  const target = whereTarget(relation, [s.sourceRelation])
+  const target = whereTarget(relation, [s.sourceRelation], s.withClause)
   const alone = whereTarget(relation, [])
   for (const clause of writingClauses(s)) {
     // A clause's own AND condition may narrow what it touches.
     if (clause.condition !== undefined && narrows(clause.condition, alone)) continue
     if (clause.matchKind === 'MERGE_WHEN_NOT_MATCHED_BY_SOURCE') return true
     if (clause.matchKind === 'MERGE_WHEN_MATCHED') {
-      if (isUnfilteredSelf(s.sourceRelation, relation)) return true
+      if (isUnfilteredSelf(s.sourceRelation, relation, s.withClause)) return true
       if (!narrows(s.joinCondition, { ...target, otherRelations: false })) return true
     }
   }

@@ -15,7 +15,7 @@ function overwritesEveryRow(s: InsertStmt): boolean {
   if (select?.[0] !== 'SelectStmt') return false
   const from = Array.isArray(select[1].fromClause) ? select[1].fromClause : []
   if (from.length !== 1 || select[1].limitCount !== undefined) return false
-  if (!isUnfilteredSelf(from[0], relation)) return false
+  if (!isUnfilteredSelf(from[0], relation, s.withClause)) return false
   const inner = whereTarget(unwrap(from[0])?.[1], [])
   return select[1].whereClause === undefined || !narrows(select[1].whereClause, inner)
 }

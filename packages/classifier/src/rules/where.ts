@@ -18,6 +18,31 @@ export interface WhereTarget {
   readonly relname?: string | undefined
   /** Aliases of the same table joined in USING / FROM without a narrowing of their own. */
   readonly selfAliases?: readonly string[]
+  /** The statement's WITH queries, by lower-case name: a CTE that is the whole table is the table. */
+  readonly ctes?: ReadonlyMap<string, unknown> | undefined
+}
+
+/** The WITH queries of a statement, by lower-case name. */
+export function ctesOf(withClause: unknown): ReadonlyMap<string, unknown> {
+  const map = new Map<string, unknown>()
+  const clause = (unwrap(withClause)?.[1] ?? withClause) as Fields | undefined
+  for (const cte of Array.isArray(clause?.ctes) ? clause.ctes : []) {
+    const w = unwrap(cte)
+    if (w?.[0] === 'CommonTableExpr' && typeof w[1].ctename === 'string')
+      map.set(w[1].ctename.toLowerCase(), w[1].ctequery)
+  }
+  return map
+}
+
+/** True when a WITH query named `name` reads the whole target table and nothing else. */
+function cteIsWholeTable(name: string, target: WhereTarget): boolean {
+  const query = unwrap(target.ctes?.get(name.toLowerCase()))
+  if (query?.[0] !== 'SelectStmt') return false
+  const plain: WhereTarget = { ...target, ctes: undefined }
+  const alias = selfSource(query[1], plain)
+  if (alias === undefined) return false
+  const inner: WhereTarget = { names: [alias], otherRelations: false, relname: target.relname }
+  return query[1].whereClause === undefined || !narrows(query[1].whereClause, inner)
 }
 
 /** Columns every row has a value in. */
@@ -80,7 +105,11 @@ function selfSource(select: Fields, target: WhereTarget): string | undefined {
   const from = Array.isArray(select.fromClause) ? select.fromClause : []
   if (from.length !== 1) return undefined
   const w = unwrap(from[0])
-  if (w?.[0] !== 'RangeVar' || String(w[1].relname).toLowerCase() !== target.relname.toLowerCase()) return undefined
+  if (w?.[0] !== 'RangeVar') return undefined
+  const relname = String(w[1].relname).toLowerCase()
+  const itself = relname === target.relname.toLowerCase()
+  const viaCte = !itself && w[1].schemaname === undefined && cteIsWholeTable(relname, target)
+  if (!itself && !viaCte) return undefined
   if (select.limitCount !== undefined || select.havingClause !== undefined || select.groupClause !== undefined) {
     return undefined
   }
@@ -167,18 +196,25 @@ export function narrows(expr: unknown, target: WhereTarget): boolean {
     }
   }
   if (type === 'SubLink' && selfSubLink(f, target)) return false
+  // `(id = id) IS TRUE`, `(...) IS NOT FALSE`: as narrow as what they test.
+  if (type === 'BooleanTest' && (f.booltesttype === 'IS_TRUE' || f.booltesttype === 'IS_NOT_FALSE')) {
+    return narrows(f.arg, target)
+  }
   if (type === 'CurrentOfExpr') return true
   return referencesTarget(expr, target)
 }
 
 /** The names a relation in USING / FROM goes by when it is the target table itself, unfiltered. */
-function selfAliasesOf(relation: Fields | undefined, others: unknown): string[] {
+function selfAliasesOf(relation: Fields | undefined, others: unknown, ctes?: ReadonlyMap<string, unknown>): string[] {
   const relname = typeof relation?.relname === 'string' ? relation.relname.toLowerCase() : undefined
   if (relname === undefined || !Array.isArray(others)) return []
   const aliases: string[] = []
+  const whole = (name: string) =>
+    ctes !== undefined && cteIsWholeTable(name, { names: [relname], otherRelations: false, relname, ctes })
   for (const other of others) {
     const w = unwrap(other)
-    if (w?.[0] === 'RangeVar' && String(w[1].relname).toLowerCase() === relname) {
+    const name = w?.[0] === 'RangeVar' ? String(w[1].relname).toLowerCase() : undefined
+    if (w?.[0] === 'RangeVar' && (name === relname || (w[1].schemaname === undefined && whole(name ?? '')))) {
       const alias = (w[1].alias as { aliasname?: string } | undefined)?.aliasname
       aliases.push(alias ?? String(w[1].relname))
     } else if (w?.[0] === 'RangeSubselect') {
@@ -197,7 +233,8 @@ function selfAliasesOf(relation: Fields | undefined, others: unknown): string[] 
   return aliases
 }
 
-export function whereTarget(relation: Fields | undefined, others: unknown): WhereTarget {
+export function whereTarget(relation: Fields | undefined, others: unknown, withClause?: unknown): WhereTarget {
+  const ctes = withClause === undefined ? undefined : ctesOf(withClause)
   const names: string[] = []
   if (relation !== undefined) {
     if (typeof relation.relname === 'string') names.push(relation.relname)
@@ -208,13 +245,14 @@ export function whereTarget(relation: Fields | undefined, others: unknown): Wher
     names,
     otherRelations: Array.isArray(others) && others.length > 0,
     relname: typeof relation?.relname === 'string' ? relation.relname : undefined,
-    selfAliases: selfAliasesOf(relation, others),
+    selfAliases: selfAliasesOf(relation, others, ctes),
+    ctes,
   }
 }
 
 /** True when a source relation (a MERGE's USING, an INSERT's SELECT) is the target table itself, unfiltered. */
-export function isUnfilteredSelf(source: unknown, relation: Fields | undefined): boolean {
-  return selfAliasesOf(relation, [source]).length > 0
+export function isUnfilteredSelf(source: unknown, relation: Fields | undefined, withClause?: unknown): boolean {
+  return selfAliasesOf(relation, [source], withClause === undefined ? undefined : ctesOf(withClause)).length > 0
 }
 
 /** The name of a relation for messages. */

@@ -1,0 +1,143 @@
+/**
+ * Tables and columns this script created itself: they hold only what the script put there, so
+ * emptying or overwriting them loses nothing that existed before the script ran (`UPDATE t SET
+ * new_column = ...` right after `ADD COLUMN new_column`, a DELETE from a table made three statements
+ * earlier). Names are matched as written (`users` and `public.users` are not assumed to be one), and
+ * the knowledge is dropped whenever something could make a name point elsewhere: a rename or a move of
+ * the table or column, a search_path change, code safe-ddl cannot read (DO, CALL, EXECUTE, an unknown
+ * or script-defined function), or a foreign key from another table that cascades from it.
+ */
+import type { RuleContext, ScriptState } from './rule.js'
+import type { Finding } from './types.js'
+import { type Fields, rangeVarName, unwrap } from './walk.js'
+
+/** What the script created and has not let out of sight since. */
+export interface FreshObjects {
+  /** Tables, lower-case, as written. */
+  readonly tables: Set<string>
+  /** `table.column`, lower-case, as written. */
+  readonly columns: Set<string>
+}
+
+export function newFreshObjects(): FreshObjects {
+  return { tables: new Set(), columns: new Set() }
+}
+
+const key = (name: string) => name.toLowerCase()
+
+/** Findings after which a name may point elsewhere: code that could rename or re-point it ran. */
+const BLIND: ReadonlySet<string> = new Set([
+  'unknown-function',
+  'call-destructive-function',
+  'dangerous-function',
+  'deferred-code',
+  'dynamic-sql',
+  'unreadable-body',
+  'execute-prepared',
+  'unknown-statement',
+])
+
+function forget(fresh: FreshObjects): void {
+  fresh.tables.clear()
+  fresh.columns.clear()
+}
+
+function forgetTable(fresh: FreshObjects, table: string): void {
+  fresh.tables.delete(key(table))
+  for (const c of [...fresh.columns]) if (c.startsWith(`${key(table)}.`)) fresh.columns.delete(c)
+}
+
+function columnsOf(elements: unknown): string[] {
+  const names: string[] = []
+  for (const e of Array.isArray(elements) ? elements : []) {
+    const w = unwrap(e)
+    if (w?.[0] === 'ColumnDef' && typeof w[1].colname === 'string') names.push(w[1].colname)
+  }
+  return names
+}
+
+/** Records what a top-level statement created, and forgets what it may have re-pointed. */
+export function recordFresh(kind: string, node: Fields, state: ScriptState, findings: readonly Finding[]): void {
+  const fresh = state.fresh
+  if (findings.some((f) => BLIND.has(f.rule))) return forget(fresh)
+  switch (kind) {
+    case 'CreateStmt': {
+      const table = rangeVarName(node.relation)
+      if (node.if_not_exists === true || table === '') return
+      fresh.tables.add(key(table))
+      for (const c of columnsOf(node.tableElts)) fresh.columns.add(key(`${table}.${c}`))
+      return
+    }
+    case 'CreateTableAsStmt': {
+      const table = rangeVarName((node.into as Fields | undefined)?.rel)
+      if (node.if_not_exists !== true && table !== '') fresh.tables.add(key(table))
+      return
+    }
+    case 'AlterTableStmt': {
+      const table = rangeVarName(node.relation)
+      for (const c of Array.isArray(node.cmds) ? node.cmds : []) {
+        const cmd = unwrap(c)?.[1]
+        if (cmd === undefined) continue
+        if (cmd.subtype === 'AT_AddColumn' && cmd.missing_ok !== true) {
+          for (const col of columnsOf([cmd.def])) fresh.columns.add(key(`${table}.${col}`))
+        } else if (cmd.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
+          fresh.columns.delete(key(`${table}.${cmd.name}`))
+        } else if (cmd.subtype === 'AT_AddConstraint') {
+          // A foreign key that cascades from a fresh table: a delete there reaches this table's rows.
+          const con = unwrap(cmd.def)?.[1]
+          const cascades =
+            ['c', 'n', 'd'].includes(String(con?.fk_del_action)) || ['c', 'n', 'd'].includes(String(con?.fk_upd_action))
+          if (con?.contype === 'CONSTR_FOREIGN' && cascades) forgetTable(fresh, rangeVarName(con.pktable))
+        }
+      }
+      return
+    }
+    case 'RenameStmt': {
+      const table = rangeVarName(node.relation)
+      if (table !== '') forgetTable(fresh, table)
+      if (typeof node.newname === 'string') forgetTable(fresh, node.newname)
+      return
+    }
+    case 'AlterObjectSchemaStmt': {
+      const table = rangeVarName(node.relation)
+      if (table !== '') forgetTable(fresh, table)
+      return
+    }
+    case 'VariableSetStmt':
+      if (String(node.name ?? '').toLowerCase() === 'search_path' || node.kind === 'VAR_RESET_ALL') forget(fresh)
+      return
+    case 'DoStmt':
+    case 'CallStmt':
+    case 'ExecuteStmt':
+      return forget(fresh)
+  }
+}
+
+/** True when the table was created by this script and has stayed in sight. */
+export function freshTable(state: ScriptState, table: string): boolean {
+  return state.fresh.tables.has(key(table))
+}
+
+/** True when an UPDATE's SET names only columns this script added to the table (nothing old is overwritten). */
+export function setsOnlyFreshColumns(state: ScriptState, table: string, targetList: unknown): boolean {
+  const targets = Array.isArray(targetList) ? targetList : []
+  if (targets.length === 0) return false
+  return targets.every((t) => {
+    const name = unwrap(t)?.[1].name
+    return typeof name === 'string' && state.fresh.columns.has(key(`${table}.${name}`))
+  })
+}
+
+/**
+ * True when a DELETE or UPDATE can only touch what this script itself wrote: its table was created by
+ * the script, or (an UPDATE) every column it sets was added by the script. Nothing that existed before
+ * the script is lost, so the data-loss rules stay silent (triggers and rules on the table still count:
+ * `deferred-code`).
+ */
+export function onlyFreshRows(s: { relation?: unknown; targetList?: unknown }, ctx: RuleContext): boolean {
+  if (ctx.ancestors.length > 0) return false
+  const table = rangeVarName(s.relation)
+  if (table === '') return false
+  if (freshTable(ctx.script, table)) return true
+  return ctx.statementKind === 'UpdateStmt' && setsOnlyFreshColumns(ctx.script, table, s.targetList)
+}
