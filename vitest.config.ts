@@ -13,6 +13,7 @@ export default defineConfig({
       '@ddl/audit': src('audit'),
       '@ddl/executor': src('executor'),
       '@ddl/schema': src('schema'),
+      '@ddl/notify': src('notify'),
       '@ddl/cli': src('cli'),
       '@ddl/mcp': src('mcp'),
     },

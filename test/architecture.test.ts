@@ -12,8 +12,9 @@ const allowed: Record<string, readonly string[]> = {
   audit: [],
   executor: ['classifier', 'audit'],
   schema: ['classifier', 'executor'],
-  cli: ['classifier', 'audit', 'executor', 'mcp', 'schema'],
-  mcp: ['classifier', 'audit', 'executor', 'schema'],
+  notify: ['audit'],
+  cli: ['classifier', 'audit', 'executor', 'mcp', 'notify', 'schema'],
+  mcp: ['classifier', 'audit', 'executor', 'notify', 'schema'],
 }
 
 function sourceFiles(dir: string): string[] {

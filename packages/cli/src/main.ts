@@ -18,6 +18,7 @@ const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['lsp', async () => (await import('./commands/lsp.js')).registerLsp],
   ['mcp', async () => (await import('./commands/mcp.js')).registerMcp],
   ['migrate', async () => (await import('./commands/migrate.js')).registerMigrate],
+  ['notify', async () => (await import('./commands/notify.js')).registerNotify],
   ['policy', async () => (await import('./commands/policy.js')).registerPolicy],
   ['query', async () => (await import('./commands/query.js')).registerQuery],
   ['schema', async () => (await import('./commands/schema.js')).registerSchema],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import {
   AUDIT_TIERS,
@@ -9,8 +10,10 @@ import {
   type VerifyReport,
 } from '@ddl/audit'
 import { escapeControls } from '@ddl/mcp'
+import type { NotifyEvent } from '@ddl/notify'
 import { type Command, InvalidArgumentError } from 'commander'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
+import { notifyAfter } from '../notify-after.js'
 import type { CommandContext, Register } from '../program.js'
 
 const LOG_HELP = 'the audit log file (default: $DDL_AUDIT_LOG, else ~/.safe-ddl/audit.jsonl)'
@@ -99,13 +102,16 @@ function openLog(io: Io, options: LogOptions): AuditLog {
 }
 
 async function verify(io: Io, options: LogOptions): Promise<number> {
+  const since = new Date().toISOString()
   const log = openLog(io, options)
   const result = await log.verify()
-  return result.match(
+  let verifyFailed: { path: string; reason: string; line: number | undefined } | undefined
+  const code = result.match(
     (report) => {
       if (options.json === true) io.stdout(`${JSON.stringify({ path: log.path, ...report })}\n`)
       else io.stdout(`${describe(report, log.path)}\n`)
       if (!report.ok) {
+        verifyFailed = { path: log.path, reason: report.reason, line: report.line }
         io.stderr(
           `Records from line ${report.line} on cannot be trusted. Keep ${log.path} unchanged as evidence, and ` +
             'compare it with a backup or with a head hash noted earlier.\n',
@@ -117,6 +123,20 @@ async function verify(io: Io, options: LogOptions): Promise<number> {
     },
     (error) => fail(io, 'verify', error),
   )
+  if (verifyFailed !== undefined) {
+    // No record can carry it (the chain itself is broken): the event is written to the delivery state first.
+    const event: NotifyEvent = {
+      id: `evt_verify_${createHash('sha256').update(`${verifyFailed.path}\n${verifyFailed.reason}`).digest('hex').slice(0, 16)}`,
+      type: 'audit.verify_failed',
+      time: new Date().toISOString(),
+      project: 'default',
+      actor: log.actor,
+      source: verifyFailed.path,
+      reason: `${verifyFailed.reason}${verifyFailed.line !== undefined ? ` (line ${verifyFailed.line})` : ''}`,
+    }
+    await notifyAfter(io, 'audit verify', { auditPath: log.path, since, events: [event] })
+  }
+  return code
 }
 
 function describe(report: VerifyReport, path: string): string {
