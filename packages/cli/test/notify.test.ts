@@ -81,8 +81,9 @@ describe('ddl exec with a notification sink', () => {
     const data = events[0]?.data
     expect(data).toMatchObject({ type: 'work.committed', project: 'default', tier: 'destructive', source: 'cli' })
     expect(data?.statements).toEqual([{ sql: 'DROP TABLE old_backup', tier: 'destructive' }])
-    // The undo feature, when present, gives committed work an undo id; it is read, never required.
-    if (data?.undo !== undefined) expect(data.undo).toMatch(/\S/)
+    // The dropped table was kept (moved into ddl_undo): the event carries the id `ddl undo` takes.
+    expect(data?.undo).toMatch(/\S/)
+    expect(r.stdout).toContain(String(data?.undo))
     for (const m of receiver.received) {
       expect(m.body).not.toContain(password)
       expect(m.body).not.toContain(secret.slice('whsec_'.length))

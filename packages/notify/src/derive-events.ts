@@ -132,10 +132,13 @@ function eventOf(batch: readonly ReadRecord[]): NotifyEvent | undefined {
   return undefined
 }
 
-/** `kept:<id>` is an undo id; `given-up`, `restores:<id>` and `purged:<id>` are not. */
+/**
+ * `kept:<id>` and `substituted:<id>` (a DROP TABLE moved into ddl_undo) name an undo id; `given-up`,
+ * `restores:<id>` and `purged:<id>` do not.
+ */
 function undoIdOf(undo: unknown): string | undefined {
   if (typeof undo !== 'string') return undefined
-  const kept = /^kept:(\S+)$/.exec(undo)
+  const kept = /^(?:kept|substituted):(\S+)$/.exec(undo)
   return kept?.[1]
 }
 
