@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -138,5 +138,22 @@ describe('a write cut by the file-size limit', () => {
     const log = AuditLog.open({ path })
     expect((await log.append(entry())).isOk()).toBe(true)
     expect((await log.verify())._unsafeUnwrap()).toMatchObject({ ok: true, records: 2 })
+  })
+})
+
+describe('the lock beside the log', () => {
+  it('is a hard link to one empty anchor file, gone after each append', async () => {
+    const log = await logWith(3)
+    expect((await stat(`${log.path}.lock-anchor`)).size).toBe(0)
+    await expect(stat(`${log.path}.lock`)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('waits for a lock another writer holds as a link, and fails with ELOCKED', async () => {
+    const log = await logWith(1)
+    const waiting = AuditLog.open({ path: log.path, lockTimeoutMs: 300 })
+    await link(`${log.path}.lock-anchor`, `${log.path}.lock`)
+    const error = (await waiting.append(entry()))._unsafeUnwrapErr()
+    expect(error.code).toBe('ELOCKED')
+    expect((await log.read())._unsafeUnwrap()).toHaveLength(1)
   })
 })
