@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Thin launcher. The CLI is compiled to dist/ by `pnpm install` (root `prepare`: `tsc -b`, then
 // packages/cli/scripts/bundle.mjs, which also writes bundle/). The bundle starts faster; it is run
-// only while every file it was made from is as it was then (bundle/inputs.json: size and mtime),
-// so a rebuild of dist/ without a new bundle runs dist/ instead of stale code.
+// only while the files that witness its inputs are as they were then (bundle/inputs.json: each
+// package's dist/.tsbuildinfo, which tsc rewrites when it emits, and pnpm's .modules.yaml; size and
+// mtime), so a rebuild of dist/ without a new bundle runs dist/ instead of stale code.
 import { readFileSync, statSync } from 'node:fs'
 
 const bundle = new URL('../bundle/', import.meta.url)

