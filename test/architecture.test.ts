@@ -12,8 +12,9 @@ const allowed: Record<string, readonly string[]> = {
   audit: [],
   executor: ['classifier', 'audit'],
   schema: ['classifier', 'executor'],
-  cli: ['classifier', 'audit', 'executor', 'mcp', 'schema'],
-  mcp: ['classifier', 'audit', 'executor', 'schema'],
+  notify: ['audit'],
+  cli: ['classifier', 'audit', 'executor', 'mcp', 'notify', 'schema'],
+  mcp: ['classifier', 'audit', 'executor', 'notify', 'schema'],
 }
 
 function sourceFiles(dir: string): string[] {
@@ -21,7 +22,9 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && entry.name !== 'dist') out.push(...sourceFiles(path))
+      // Build output, like dist/: the CLI's bundle (and the bundle test's scratch copies of it).
+      const built = entry.name === 'dist' || entry.name === 'bundle' || entry.name.startsWith('.bundle-test-')
+      if (entry.name !== 'node_modules' && !built) out.push(...sourceFiles(path))
     } else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) {
       out.push(path)
     }

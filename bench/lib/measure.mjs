@@ -39,7 +39,7 @@ export function cleanupMeasure() {
 /**
  * Runs a command to its end with stdout and stderr discarded (or captured with `capture`) and returns its
  * wall time in ms, its peak RSS in MiB (undefined when it cannot be measured) and its exit code. `node`
- * as the command means this Node binary.
+ * as the command means this Node binary; `options.node` says another command is a Node binary too.
  */
 export function runProcess(command, args, options = {}) {
   scratch ??= mkdtempSync(join(tmpdir(), 'safe-ddl-bench-rss-'))
@@ -50,7 +50,7 @@ export function runProcess(command, args, options = {}) {
   if (hasGnuTime) {
     argv = ['-f', '%M %U %S', '-o', out, file, ...args]
     file = GNU_TIME
-  } else if (command === 'node') {
+  } else if (command === 'node' || options.node) {
     argv = ['--import', rssReporter, ...args]
     env.DDL_BENCH_RSS_FILE = out
   }

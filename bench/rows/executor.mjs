@@ -1,7 +1,8 @@
 /**
  * Row 3: 1,000 small DDL statements through `PostgresAPI.execute` (classify, gate, audit intent fsynced,
  * BEGIN + SET LOCAL timeouts + statement + COMMIT, audit outcome fsynced) against the same statements
- * through a bare `pg` client (autocommit: one round trip each) on the same server. Then the parts, each
+ * through a bare `pg` client (autocommit: one round trip each, and again each in its own transaction:
+ * BEGIN, the statement, COMMIT) on the same server. Then the parts, each
  * timed alone over the same 1,000 statements: classification, the two audit appends, and the executor's
  * round trips sent by a bare client.
  */
@@ -60,6 +61,19 @@ function viaPg(url, statements) {
   return withClient(url, async (client) => {
     const started = performance.now()
     for (const sql of statements) await client.query(sql)
+    return performance.now() - started
+  })
+}
+
+/** The issue's reference: each statement in its own transaction (BEGIN, the statement, COMMIT). */
+function viaPgTransaction(url, statements) {
+  return withClient(url, async (client) => {
+    const started = performance.now()
+    for (const sql of statements) {
+      await client.query('BEGIN')
+      await client.query(sql)
+      await client.query('COMMIT')
+    }
     return performance.now() - started
   })
 }
@@ -148,7 +162,7 @@ async function auditAppends(statements, path, durable) {
 export async function executorRow({ server, runs, count = 1000 }) {
   const statements = smallDdl(count)
   const scratch = mkdtempSync(join(tmpdir(), 'safe-ddl-bench-audit-'))
-  const kinds = ['executor', 'pg', 'executorNoFsync', 'pgLikeExecutor']
+  const kinds = ['executor', 'pg', 'pgTx', 'executorNoFsync', 'pgLikeExecutor']
   const times = Object.fromEntries(kinds.map((k) => [k, []]))
   const parts = { classify: [], audit: [], auditNoFsync: [] }
   let n = 0
@@ -169,6 +183,7 @@ export async function executorRow({ server, runs, count = 1000 }) {
         if (kind === 'executor') ms = await viaExecutor(url, statements, audit, true)
         else if (kind === 'executorNoFsync') ms = await viaExecutor(url, statements, audit, false)
         else if (kind === 'pg') ms = await viaPg(url, statements)
+        else if (kind === 'pgTx') ms = await viaPgTransaction(url, statements)
         else ms = await viaPgLikeExecutor(url, statements, trace.sequence)
         await server.dropDatabase(db)
         if (i >= 0) times[kind].push(ms)
@@ -195,6 +210,7 @@ export async function executorRow({ server, runs, count = 1000 }) {
     pg: perStatement(times.pg),
     ratio: ratioOf(times.executor, times.pg),
     target: 1.5,
+    pgTransaction: { ...perStatement(times.pgTx), ratio: ratioOf(times.executor, times.pgTx) },
     roundTripsPerStatement: trace.sequence.map((q) =>
       q.statement ? '<statement>' : (typeof q.config === 'string' ? q.config : q.config.text).slice(0, 40),
     ),

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join, resolve } from 'node:path'
 
 export const root = resolve(import.meta.dirname, '..', '..')
-export const PACKAGES = ['classifier', 'audit', 'executor', 'schema', 'cli', 'mcp'] as const
+export const PACKAGES = ['classifier', 'audit', 'executor', 'schema', 'notify', 'cli', 'mcp'] as const
 export type PackageName = (typeof PACKAGES)[number]
 export type Manager = 'npm' | 'pnpm'
 

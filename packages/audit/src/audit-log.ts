@@ -1,13 +1,15 @@
-import { type BigIntStats, constants } from 'node:fs'
-import { type FileHandle, mkdir, open, realpath } from 'node:fs/promises'
+import { type BigIntStats, closeSync, constants, fstatSync, fsyncSync, openSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { err, ok, type Result, ResultAsync } from 'neverthrow'
 import { AUDIT_RECORD_VERSION, type AuditEntry, type AuditRecord } from './audit-entry.js'
 import { AuditError, toAuditError } from './audit-error.js'
 import { resolveActor, resolveAuditPath } from './audit-location.js'
 import { ChainVerifier, decodeLine, type VerifyReport } from './chain-verifier.js'
-import { withFileLock } from './file-lock.js'
+import { type HeldLock, lockStillHeld, withFileLock } from './file-lock.js'
 import { GENESIS_HASH, hashRecord } from './hash-chain.js'
+import { type HeadNote, headPath, readHead, writeHead } from './head-file.js'
+import { type KeptFile, type KnownTail, keptFile, releaseKept } from './kept-file.js'
 import { appendAll, readLines, readTail } from './log-file.js'
 import { coreOf, entryProblem, serializeRecord } from './record-codec.js'
 import { redactSecrets } from './redact-secrets.js'
@@ -32,24 +34,23 @@ export interface AuditOptions {
   readonly now?: () => Date
 }
 
-/** A lock not refreshed for this long belongs to a dead process (proper-lockfile refreshes at half of it). */
+/** Options of {@link AuditLog.verify}. */
+export interface VerifyOptions {
+  /**
+   * A head hash noted earlier (printed by a past verify, say): the chain must contain a record with
+   * it, or records were removed from its end. 64 zeros, the empty log's head, always matches.
+   */
+  readonly head?: string
+  /** Check the `<log>.head` note beside the log when there is one. Default true. */
+  readonly headNote?: boolean
+}
+
+/** An entry as it is written: its core fields, redacted, with its actor. */
+type PreparedEntry = ReturnType<typeof coreOf> & { readonly actor: string }
+
+/** A lock directory older than this belongs to a dead process (the value proper-lockfile writers use too). */
 const STALE_LOCK_MS = 10_000
 const DEFAULT_LOCK_TIMEOUT_MS = 20_000
-
-/**
- * The file as this log left it after its last append, with that append's last hash and seq. When the
- * file (device, inode, size, mtime and ctime, to the nanosecond) is still exactly so under the lock,
- * nobody wrote it since, and its last line is known without reading it.
- */
-interface KnownTail {
-  readonly dev: bigint
-  readonly ino: bigint
-  readonly size: bigint
-  readonly mtimeNs: bigint
-  readonly ctimeNs: bigint
-  readonly hash: string
-  readonly seq: number
-}
 
 /**
  * The append-only, hash-chained audit log: one JSON line per {@link AuditRecord} in a file that
@@ -79,7 +80,6 @@ export class AuditLog {
   readonly #durable: boolean
   readonly #lockTimeoutMs: number
   readonly #now: () => Date
-  #known: KnownTail | undefined
 
   private constructor(options: AuditOptions) {
     const env = options.env ?? process.env
@@ -107,8 +107,9 @@ export class AuditLog {
    *
    * Fails with an {@link AuditError} when an entry is invalid (`EINVALID`), the file cannot be
    * written (`EISDIR`, `ENOTDIR`, `EACCES`, `ENOSPC`, ...), another process holds the lock past
-   * `lockTimeoutMs` (`ELOCKED`), or the file's last line is damaged (`ETAIL`). Then nothing was
-   * recorded, and gated work must not run. Never throws.
+   * `lockTimeoutMs` (`ELOCKED`), the file's last line is damaged (`ETAIL`), or the file ends before
+   * the head noted beside it in `<log>.head` (`EHEAD`). Then nothing was recorded, and gated work must
+   * not run. After a successful write it notes the new head in `<log>.head`. Never throws.
    */
   append(entries: AuditEntry | readonly AuditEntry[]): ResultAsync<readonly AuditRecord[], AuditError> {
     const list: readonly AuditEntry[] = isEntryList(entries) ? entries : [entries]
@@ -127,8 +128,11 @@ export class AuditLog {
   /**
    * Checks the whole chain: each line a well-formed record, byte for byte as written, whose hash
    * matches its content, whose `seq` is its line number and whose `prevHash` is the previous
-   * record's hash. A broken chain is an `Ok` report with `ok: false` and the first bad line; an
-   * `Err` means the file could not be read. A missing file is an empty, valid log. Never throws.
+   * record's hash. The chain must also reach the head noted in `<log>.head` (unless
+   * `options.headNote` is false) and contain `options.head` when given: a log whose last records
+   * were removed fails with `problem: 'cut'`. A broken chain is an `Ok` report with `ok: false` and
+   * the first bad line; an `Err` means the file could not be read. A missing file is an empty, valid
+   * log. Never throws.
    *
    * @example
    * ```ts
@@ -137,8 +141,8 @@ export class AuditLog {
    * console.log(report.value.ok ? `ok: ${report.value.records} records` : report.value.reason)
    * ```
    */
-  verify(): ResultAsync<VerifyReport, AuditError> {
-    return new ResultAsync(this.#verify().catch((error: unknown) => err(toAuditError(error, this.path, 'read'))))
+  verify(options: VerifyOptions = {}): ResultAsync<VerifyReport, AuditError> {
+    return new ResultAsync(this.#verify(options).catch((error: unknown) => err(toAuditError(error, this.path, 'read'))))
   }
 
   async #append(entries: readonly AuditEntry[]): Promise<Result<readonly AuditRecord[], AuditError>> {
@@ -165,69 +169,98 @@ export class AuditLog {
       }
     })
 
-    const directory = dirname(this.path)
-    // Usually the directory exists: open the file and resolve the directory at once. On any failure,
-    // the original sequence (make the directory, resolve it, open the file), with its errors.
-    const opened = (await openLogFile(this.path, directory)) ?? (await createAndOpen(this.path, directory))
-    // Lock the real directory, so two spellings of one path (a symlinked directory) share the lock.
-    const target = join(opened.realDirectory, basename(this.path))
-    const handle = opened.handle
+    const opened = keptFile(this.path)
+    // A device or a pipe would swallow records (/dev/null) or block: refuse it before locking.
+    if ('notAFile' in opened) return err(this.#notAFile(opened.directory))
+    const file = opened
     try {
-      // A device or a pipe would swallow records (/dev/null) or block: refuse it before locking.
-      const stats = await handle.stat()
-      if (!stats.isFile()) return err(this.#notAFile(stats.isDirectory()))
+      // Lock the real directory, so two spellings of one path (a symlinked directory) share the lock.
+      const target = join(file.realDirectory, basename(this.path))
       const settings = { timeoutMs: this.#lockTimeoutMs, staleMs: STALE_LOCK_MS, path: this.path }
-      return await withFileLock(target, settings, async (lock) => {
-        const known = this.#known
-        this.#known = undefined
-        const stat = await handle.stat({ bigint: true })
-        const size = Number(stat.size)
-        let prevHash = GENESIS_HASH
-        let seq = 0
-        if (known !== undefined && sameFile(known, stat)) {
-          prevHash = known.hash
-          seq = known.seq
-        } else {
-          const tail = await readTail(handle, size)
-          if (tail.kind !== 'empty') {
-            const last =
-              tail.kind === 'line' ? decodeLine({ bytes: tail.bytes, terminated: true, overflow: false }) : undefined
-            if (last === undefined || !last.ok)
-              return err(this.#damagedTail(last?.ok === false ? last.detail : tail.kind))
-            prevHash = last.record.hash
-            seq = last.record.seq
-          }
-        }
-        const time = this.#now().toISOString()
-        const records: AuditRecord[] = []
-        for (const entry of prepared) {
-          const unhashed = { v: AUDIT_RECORD_VERSION, seq: ++seq, time, ...entry, prevHash } as const
-          const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) }
-          records.push(record)
-          prevHash = record.hash
-        }
-        const data = Buffer.from(`${records.map(serializeRecord).join('\n')}\n`, 'utf8')
-        if (lock.compromised !== undefined) return err(this.#lockLost(lock.compromised, false))
-        await appendAll(handle, data, size, this.#durable)
-        if (size === 0 && this.#durable) await syncDirectory(directory)
-        if (lock.compromised !== undefined) return err(this.#lockLost(lock.compromised, true))
-        const after = await handle.stat({ bigint: true })
-        // Still under the lock: the file is ours plus our lines, unless something wrote without the lock.
-        if (after.size === stat.size + BigInt(data.length) && after.ino === stat.ino && after.dev === stat.dev) {
-          this.#known = {
-            dev: after.dev,
-            ino: after.ino,
-            size: after.size,
-            mtimeNs: after.mtimeNs,
-            ctimeNs: after.ctimeNs,
-            hash: prevHash,
-            seq,
-          }
-        }
-        return ok(records)
-      })
+      return await withFileLock(target, settings, (lock) => this.#appendLocked(file, prepared, lock))
     } finally {
-      await handle.close().catch(() => undefined)
+      releaseKept(file)
+    }
+  }
+
+  /**
+   * The append itself, under the lock, synchronous: about ten system calls and one fsync, with no
+   * thread-pool round trips between them (each cost more than the fsync).
+   */
+  #appendLocked(
+    file: KeptFile,
+    prepared: readonly PreparedEntry[],
+    lock: HeldLock,
+  ): Result<readonly AuditRecord[], AuditError> {
+    const known = file.known
+    file.known = undefined
+    const stat = fstatSync(file.fd, { bigint: true })
+    const size = Number(stat.size)
+    let prevHash = GENESIS_HASH
+    let seq = 0
+    if (known !== undefined && sameFile(known, stat)) {
+      prevHash = known.hash
+      seq = known.seq
+    } else {
+      const tail = readTail(file.fd, size)
+      if (tail.kind !== 'empty') {
+        const last =
+          tail.kind === 'line' ? decodeLine({ bytes: tail.bytes, terminated: true, overflow: false }) : undefined
+        if (last === undefined || !last.ok) return err(this.#damagedTail(last?.ok === false ? last.detail : tail.kind))
+        prevHash = last.record.hash
+        seq = last.record.seq
+      }
+      // Someone else wrote the file since this process did (or this is its first append): its head
+      // note must not be ahead of its last record, or records were cut off its end.
+      const cut = this.#cutBelowHead(seq, prevHash)
+      if (cut !== undefined) return err(cut)
+    }
+    const time = this.#now().toISOString()
+    const records: AuditRecord[] = []
+    for (const entry of prepared) {
+      const unhashed = { v: AUDIT_RECORD_VERSION, seq: ++seq, time, ...entry, prevHash } as const
+      const record: AuditRecord = { ...unhashed, hash: hashRecord(unhashed) }
+      records.push(record)
+      prevHash = record.hash
+    }
+    const data = Buffer.from(`${records.map(serializeRecord).join('\n')}\n`, 'utf8')
+    appendAll(file.fd, data, size, this.#durable)
+    if (size === 0 && this.#durable) syncDirectory(dirname(this.path))
+    if (!lockStillHeld(lock)) return err(this.#lockLost())
+    this.#noteHead({ seq, hash: prevHash })
+    const after = fstatSync(file.fd, { bigint: true })
+    // Still under the lock: the file is ours plus our lines, unless something wrote without the lock.
+    if (after.size === stat.size + BigInt(data.length) && after.ino === stat.ino && after.dev === stat.dev) {
+      file.known = { size: after.size, mtimeNs: after.mtimeNs, ctimeNs: after.ctimeNs, hash: prevHash, seq }
+    }
+    return ok(records)
+  }
+
+  /** An error when the head note beside the log names a record past the log's last (seq, hash). */
+  #cutBelowHead(seq: number, hash: string): AuditError | undefined {
+    const note = readHead(this.path)
+    if (note === undefined || typeof note === 'string') return undefined // none, or damaged: verify says so
+    if (note.seq < seq || (note.seq === seq && note.hash === hash)) return undefined
+    return new AuditError(
+      `the audit log ${this.path} ends at record ${seq}, but its head note ${headPath(this.path)} names ` +
+        `record ${note.seq}: records were removed from its end, so nothing was recorded. Run ` +
+        `\`ddl audit verify --log ${this.path}\` and keep both files as evidence; to start a new log, move ` +
+        'both aside.',
+      this.path,
+      { code: 'EHEAD' },
+    )
+  }
+
+  /**
+   * Notes the new head beside the log. Opened by path each time (not kept: the note may be moved
+   * aside with the log). Best effort: the records are already durable, and a note that could not be
+   * written only lags, which verify accepts.
+   */
+  #noteHead(note: HeadNote): void {
+    try {
+      writeHead(this.path, note)
+    } catch {
+      // An unwritable note only weakens verify's check for a cut end; the append stands.
     }
   }
 
@@ -260,8 +293,23 @@ export class AuditLog {
     }
   }
 
-  async #verify(): Promise<Result<VerifyReport, AuditError>> {
-    const verifier = new ChainVerifier()
+  async #verify(options: VerifyOptions): Promise<Result<VerifyReport, AuditError>> {
+    // The note first: an append writes the log, then the note, so the lines read next contain it.
+    const note = options.headNote === false ? undefined : readHead(this.path)
+    if (typeof note === 'string') {
+      return ok({
+        ok: false,
+        line: 0,
+        problem: 'cut',
+        reason: `the head note ${headPath(this.path)} is damaged (${note}): it cannot say whether records were removed`,
+        records: 0,
+      })
+    }
+    const hash = options.head?.toLowerCase()
+    const verifier = new ChainVerifier({
+      ...(note === undefined ? {} : { note }),
+      ...(hash === undefined ? {} : { hash }),
+    })
     const handle = await openForReading(this.path)
     if (handle === undefined) return ok(verifier.report())
     try {
@@ -295,63 +343,25 @@ export class AuditLog {
     return new AuditError(
       `the last line of the audit log ${this.path} is not a complete record (${detail}), so the chain cannot ` +
         `continue and nothing was recorded. Run \`ddl audit verify --log ${this.path}\`, keep the file as ` +
-        'evidence, and move it aside to start a new log.',
+        `evidence, and move it aside (with ${headPath(this.path)}) to start a new log.`,
       this.path,
       { code: 'ETAIL' },
     )
   }
 
-  #lockLost(cause: Error, written: boolean): AuditError {
+  #lockLost(): AuditError {
     return new AuditError(
-      written
-        ? `the lock on the audit log ${this.path} was lost while writing; another process may have written at ` +
-            `the same time. Run \`ddl audit verify --log ${this.path}\`.`
-        : `the lock on the audit log ${this.path} was lost before writing; nothing was recorded. Retry.`,
+      `the lock on the audit log ${this.path} was taken over by another process while this one wrote (it held ` +
+        `it longer than ${STALE_LOCK_MS / 1000} s: a stalled disk?); another process may have written at the ` +
+        `same time. Run \`ddl audit verify --log ${this.path}\`.`,
       this.path,
-      { cause, code: 'ECOMPROMISED' },
+      { code: 'ECOMPROMISED' },
     )
   }
 }
 
 function sameFile(known: KnownTail, stat: BigIntStats): boolean {
-  return (
-    stat.size === known.size &&
-    stat.ino === known.ino &&
-    stat.dev === known.dev &&
-    stat.mtimeNs === known.mtimeNs &&
-    stat.ctimeNs === known.ctimeNs
-  )
-}
-
-/**
- * Opens the log for appending (mode 0600 when new) and resolves its directory's real path, both at
- * once. Undefined on any failure (the caller then takes the slow path, which reports it).
- */
-async function openLogFile(
-  path: string,
-  directory: string,
-): Promise<{ readonly handle: FileHandle; readonly realDirectory: string } | undefined> {
-  const [real, opened] = await Promise.allSettled([realpath(directory), open(path, 'a+', 0o600)])
-  if (real.status === 'fulfilled' && opened.status === 'fulfilled')
-    return { handle: opened.value, realDirectory: real.value }
-  if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined)
-  return undefined
-}
-
-/** Makes the directory (mode 0700) if missing, resolves it, opens the log: one after the other. */
-async function createAndOpen(
-  path: string,
-  directory: string,
-): Promise<{ readonly handle: FileHandle; readonly realDirectory: string }> {
-  try {
-    await mkdir(directory, { recursive: true, mode: 0o700 })
-  } catch (error) {
-    const code = (error as { code?: unknown }).code
-    throw code === 'EEXIST' ? Object.assign(new Error('a parent is a file'), { code: 'ENOTDIR', cause: error }) : error
-  }
-  const realDirectory = await realpath(directory)
-  const handle = await open(path, 'a+', 0o600)
-  return { handle, realDirectory }
+  return stat.size === known.size && stat.mtimeNs === known.mtimeNs && stat.ctimeNs === known.ctimeNs
 }
 
 /** Opens for reading; undefined when the file does not exist (an empty log). */
@@ -366,15 +376,19 @@ async function openForReading(path: string): Promise<Awaited<ReturnType<typeof o
 }
 
 /** Makes a new file's directory entry durable too. Some systems cannot fsync a directory: ignore that. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r').catch(() => undefined)
-  if (handle === undefined) return
+function syncDirectory(directory: string): void {
+  let fd: number
   try {
-    await handle.sync()
+    fd = openSync(directory, 'r')
+  } catch {
+    return
+  }
+  try {
+    fsyncSync(fd)
   } catch {
     // EINVAL / EISDIR on systems without directory fsync.
   } finally {
-    await handle.close().catch(() => undefined)
+    closeSync(fd)
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AuditRecord } from './audit-entry.js'
 import { GENESIS_HASH, hashRecord } from './hash-chain.js'
+import type { HeadNote } from './head-file.js'
 import type { RawLine } from './log-file.js'
 import { parseRecord, serializeRecord } from './record-codec.js'
 
@@ -11,8 +12,18 @@ import { parseRecord, serializeRecord } from './record-codec.js'
  * - `edited`: the record's hash does not match its content, or its bytes are not what the log wrote.
  * - `sequence`: its `seq` is not the previous one plus 1 (a record deleted, inserted or moved).
  * - `chain`: its `prevHash` is not the previous record's hash (a record deleted, inserted or moved).
+ * - `cut`: the log ends before a head noted elsewhere (the `<log>.head` note, or a hash given to
+ *   verify), or has another record where it was: records were removed from its end, or it was replaced.
  */
-export type VerifyProblem = 'incomplete' | 'malformed' | 'edited' | 'sequence' | 'chain'
+export type VerifyProblem = 'incomplete' | 'malformed' | 'edited' | 'sequence' | 'chain' | 'cut'
+
+/** Heads noted elsewhere that the chain must contain (see {@link AuditLog.verify}). */
+export interface HeadChecks {
+  /** The `<log>.head` note: record `seq` must exist and have this hash. */
+  readonly note?: HeadNote
+  /** A head hash noted earlier (say, printed by a past verify): some record must have it. */
+  readonly hash?: string
+}
 
 /**
  * The result of {@link AuditLog.verify}.
@@ -20,7 +31,7 @@ export type VerifyProblem = 'incomplete' | 'malformed' | 'edited' | 'sequence' |
  * When `ok`, `headHash` is the hash of the last record ({@link GENESIS_HASH} for an empty log): note it
  * somewhere else, and a later truncation shows as a different head. When not `ok`, `line` (1-based)
  * is the first line that breaks the chain; nothing from it on can be trusted. `records` is the number
- * of lines in the file.
+ * of lines in the file (0 in `line` when the `<log>.head` note itself is damaged).
  */
 export type VerifyReport =
   | { readonly ok: true; readonly records: number; readonly headHash: string }
@@ -72,6 +83,14 @@ export class ChainVerifier {
   #lines = 0
   #prevHash = GENESIS_HASH
   #failure: { line: number; problem: VerifyProblem; reason: string } | undefined
+  readonly #heads: HeadChecks
+  /** The given head hash was seen (64 zeros, the empty log's head, always is). */
+  #hashSeen: boolean
+
+  constructor(heads: HeadChecks = {}) {
+    this.#heads = heads
+    this.#hashSeen = heads.hash === undefined || heads.hash === GENESIS_HASH
+  }
 
   /** Feeds the next line of the file. */
   feed(raw: RawLine): void {
@@ -79,9 +98,22 @@ export class ChainVerifier {
     if (this.#failure !== undefined) return
     const n = this.#lines
     const checked = this.#check(raw, n)
-    if ('problem' in checked)
+    if ('problem' in checked) {
       this.#failure = { line: n, problem: checked.problem, reason: `line ${n}: ${checked.reason}` }
-    else this.#prevHash = checked.hash
+      return
+    }
+    this.#prevHash = checked.hash
+    if (checked.hash === this.#heads.hash) this.#hashSeen = true
+    const note = this.#heads.note
+    if (note !== undefined && note.seq === n && note.hash !== checked.hash) {
+      this.#failure = {
+        line: n,
+        problem: 'cut',
+        reason:
+          `line ${n}: is not the record the head note names for it (hash ${note.hash}): records were ` +
+          'removed from the end and others appended, or the log was replaced',
+      }
+    }
   }
 
   #check(
@@ -117,7 +149,33 @@ export class ChainVerifier {
 
   /** The verdict on every line fed so far. */
   report(): VerifyReport {
-    if (this.#failure === undefined) return { ok: true, records: this.#lines, headHash: this.#prevHash }
-    return { ok: false, ...this.#failure, records: this.#lines }
+    const failure = this.#failure ?? this.#cutEnd()
+    if (failure !== undefined) return { ok: false, ...failure, records: this.#lines }
+    return { ok: true, records: this.#lines, headHash: this.#prevHash }
+  }
+
+  /** A whole chain that still ends before a noted head. */
+  #cutEnd(): { line: number; problem: VerifyProblem; reason: string } | undefined {
+    const line = this.#lines + 1
+    const note = this.#heads.note
+    if (note !== undefined && note.seq > this.#lines) {
+      return {
+        line,
+        problem: 'cut',
+        reason:
+          `the log ends at record ${this.#lines}, but its head note names record ${note.seq}: ` +
+          'records were removed from its end',
+      }
+    }
+    if (!this.#hashSeen) {
+      return {
+        line,
+        problem: 'cut',
+        reason:
+          `no record has the head hash ${this.#heads.hash}: records were removed from the end, ` +
+          'or the log was replaced',
+      }
+    }
+    return undefined
   }
 }

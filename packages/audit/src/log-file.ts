@@ -1,3 +1,4 @@
+import { fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 
 /** Lines longer than this are not records (the reader stops collecting them). */
@@ -56,13 +57,13 @@ export type Tail =
   | { readonly kind: 'too-long' }
 
 /**
- * Reads only the last line of a file of `size` bytes, scanning backwards from the end in chunks, so
- * that appending costs the same however long the log is.
+ * Reads only the last line of the file open as `fd`, of `size` bytes, scanning backwards from the end
+ * in chunks, so that appending costs the same however long the log is.
  */
-export async function readTail(handle: FileHandle, size: number): Promise<Tail> {
+export function readTail(fd: number, size: number): Tail {
   if (size === 0) return { kind: 'empty' }
   const last = Buffer.alloc(1)
-  await handle.read(last, 0, 1, size - 1)
+  readSync(fd, last, 0, 1, size - 1)
   if (last[0] !== NEWLINE) return { kind: 'partial' }
   const end = size - 1
   const parts: Buffer[] = []
@@ -71,7 +72,7 @@ export async function readTail(handle: FileHandle, size: number): Promise<Tail> 
     if (end - position > MAX_LINE_BYTES) return { kind: 'too-long' }
     const start = Math.max(0, position - CHUNK)
     const buffer = Buffer.alloc(position - start)
-    await readFully(handle, buffer, start)
+    readFully(fd, buffer, start)
     const newline = buffer.lastIndexOf(NEWLINE)
     if (newline !== -1) {
       parts.unshift(buffer.subarray(newline + 1))
@@ -83,30 +84,49 @@ export async function readTail(handle: FileHandle, size: number): Promise<Tail> 
   return { kind: 'line', bytes: Buffer.concat(parts) }
 }
 
+/** Keeps SIGXFSZ from killing the process (see {@link appendAll}). */
+function ignoreSignal(): void {}
+let signalGuarded = false
+
 /**
- * Appends `data` with as few `write` calls as the system allows (one, for a regular file), then
- * flushes it to disk when `durable`. On any failure the file is cut back to `sizeBefore`, so a
- * partial line never stays behind. The caller holds the lock.
+ * Appends `data` to the file open as `fd` (with `O_APPEND`) with as few `write` calls as the system
+ * allows (one, for a regular file), then flushes it to disk when `durable`. On any failure the file is
+ * cut back to `sizeBefore`, so a partial line never stays behind. The caller holds the lock.
+ *
+ * A write past the process's file-size limit (`ulimit -f`) is cut short, and the next one raises
+ * SIGXFSZ. Node ignores that signal, so the write fails with `EFBIG` and the file is cut back; but a
+ * module that once listened for it and stopped (signal-exit does, and proper-lockfile used it) leaves
+ * its default action, which kills the process mid-write and leaves half a line that blocks every later
+ * append. So the first append registers a listener that does nothing, for the life of the process:
+ * what Node itself intends, kept whatever other modules do.
  */
-export async function appendAll(handle: FileHandle, data: Buffer, sizeBefore: number, durable: boolean): Promise<void> {
+export function appendAll(fd: number, data: Buffer, sizeBefore: number, durable: boolean): void {
+  if (!signalGuarded && process.platform !== 'win32') {
+    signalGuarded = true
+    process.on('SIGXFSZ', ignoreSignal)
+  }
   try {
     let written = 0
     while (written < data.length) {
-      const { bytesWritten } = await handle.write(data, written, data.length - written, null)
+      const bytesWritten = writeSync(fd, data, written, data.length - written)
       if (bytesWritten <= 0) throw Object.assign(new Error('the file accepted no more bytes'), { code: 'ENOSPC' })
       written += bytesWritten
     }
-    if (durable) await handle.sync()
+    if (durable) fsyncSync(fd)
   } catch (error) {
-    await handle.truncate(sizeBefore).catch(() => undefined)
+    try {
+      ftruncateSync(fd, sizeBefore)
+    } catch {
+      // Nothing more can be done; verify will name the line.
+    }
     throw error
   }
 }
 
-async function readFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
+function readFully(fd: number, buffer: Buffer, position: number): void {
   let offset = 0
   while (offset < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, offset, buffer.length - offset, position + offset)
+    const bytesRead = readSync(fd, buffer, offset, buffer.length - offset, position + offset)
     if (bytesRead === 0) throw Object.assign(new Error('the file shrank while it was read'), { code: 'ESHRUNK' })
     offset += bytesRead
   }

@@ -102,9 +102,12 @@ describe('AuditLog.verify', () => {
   it('shows a cut-off end as a different head hash and count', async () => {
     const { log, lines, head } = await fiveRecords()
     await rewrite(log, lines.slice(0, 4))
-    const report = (await log.verify())._unsafeUnwrap()
+    // The chain alone still holds; only a head noted elsewhere shows the cut (head-note.test.ts).
+    const report = (await log.verify({ headNote: false }))._unsafeUnwrap()
     expect(report).toEqual({ ok: true, records: 4, headHash: JSON.parse(at(lines, 3)).hash })
     expect(report.ok && report.headHash).not.toBe(head)
+    // With the head note the appends left beside the log, the cut fails verify.
+    expect((await log.verify())._unsafeUnwrap()).toMatchObject({ ok: false, problem: 'cut', line: 5 })
   })
 
   it('catches a last line cut short', async () => {

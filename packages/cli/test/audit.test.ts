@@ -140,6 +140,38 @@ describe('ddl audit verify', () => {
   })
 })
 
+describe('ddl audit verify, with a head noted earlier', () => {
+  it('passes with --head while a record has it, and fails once the end was cut off', async () => {
+    const { path, records } = await seedLog(seedEntries.slice(0, 4))
+    const head = records[3]?.hash ?? ''
+    expect((await ddl(['audit', 'verify', '--log', path, '--head', head])).code).toBe(0)
+    const lines = (await readFile(path, 'utf8')).split('\n')
+    await writeFile(path, `${lines.slice(0, 2).join('\n')}\n`)
+    await rm(`${path}.head`)
+    const cut = await ddl(['audit', 'verify', '--log', path, '--head', head])
+    expect(cut.code).toBe(1)
+    expect(cut.stdout).toBe(
+      `broken: no record has the head hash ${head}: records were removed from the end, or the log was replaced (2 lines in ${path})\n`,
+    )
+  })
+
+  it('fails when the log ends before the head noted beside it', async () => {
+    const { path } = await seedLog(seedEntries.slice(0, 3))
+    const lines = (await readFile(path, 'utf8')).split('\n')
+    await writeFile(path, `${lines.slice(0, 2).join('\n')}\n`)
+    const result = await ddl(['audit', 'verify', '--log', path])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain('its head note names record 3: records were removed from its end')
+  })
+
+  it('refuses a --head that is not a hash', async () => {
+    const { path } = await seedLog(seedEntries.slice(0, 1))
+    const result = await ddl(['audit', 'verify', '--log', path, '--head', 'abc'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('expected a head hash: 64 hex digits')
+  })
+})
+
 describe('ddl audit show', () => {
   it("prints outcomes in the seed's format and hides intents that have an outcome", async () => {
     const { path } = await seedLog(seedEntries)

@@ -70,6 +70,8 @@ export interface DdlConfig {
   }
   /** Undo: what runs remove is kept in the `ddl_undo` schema (see docs/undo.md). */
   readonly undo?: UndoConfig
+  /** Notification sinks, kept as written: `@ddl/notify` checks them (a bad sink never stops a run). */
+  readonly notify?: unknown
 }
 
 /** The `undo` section of `ddl.config.json`. */
@@ -143,6 +145,7 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
     maxRows?: number
     audit?: { path?: string; redactLiterals?: boolean }
     undo?: UndoConfig
+    notify?: unknown
   } = {}
 
   if (raw.projects !== undefined) {
@@ -231,6 +234,8 @@ export function parseConfig(text: string, path: string): Result<DdlConfig, Confi
     }
     config.undo = undo
   }
+
+  if (raw.notify !== undefined) config.notify = raw.notify
   return ok(config)
 }
 

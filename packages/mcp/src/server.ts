@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ApprovalStore } from './approval-store.js'
+import { startNotifications } from './notifications.js'
 import { Projects } from './projects.js'
 import { describeSettings, type McpSettings } from './settings.js'
 import { clientLabel, type ToolContext } from './tool-context.js'
@@ -38,6 +39,8 @@ export interface CreateServerOptions {
   readonly log?: (message: string) => void
   /** This instance's id. Default a new random `srv-` id. */
   readonly serverId?: string
+  /** Where notification URLs and secrets are read (never from files in the working tree). Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>
 }
 
 /** A server and how to stop it. */
@@ -69,6 +72,7 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
   const actor = () => `mcp:${clientName()}`
   const log = options.log ?? ((message: string) => process.stderr.write(`safe-ddl mcp: ${message}\n`))
   const serverId = options.serverId ?? `srv-${randomBytes(8).toString('hex')}`
+  const notifications = startNotifications(settings, options.env ?? process.env, log)
   const ctx: ToolContext = {
     settings,
     serverId,
@@ -82,6 +86,7 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
     clientName,
     now: options.now ?? (() => new Date()),
     log,
+    notify: () => notifications.kick(),
   }
   guardTools(server, ctx)
   for (const register of [
@@ -108,6 +113,7 @@ export function createMcpServer(settings: McpSettings, options: CreateServerOpti
       if (closed) return
       closed = true
       await server.close().catch(() => undefined)
+      await notifications.settle()
       await ctx.projects.close()
     },
   }

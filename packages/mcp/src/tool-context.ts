@@ -18,6 +18,11 @@ export interface ToolContext {
   now(): Date
   /** A line for the server's stderr (the client's log), never for stdout. */
   log(message: string): void
+  /**
+   * Delivers the notifications the audit log's new records mean, in the background (the tool's
+   * result does not wait), one delivery round at a time. Does nothing without a configured sink.
+   */
+  notify(): void
 }
 
 /** The client's name, cut to something safe to print and record. Never throws. */

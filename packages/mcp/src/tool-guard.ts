@@ -29,6 +29,8 @@ export function guardTools(server: McpServer, ctx: ToolContext): void {
         const clean: Record<string, unknown> = {}
         for (const [key, value] of Object.entries(args)) if (known.has(key)) clean[key] = value
         const result = await cb(clean, extra)
+        // The call's records are durable now: notifications go out after them, never before.
+        ctx.notify()
         const notes: string[] = []
         const structured: Record<string, unknown> = {}
         if (ignored.length > 0) {

@@ -167,7 +167,8 @@ describe('ddl mcp', () => {
   it('serves the same server through the CLI, with the same flags', async () => {
     await direct(database.url, 'CREATE TABLE via_cli (id int)')
     const { agent } = await setup(undefined, { viaCli: true, args: ['--read-only'] })
-    expect((await agent.client.listTools()).tools).toHaveLength(10)
+    // The same twelve tools as the library server lists (approval.int.test.ts names them).
+    expect((await agent.client.listTools()).tools).toHaveLength(12)
     expect(agent.client.getServerVersion()?.name).toBe('safe-ddl')
     const refused = await agent.call('execute_sql', { sql: 'DROP TABLE via_cli' })
     expect(refused.structuredContent.reason).toBe('read-only')

@@ -30,6 +30,7 @@ import {
 } from '@ddl/mcp'
 import type { Command } from 'commander'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
+import { notifyAfter } from '../notify-after.js'
 import type { CommandContext, Register } from '../program.js'
 
 const HELP = `
@@ -91,7 +92,10 @@ export const registerApprove: Register = (program: Command, ctx: CommandContext)
     )
     .addHelpText('after', HELP)
     .action(async (id: string | undefined, options: ApproveOptions) => {
+      const since = new Date().toISOString()
       ctx.exitCode = await approve(ctx.io, id, options)
+      // A grant or a denial was recorded: tell the sinks (and deliver what earlier commands left).
+      if (id !== undefined || options.deny !== undefined) await notifyAfter(ctx.io, 'approve', { since })
     })
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import {
   AUDIT_TIERS,
@@ -9,8 +10,10 @@ import {
   type VerifyReport,
 } from '@ddl/audit'
 import { escapeControls } from '@ddl/mcp'
+import type { NotifyEvent } from '@ddl/notify'
 import { type Command, InvalidArgumentError } from 'commander'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
+import { notifyAfter } from '../notify-after.js'
 import type { CommandContext, Register } from '../program.js'
 
 const LOG_HELP = 'the audit log file (default: $DDL_AUDIT_LOG, else ~/.safe-ddl/audit.jsonl)'
@@ -26,12 +29,15 @@ Examples:
 
 const VERIFY_HELP = `
 Prints "ok: N records, head <hash>" and exits 0 when every record is intact. Note the head hash
-somewhere else: if the file is later cut short, the head changes. Exits 1 and names the first bad
-line when a record was edited, deleted, inserted or moved; exits 2 when the file cannot be read.
+somewhere else: if the file is later cut short, the head changes; --head <hash> checks that a record
+with that hash is still in the chain. Each append also notes the head beside the log (<log>.head),
+and verify checks the log still reaches it. Exits 1 and names the first bad line when a record was
+edited, deleted, inserted or moved, or the end was cut off; exits 2 when the file cannot be read.
 
 Examples:
   $ ddl audit verify
   $ ddl audit verify --log /var/log/ddl/audit.jsonl
+  $ ddl audit verify --head 3f1c0e...   (a head printed earlier)
   $ ddl audit verify --json
 `
 
@@ -55,6 +61,15 @@ interface LogOptions {
   readonly json?: boolean
 }
 
+interface VerifyCommandOptions extends LogOptions {
+  readonly head?: string
+}
+
+function parseHead(value: string): string {
+  if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError('expected a head hash: 64 hex digits.')
+  return value.toLowerCase()
+}
+
 interface ShowOptions extends LogOptions {
   readonly since?: Date
   readonly project?: string
@@ -74,8 +89,9 @@ export const registerAudit: Register = (program: Command, ctx: CommandContext) =
     .description('check the hash chain; print the record count and head hash')
     .option('--log <path>', LOG_HELP)
     .option('--json', 'print the report as one JSON object')
+    .option('--head <hash>', 'a head hash noted earlier: fail unless a record still has it', parseHead)
     .addHelpText('after', VERIFY_HELP)
-    .action(async (options: LogOptions) => {
+    .action(async (options: VerifyCommandOptions) => {
       ctx.exitCode = await verify(ctx.io, options)
     })
 
@@ -98,14 +114,17 @@ function openLog(io: Io, options: LogOptions): AuditLog {
   return AuditLog.open({ env: io.env, cwd: io.cwd, ...(options.log === undefined ? {} : { path: options.log }) })
 }
 
-async function verify(io: Io, options: LogOptions): Promise<number> {
+async function verify(io: Io, options: VerifyCommandOptions): Promise<number> {
+  const since = new Date().toISOString()
   const log = openLog(io, options)
-  const result = await log.verify()
-  return result.match(
+  const result = await log.verify(options.head === undefined ? {} : { head: options.head })
+  let verifyFailed: { path: string; reason: string; line: number | undefined } | undefined
+  const code = result.match(
     (report) => {
       if (options.json === true) io.stdout(`${JSON.stringify({ path: log.path, ...report })}\n`)
       else io.stdout(`${describe(report, log.path)}\n`)
       if (!report.ok) {
+        verifyFailed = { path: log.path, reason: report.reason, line: report.line }
         io.stderr(
           `Records from line ${report.line} on cannot be trusted. Keep ${log.path} unchanged as evidence, and ` +
             'compare it with a backup or with a head hash noted earlier.\n',
@@ -117,6 +136,20 @@ async function verify(io: Io, options: LogOptions): Promise<number> {
     },
     (error) => fail(io, 'verify', error),
   )
+  if (verifyFailed !== undefined) {
+    // No record can carry it (the chain itself is broken): the event is written to the delivery state first.
+    const event: NotifyEvent = {
+      id: `evt_verify_${createHash('sha256').update(`${verifyFailed.path}\n${verifyFailed.reason}`).digest('hex').slice(0, 16)}`,
+      type: 'audit.verify_failed',
+      time: new Date().toISOString(),
+      project: 'default',
+      actor: log.actor,
+      source: verifyFailed.path,
+      reason: `${verifyFailed.reason}${verifyFailed.line !== undefined ? ` (line ${verifyFailed.line})` : ''}`,
+    }
+    await notifyAfter(io, 'audit verify', { auditPath: log.path, since, events: [event] })
+  }
+  return code
 }
 
 function describe(report: VerifyReport, path: string): string {

@@ -13,6 +13,7 @@ import { requestedStatements } from '@ddl/mcp'
 import { type Command, InvalidArgumentError } from 'commander'
 import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'
 import { colors, EXIT, type Io } from '../io.js'
+import { notifyAfter } from '../notify-after.js'
 import type { CommandContext, Register } from '../program.js'
 
 const HELP = `
@@ -157,7 +158,10 @@ export const registerExec: Register = (program: Command, ctx: CommandContext) =>
     .option('--json', 'print the result as JSON')
     .addHelpText('after', HELP)
     .action(async (sql: string | undefined, options: ExecOptions) => {
+      const since = new Date().toISOString()
       ctx.exitCode = await exec(ctx.io, sql, options)
+      // After the records are durable; never changes the exit code.
+      if (options.dryRun !== true) await notifyAfter(ctx.io, 'exec', { project: options.project, since })
     })
 }
 

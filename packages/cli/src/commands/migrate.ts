@@ -18,10 +18,12 @@ import {
   readMigrationStatus,
 } from '@ddl/executor'
 import { migrationBundle, type RequestedStatement, requestedStatements } from '@ddl/mcp'
+import type { NotifyEvent } from '@ddl/notify'
 import { type Command, InvalidArgumentError } from 'commander'
 import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'
 import { SIGNAL_EXIT, whileInterruptible } from '../interrupt.js'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
+import { migrationEvent, notifyAfter } from '../notify-after.js'
 import type { CommandContext, Register } from '../program.js'
 import { errorJson, exitCodeOf, openApi, parseRowLimit } from './exec.js'
 
@@ -140,7 +142,14 @@ export const registerMigrate: Register = (program: Command, ctx: CommandContext)
     .option('--json', 'print the result as JSON (no progress lines)')
     .addHelpText('after', HELP)
     .action(async (dir: string, options: MigrateCliOptions) => {
-      ctx.exitCode = options.plan === true ? await plan(ctx.io, dir, options) : await apply(ctx.io, dir, options)
+      if (options.plan === true) {
+        ctx.exitCode = await plan(ctx.io, dir, options)
+        return
+      }
+      const since = new Date().toISOString()
+      const events: NotifyEvent[] = []
+      ctx.exitCode = await apply(ctx.io, dir, options, undefined, events)
+      await notifyAfter(ctx.io, 'migrate', { project: options.project, since, events })
     })
 
   migrate
@@ -156,7 +165,11 @@ export const registerMigrate: Register = (program: Command, ctx: CommandContext)
     .option('--project <name>', 'a project of ddl.config.json')
     .option('--json', 'print the result as JSON (no progress lines)')
     .action(async (dir: string, steps: number, options: MigrateCliOptions, command: Command) => {
-      ctx.exitCode = await apply(ctx.io, dir, { ...migrate.opts(), ...command.opts(), ...options }, steps)
+      const since = new Date().toISOString()
+      const events: NotifyEvent[] = []
+      const merged = { ...migrate.opts(), ...command.opts(), ...options }
+      ctx.exitCode = await apply(ctx.io, dir, merged, steps, events)
+      await notifyAfter(ctx.io, 'migrate down', { project: merged.project, since, events })
     })
 
   migrate
@@ -272,7 +285,13 @@ async function agentOptions(io: Io, dir: string, options: MigrateCliOptions): Pr
   }
 }
 
-async function apply(io: Io, dir: string, requested: MigrateCliOptions, downSteps?: number): Promise<number> {
+async function apply(
+  io: Io,
+  dir: string,
+  requested: MigrateCliOptions,
+  downSteps?: number,
+  events: NotifyEvent[] = [],
+): Promise<number> {
   if (
     downSteps !== undefined &&
     flagsAreRequests(io) &&
@@ -307,8 +326,40 @@ async function apply(io: Io, dir: string, requested: MigrateCliOptions, downStep
           downSteps === undefined
             ? await migrateDirectory(ctx, resolve(io.cwd, dir), run)
             : await migrateDown(ctx, resolve(io.cwd, dir), { ...run, steps: downSteps })
-        if (result.isErr()) return interrupted(fail(io, command, result.error, options.json))
+        const who = { project: ctx.project, actor: ctx.audit.actor ?? ctx.audit.log.actor, dir }
+        if (result.isErr()) {
+          const error = result.error
+          const file = 'file' in error && typeof error.file === 'string' ? error.file : undefined
+          // Only a run that reached the database: a refusal before any file ran is the command's own output.
+          if (error.kind === 'MigrationError' || error.kind === 'PostgresError')
+            events.push(
+              migrationEvent({
+                ...who,
+                failed: true,
+                migrations: [
+                  ...('applied' in error && Array.isArray(error.applied) ? error.applied : []),
+                  ...(file !== undefined ? [file] : []),
+                ],
+                reason: error.message.split('\n')[0] ?? error.message,
+              }),
+            )
+          return interrupted(fail(io, command, result.error, options.json))
+        }
         const report = result.value
+        if (report.applied.length > 0)
+          events.push(
+            migrationEvent({
+              ...who,
+              failed: false,
+              migrations: report.applied.map((m) => m.name),
+              tier: report.applied.some((m) => m.tier === 'destructive')
+                ? 'destructive'
+                : report.applied.some((m) => m.tier === 'cautious')
+                  ? 'cautious'
+                  : 'safe',
+              ...(report.direction === 'down' ? { reason: 'reverted with down migrations' } : {}),
+            }),
+          )
         if (json) {
           io.stdout(`${JSON.stringify({ ok: true, result: report }, null, 2)}\n`)
           return interrupted(EXIT.ok)
