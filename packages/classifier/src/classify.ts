@@ -362,7 +362,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   })
   // A drop that the script re-creates, or of what the script itself created, loses nothing.
   if (statements.some((s) => s.kind === 'DropStmt' || s.kind === 'AlterTableStmt')) {
-    applyScriptContext(statements, nodes)
+    applyScriptContext(statements, nodes, (name) => state.functions.get(name.split('.').at(-1)?.toLowerCase() ?? name))
     tier = statements.reduce<Tier>((t, s) => maxTier(t, s.verdict.tier), 'safe')
   }
   if (options.history === undefined) tier = finishScript(state, statements, options, tier)

@@ -24,19 +24,15 @@ const DROP_RULES: ReadonlySet<string> = new Set([
   'drop-schema',
 ])
 
-/** Definitions that hold no data: dropping and creating them again loses nothing. */
-const DEFINITIONS: ReadonlySet<string> = new Set([
-  'view',
-  'matview',
-  'function',
-  'trigger',
-  'policy',
-  'rule',
-  'index',
-  'constraint',
-  'event trigger',
-  'type',
-])
+/**
+ * Definitions whose re-creation answers their drop: views and materialized views (no data of their
+ * own), functions (a non-safe new body is then `replace-function`, as CREATE OR REPLACE is) and
+ * policies (the new policy is classified on its own). Not indexes, constraints, triggers, rules or
+ * event triggers: a re-creation under the same name may guard less (a unique index re-made plain, a
+ * CHECK re-made `CHECK (true)`, an audit trigger re-made on a function that does nothing), and the
+ * old definition is not in the script to compare with.
+ */
+const DEFINITIONS: ReadonlySet<string> = new Set(['view', 'matview', 'function', 'policy'])
 
 interface Key {
   readonly kind: string
@@ -170,6 +166,8 @@ function constraintKeys(table: string, elements: unknown): Key[] {
     if (w?.[0] === 'Constraint' && typeof w[1].conname === 'string') {
       keys.push({ kind: 'constraint', name: `${table}.${w[1].conname}` })
     }
+    // A column's own constraints (`x int CONSTRAINT c CHECK (...)`).
+    if (w?.[0] === 'ColumnDef') keys.push(...constraintKeys(table, w[1].constraints))
   }
   return keys
 }
@@ -231,6 +229,7 @@ function tierWithout(verdict: Verdict, findings: readonly Finding[]): Tier {
 export function applyScriptContext(
   statements: ClassifiedStatement[],
   nodes: readonly (readonly [string, Fields] | undefined)[],
+  bodyTier: (name: string) => Tier | undefined,
 ): void {
   const facts = nodes.map((n) =>
     n === undefined ? undefined : { dropped: dropped(n[0], n[1]), created: created(n[0], n[1]) },
@@ -242,6 +241,7 @@ export function applyScriptContext(
     if (!statement.verdict.findings.some((f) => DROP_RULES.has(f.rule))) continue
     const typeOnly = drop.keys.every((k) => k.kind === 'type')
     const reasons: string[] = []
+    const replaced: { at: number; name: string }[] = []
     const answered = drop.keys.every((key) => {
       if (key.name === '') return false
       const text = keyText(key)
@@ -263,6 +263,7 @@ export function applyScriptContext(
       for (let j = i + 1; j < statements.length; j++) {
         if (facts[j]?.created.keys.some((k) => keyText(k) === text)) {
           reasons.push(`${key.name} is created again at line ${statements[j]?.span.line}`)
+          if (key.kind === 'function') replaced.push({ at: j, name: key.name })
           return true
         }
       }
@@ -281,6 +282,28 @@ export function applyScriptContext(
     statements[i] = {
       ...statement,
       verdict: { ...statement.verdict, findings, tier: tierWithout(statement.verdict, kept) },
+    }
+    // Whatever called the dropped function calls the new one: a non-safe body is a replacement.
+    for (const { at, name } of replaced) {
+      const tier = bodyTier(name)
+      const again = statements[at]
+      if (again === undefined || tier === undefined || tier === 'safe') continue
+      if (again.verdict.findings.some((f) => f.rule === 'replace-function')) continue
+      const finding: Finding = {
+        rule: 'replace-function',
+        tier: 'cautious',
+        severity: 'warning',
+        message: `DROP then CREATE FUNCTION ${name} (its new body is ${tier}): triggers, views, defaults and callers that already use it run the new body from now on.`,
+        hint: 'Read the body’s notes; if callers must not change behaviour, create the function under a new name and switch callers over.',
+      }
+      statements[at] = {
+        ...again,
+        verdict: {
+          ...again.verdict,
+          findings: [finding, ...again.verdict.findings],
+          tier: maxTier(again.verdict.tier, 'cautious'),
+        },
+      }
     }
   }
 }

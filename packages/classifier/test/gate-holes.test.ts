@@ -301,12 +301,27 @@ describe('the script around a drop', () => {
       [
         ['safe', 'DROP VIEW v; CREATE VIEW v AS SELECT 1'],
         ['safe', 'DROP FUNCTION f(int); CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$'],
+        // A re-made guard may guard less than the one dropped: the old definition is not in the script.
+        [
+          'cautious',
+          'CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; ' +
+            'DROP TRIGGER audit ON orders; CREATE TRIGGER audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION noop()',
+        ],
+        [
+          'destructive',
+          'ALTER TABLE orders DROP CONSTRAINT orders_amount_check; ALTER TABLE orders ADD CONSTRAINT orders_amount_check CHECK (true)',
+        ],
+        ['cautious', 'DROP INDEX users_email_key; CREATE INDEX users_email_key ON users (email)'],
+        // Callers of the dropped function run the new body, as after CREATE OR REPLACE.
+        [
+          'cautious',
+          'DROP FUNCTION purge(); CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders $$',
+        ],
+        // What the script made itself, it may re-make.
         [
           'safe',
-          'CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$; ' +
-            'DROP TRIGGER tr ON t; CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch()',
+          'CREATE TABLE t (x int CONSTRAINT c CHECK (x > 0)); ALTER TABLE t DROP CONSTRAINT c; ALTER TABLE t ADD CONSTRAINT c CHECK (x > 1)',
         ],
-        ['safe', 'ALTER TABLE t DROP CONSTRAINT c; ALTER TABLE t ADD CONSTRAINT c CHECK (x > 0) NOT VALID'],
         ['safe', 'CREATE TABLE scratch (id int); INSERT INTO scratch VALUES (1); DROP TABLE scratch'],
         ['safe', 'DROP TYPE mood'],
         ['destructive', 'DROP TABLE users; CREATE TABLE users (id int)'],

@@ -2,8 +2,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { Webhook } from 'standardwebhooks'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'
+import { startReceiver } from '../../../test/support/http-receiver.js'
 import { registerDiff, registerDrift } from '../src/commands/diff.js'
 import type { Io } from '../src/io.js'
 import { run } from '../src/program.js'
@@ -11,14 +13,17 @@ import { run } from '../src/program.js'
 const database = testDatabase('clidiff')
 let dir = ''
 
-async function ddl(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function ddl(
+  argv: readonly string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = []
   const errors: string[] = []
   const io: Io = {
     stdout: (text) => out.push(text),
     stderr: (text) => errors.push(text),
     readStdin: async () => '',
-    env: { DDL_DATABASE_URL: database.url, DDL_AUDIT_LOG: join(dir, 'audit.jsonl') },
+    env: { DDL_DATABASE_URL: database.url, DDL_AUDIT_LOG: join(dir, 'audit.jsonl'), ...extraEnv },
     cwd: dir,
     color: false,
   }
@@ -107,5 +112,35 @@ describe('ddl drift', () => {
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('added         relation public.b')
     expect(r.stdout).not.toContain(database.password)
+  })
+
+  it('sends one signed drift.found event to a configured sink, and the same drift again is the same event', async () => {
+    const receiver = await startReceiver()
+    try {
+      const drift = mkdtempSync(join(tmpdir(), 'ddl-cli-drift-'))
+      writeFileSync(join(drift, '001_a.sql'), 'CREATE TABLE a (id int);\n')
+      await withClient(database.url, (c) => c.query('CREATE TABLE IF NOT EXISTS b (id int)'))
+      const secret = `whsec_${Buffer.from('drift-secret-for-tests-0123456789').toString('base64')}`
+      const env = { DDL_NOTIFY_URL: receiver.url, DDL_NOTIFY_SECRET: secret, DDL_NOTIFY_KIND: 'webhook' }
+      const first = await ddl(['drift', drift, '--shadow', database.adminUrl], env)
+      expect(first.code).toBe(1)
+      const second = await ddl(['drift', drift, '--shadow', database.adminUrl], env)
+      expect(second.code).toBe(1)
+      const wh = new Webhook(secret)
+      const events = receiver.received.map(
+        (m) =>
+          wh.verify(m.body, m.headers as Record<string, string>) as {
+            type: string
+            data: { id: string; reason?: string }
+          },
+      )
+      expect(events.map((e) => e.type)).toEqual(['drift.found', 'drift.found'])
+      expect(events[0]?.data.reason).toContain('added')
+      // The same drift is the same event: a receiver de-duplicates on its id.
+      expect(events[1]?.data.id).toBe(events[0]?.data.id)
+      for (const m of receiver.received) expect(m.body).not.toContain(database.password)
+    } finally {
+      await receiver.close()
+    }
   })
 })

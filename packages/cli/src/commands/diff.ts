@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto'
+import { userInfo } from 'node:os'
 import { resolve } from 'node:path'
 import { loadConfig, loadEnv, resolveConnection } from '@ddl/executor'
+import type { NotifyEvent } from '@ddl/notify'
 import {
   type DriftReport,
   detectDrift,
@@ -13,6 +16,7 @@ import {
 } from '@ddl/schema'
 import type { Command } from 'commander'
 import { EXIT, type Io } from '../io.js'
+import { notifyAfter } from '../notify-after.js'
 import type { CommandContext, Register } from '../program.js'
 
 const DIFF_HELP = `
@@ -154,13 +158,56 @@ async function drift(io: Io, dir: string, options: DriftOptions): Promise<number
     io.stderr(`ddl drift: ${target.error.message}\n`)
     return EXIT.usage
   }
+  const since = new Date().toISOString()
   const label = options.project !== undefined ? `project ${options.project}` : `$${target.value.variable ?? 'URL'}`
   const report = await detectDrift({ url: target.value.url, label }, resolve(io.cwd, dir), {
     ...(options.shadow !== undefined ? { shadowUrl: options.shadow } : {}),
   })
   if (report.isErr()) return fail(io, 'drift', report.error)
   io.stdout(options.format === 'json' ? `${JSON.stringify(report.value, null, 2)}\n` : driftText(report.value))
+  if (report.value.drifted) await notifyDrift(io, report.value, options.project, since)
   return report.value.drifted ? EXIT.failed : EXIT.ok
+}
+
+/**
+ * The drift.found notification: no audit record carries drift (nothing ran), so the event is written
+ * to the delivery state first, then sent; the same drift gives the same event id, so a receiver sees
+ * one event however often `ddl drift` runs while it lasts. A dead sink never changes the exit code.
+ */
+async function notifyDrift(io: Io, report: DriftReport, project: string | undefined, since: string): Promise<void> {
+  const o = report.objects
+  const parts = [
+    o.added.length > 0 ? `${o.added.length} added` : '',
+    o.removed.length > 0 ? `${o.removed.length} removed` : '',
+    o.changed.length > 0 ? `${o.changed.length} changed` : '',
+    report.changedFiles.length > 0 ? `${report.changedFiles.length} tracked file(s) edited since applied` : '',
+    report.missingFiles.length > 0 ? `${report.missingFiles.length} applied file(s) missing` : '',
+  ].filter((p) => p !== '')
+  const reason = `${report.database}: ${parts.join(', ')} outside migrations`
+  const event: NotifyEvent = {
+    id: `evt_drift_${createHash('sha256')
+      .update(JSON.stringify([report.database, o, report.changedFiles, report.missingFiles]))
+      .digest('hex')
+      .slice(0, 16)}`,
+    type: 'drift.found',
+    time: new Date().toISOString(),
+    project: project ?? 'default',
+    actor: actorOf(io),
+    source: report.directory,
+    reason,
+    migrations: [...report.changedFiles.map((f) => f.name), ...report.missingFiles],
+  }
+  await notifyAfter(io, 'drift', { since, events: [event], ...(project !== undefined ? { project } : {}) })
+}
+
+function actorOf(io: Io): string {
+  const named = io.env.DDL_ACTOR
+  if (named !== undefined && named.trim() !== '') return named.trim()
+  try {
+    return userInfo().username
+  } catch {
+    return 'unknown'
+  }
 }
 
 function driftText(r: DriftReport): string {
