@@ -94,6 +94,8 @@ interface Probe {
   objects: DependObject[] | undefined
   rows: DependRow[] | undefined
   truncate: { oid: string; name: string; rows: number; named: boolean }[]
+  /** Rows of the tables a DROP names, counted before it runs (after it they are gone). */
+  dropRows: Map<string, number>
 }
 
 interface Extras {
@@ -101,6 +103,7 @@ interface Extras {
   rewritten: string[]
   created: string[]
   dropped: string[]
+  droppedRows: { relation: string; rows: number }[]
   truncated: { relation: string; rows: number }[]
   cascades: string[]
 }
@@ -121,6 +124,23 @@ function astOf(statement: ClassifiedStatement, kind: string): Record<string, unk
   const node = statement.ast as unknown as Record<string, unknown> | undefined
   const inner = node?.[kind]
   return typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : undefined
+}
+
+/** The tables and materialized views a DROP names (schema as written, or null), for counting their rows. */
+function dropTargets(statement: ClassifiedStatement): { schemas: (string | null)[]; names: string[] } {
+  const stmt = astOf(statement, 'DropStmt')
+  const schemas: (string | null)[] = []
+  const names: string[] = []
+  if (stmt?.removeType !== 'OBJECT_TABLE' && stmt?.removeType !== 'OBJECT_MATVIEW') return { schemas, names }
+  for (const object of Array.isArray(stmt.objects) ? (stmt.objects as unknown[]) : []) {
+    const items = (object as { List?: { items?: unknown[] } }).List?.items ?? []
+    const parts = items.map((i) => (i as { String?: { sval?: string } }).String?.sval ?? '')
+    const name = parts.at(-1)
+    if (name === undefined || name === '') continue
+    schemas.push(parts.length > 1 ? (parts.at(-2) ?? null) : null)
+    names.push(name)
+  }
+  return { schemas, names }
 }
 
 function truncateTargets(statement: ClassifiedStatement): { schemas: (string | null)[]; names: string[] } {
@@ -184,7 +204,19 @@ class RehearsalProbe implements StatementObserver {
         })
       }
     }
-    this.#probe = { relations, locks, objects, rows: depends, truncate }
+    const dropRows = new Map<string, number>()
+    if (statement.kind === 'DropStmt') {
+      const { schemas, names } = dropTargets(statement)
+      if (names.length > 0) {
+        for (const { oid } of await rows<{ oid: string }>(session, RESOLVE_RELATIONS, [schemas, names])) {
+          const relation = relations.get(oid)
+          if (relation === undefined || !['r', 'p', 'm'].includes(relation.kind)) continue
+          const counted = await rows<{ n: string }>(session, `SELECT count(*)::text AS n FROM ${relation.name}`)
+          dropRows.set(oid, Number(counted[0]?.n ?? 0))
+        }
+      }
+    }
+    this.#probe = { relations, locks, objects, rows: depends, truncate, dropRows }
   }
 
   async after(session: Session, _statement: ClassifiedStatement, index: number, _run: StatementRun): Promise<void> {
@@ -216,6 +248,11 @@ class RehearsalProbe implements StatementObserver {
     rewritten.push(...rebuilt)
     created = created.filter((name) => !rebuilt.includes(name))
     const droppedOnly = dropped.filter((name) => !rebuilt.includes(name))
+    const droppedRows: { relation: string; rows: number }[] = []
+    for (const [oid, count] of probe.dropRows) {
+      const name = probe.relations.get(oid)?.name
+      if (name !== undefined && !after.has(oid)) droppedRows.push({ relation: name, rows: count })
+    }
     let cascades: string[] = []
     if (probe.objects !== undefined && probe.rows !== undefined) {
       const objects = probe.objects
@@ -239,6 +276,7 @@ class RehearsalProbe implements StatementObserver {
       rewritten: rewritten.sort(),
       created: created.sort(),
       dropped: droppedOnly.sort(),
+      droppedRows,
       truncated,
       cascades,
     })
@@ -399,6 +437,7 @@ export async function rehearsePlan(
           rewritten: [],
           created: [],
           dropped: [],
+          droppedRows: [],
           truncated: [],
           cascades: [],
           note: 'Not rehearsed: it cannot run inside a transaction, so it could not be rolled back.',
@@ -468,6 +507,7 @@ export function rehearsalMessage(
     if (s.rowCount !== null && s.kind !== 'TruncateStmt') facts.push(`${s.command ?? 'rows'}: ${s.rowCount} rows`)
     for (const t of s.truncated) facts.push(`empties ${t.relation} (${t.rows} rows)`)
     if (s.dropped.length > 0) facts.push(`drops ${s.dropped.join(', ')}`)
+    for (const d of s.droppedRows) facts.push(`loses ${d.relation} with its ${d.rows} rows`)
     if (s.cascades.length > 0) facts.push(`CASCADE also takes: ${s.cascades.join('; ')}`)
     if (s.rewritten.length > 0) facts.push(`rewrites ${s.rewritten.join(', ')}`)
     if (s.locks.length > 0) facts.push(`locks ${s.locks.map((l) => `${l.relation} ${l.mode}`).join(', ')}`)

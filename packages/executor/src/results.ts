@@ -86,6 +86,8 @@ export interface RehearsedStatement extends StatementRun {
   readonly rewritten: readonly string[]
   readonly created: readonly string[]
   readonly dropped: readonly string[]
+  /** Rows each table named in a DROP TABLE / DROP MATERIALIZED VIEW held (they would go with it). */
+  readonly droppedRows: readonly { readonly relation: string; readonly rows: number }[]
   /** Rows each table would lose to TRUNCATE (with CASCADE, every table it reaches). */
   readonly truncated: readonly { readonly relation: string; readonly rows: number }[]
   /** Objects that DROP/TRUNCATE ... CASCADE would take too, beyond the named ones (from `pg_depend`). */

@@ -43,6 +43,14 @@ describe('rehearsal', () => {
     expect(await fingerprint()).toEqual(before)
   })
 
+  it('says how many rows a DROP TABLE would take with it, and drops nothing', async () => {
+    const result = await unwrap(h.db.execute('DROP TABLE order_notes', { rehearse: true }))
+    if (result.mode !== 'rehearsal') throw new Error('expected a rehearsal')
+    expect(result.statements[0]?.droppedRows).toEqual([{ relation: 'public.order_notes', rows: 7 }])
+    expect(result.message).toContain('loses public.order_notes with its 7 rows')
+    expect(await tableRows(database.url, 'order_notes')).toBe(7)
+  })
+
   it('needs no flag for destructive SQL and says which flag a real run needs', async () => {
     const result = await unwrap(h.db.execute('DROP TABLE users CASCADE', { rehearse: true }))
     expect(result.tier).toBe('destructive')

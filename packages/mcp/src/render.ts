@@ -174,6 +174,7 @@ export function rehearsalFacts(result: RehearsalResult): string[] {
     if (s.rowCount !== null && s.kind !== 'TruncateStmt') parts.push(`${s.command ?? 'rows'}: ${s.rowCount} rows`)
     for (const t of s.truncated) parts.push(`empties ${t.relation} (${t.rows} rows)`)
     if (s.dropped.length > 0) parts.push(`drops ${s.dropped.join(', ')}`)
+    for (const d of s.droppedRows) parts.push(`loses ${d.relation} with its ${d.rows} rows`)
     if (s.cascades.length > 0) parts.push(`CASCADE also takes ${s.cascades.join('; ')}`)
     if (s.rewritten.length > 0) parts.push(`rewrites ${s.rewritten.join(', ')}`)
     if (s.created.length > 0) parts.push(`creates ${s.created.join(', ')}`)

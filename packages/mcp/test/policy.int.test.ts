@@ -59,6 +59,21 @@ describe('approval expiry', () => {
   }, 30_000)
 })
 
+describe('rehearse_sql', () => {
+  it('says how many rows a DROP TABLE would take with it, and drops nothing', async () => {
+    await direct(
+      database.url,
+      'CREATE TABLE rh_keep (id int); INSERT INTO rh_keep SELECT g FROM generate_series(1, 3) g',
+    )
+    const { agent } = await setup()
+    const rehearsal = await agent.call('rehearse_sql', { sql: 'DROP TABLE rh_keep' })
+    expect(rehearsal.isError).not.toBe(true)
+    expect(rehearsal.structuredContent.statements[0].dropped_rows).toEqual([{ relation: 'public.rh_keep', rows: 3 }])
+    expect(text(rehearsal)).toContain('loses public.rh_keep with its 3 rows')
+    expect(await tableExists(database.url, 'rh_keep')).toBe(true)
+  })
+})
+
 describe('read-only mode', () => {
   it('refuses every write and asks no one, while reads still work', async () => {
     await direct(database.url, 'CREATE TABLE ro_keep (id int); INSERT INTO ro_keep VALUES (1)')

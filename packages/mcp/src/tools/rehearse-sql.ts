@@ -58,6 +58,7 @@ export function registerRehearseSql(server: McpServer, ctx: ToolContext): void {
           created: s.created,
           dropped: s.dropped,
           truncated: s.truncated,
+          dropped_rows: s.droppedRows,
           cascades: s.cascades,
         })),
       })
