@@ -68,7 +68,8 @@ describe('rehearse_sql', () => {
     const { agent } = await setup()
     const rehearsal = await agent.call('rehearse_sql', { sql: 'DROP TABLE rh_keep' })
     expect(rehearsal.isError).not.toBe(true)
-    expect(rehearsal.structuredContent.statements[0].dropped_rows).toEqual([{ relation: 'public.rh_keep', rows: 3 }])
+    const statements = rehearsal.structuredContent.statements as { dropped_rows: unknown }[]
+    expect(statements[0]?.dropped_rows).toEqual([{ relation: 'public.rh_keep', rows: 3 }])
     expect(text(rehearsal)).toContain('loses public.rh_keep with its 3 rows')
     expect(await tableExists(database.url, 'rh_keep')).toBe(true)
   })
