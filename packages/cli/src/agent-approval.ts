@@ -1,5 +1,5 @@
 import type { Plan, Tier } from '@ddl/classifier'
-import type { GateFlags, PostgresAPI } from '@ddl/executor'
+import type { GateFlags, PostgresAPI } from '@ddl/executor/internal'
 import {
   type ApprovalRequest,
   ApprovalStore,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createContext, loadConfig } from '@ddl/executor'
+import { createContext, loadConfig } from '@ddl/executor/internal'
 import { ApprovalStore, describeTarget, loadSettings } from '@ddl/mcp'
 import { type ApprovalDetails, Notifier, type NotifyEvent, resolveSinks } from '@ddl/notify'
 import type { Io } from './io.js'

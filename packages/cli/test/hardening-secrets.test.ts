@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
-import { PostgresAPI, runMigrationsFromDir, unwrap } from '@ddl/executor'
+import { PostgresAPI, runMigrationsFromDir, unwrap } from '@ddl/executor/internal'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { folder, freshDatabase } from './migrate-support.js'
 

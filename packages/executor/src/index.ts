@@ -1,36 +1,22 @@
-export type { AuditedStatement, AuditScope, OutcomeDetails } from './audit-trail.js'
-export { auditEntry, auditFlags, auditIds, recordAll } from './audit-trail.js'
-export { classifySql } from './classify-sql.js'
+/**
+ * `@ddl/executor`: {@link PostgresAPI}, the design's API for changing Postgres from code: every
+ * statement classified, gated, run in a transaction and audited. Its results, errors, `unwrap` and
+ * configuration types are the public surface; what the CLI and the MCP server build on lives in
+ * `@ddl/executor/internal` and is not a stable API.
+ */
 export type { DdlConfig, Env, LoadedConfig, Timeouts, UndoConfig, UndoSettings } from './config.js'
-export {
-  allowEffectsProblem,
-  CONFIG_FILE,
-  DEFAULT_TIMEOUTS,
-  DEFAULT_UNDO,
-  loadConfig,
-  loadEnv,
-  maxRowsProblem,
-  parseConfig,
-  resolveTimeouts,
-  resolveUndo,
-} from './config.js'
-export type { ConnectionSettings, SslMode } from './connection.js'
-export { Connector, connectionSettings } from './connection.js'
-export { displayStatement } from './display.js'
-export { dryRun } from './dry-run.js'
+export { CONFIG_FILE, DEFAULT_TIMEOUTS, DEFAULT_UNDO, loadConfig } from './config.js'
 export type {
   AllowableEffect,
   AllowedEffect,
   DisabledObject,
   EffectKind,
-  EffectLimits,
   EffectViolation,
   GuardChange,
   MeasuredEffects,
   SequenceMove,
   TableEffect,
 } from './effect-check.js'
-export { ALLOWABLE_EFFECTS, allowedTier, effectLines, effectTier, NO_EFFECTS } from './effect-check.js'
 export type {
   ExecutorError,
   InputProblem,
@@ -52,39 +38,11 @@ export {
   SafetyError,
 } from './errors.js'
 export type { ExecuteOptions } from './execute.js'
-export { auditError, executeSql, policyNotes, recordOutcomes, scopeOf, withSession } from './execute.js'
-export type { ExecutorContext, PostgresAPIOptions } from './executor-context.js'
-export { createContext, runContextOf } from './executor-context.js'
-export type { FlagStyle, GateContext, GateFlags } from './gate.js'
-export {
-  checkNonTransactional,
-  checkParsed,
-  checkRehearsable,
-  checkTier,
-  checkTransactionControl,
-  formatTierRefusal,
-  gatePlan,
-  renderSafetyError,
-} from './gate.js'
+export type { PostgresAPIOptions } from './executor-context.js'
 export type { MigrateDownOptions, MigrateOptions } from './migrations/migrate.js'
-export {
-  DEFAULT_MIGRATION_WAIT_MS,
-  migrateDirectory,
-  migrateDown,
-  migrateFile,
-  planMigrationRun,
-  readMigrationStatus,
-} from './migrations/migrate.js'
 export type { MigrationIssue, MigrationIssueReason, MigrationProblem } from './migrations/migration-error.js'
 export { MigrationRunError } from './migrations/migration-error.js'
-export type { DownEntry, MigrationEntry, MigrationLayout, MigrationSource } from './migrations/migration-layout.js'
-export {
-  compareMigrationNames,
-  describeLayout,
-  findMigrations,
-  looksLikeDown,
-} from './migrations/migration-layout.js'
-export { RUNNER_LOCK_KEY } from './migrations/migration-lock.js'
+export type { MigrationLayout } from './migrations/migration-layout.js'
 export type {
   AcceptedChange,
   AppliedMigration,
@@ -96,37 +54,8 @@ export type {
   MigrationStatusEntry,
   PlannedMigration,
 } from './migrations/migration-results.js'
-export type { SectionDialect, SelectedPart } from './migrations/migration-sections.js'
-export { detectDialect, selectPart } from './migrations/migration-sections.js'
 export type { RunMigrationsOptions } from './migrations/run-migrations.js'
-export { migrationStatus, planMigrations, runMigration, runMigrationsFromDir } from './migrations/run-migrations.js'
-export { CLAIMS_TABLE, TRACKING_TABLE } from './migrations/tracking-table.js'
-export { stripTransactionBlocks } from './migrations/transaction-blocks.js'
-export type { EffectivePolicy, LoweringPart, PolicyApproval } from './pinned-policy.js'
-export {
-  effectivePolicy,
-  POLICY_APPROVAL_SOURCE,
-  policyApprovalEntry,
-  policyHash,
-  readPolicyApprovals,
-  splitPolicy,
-} from './pinned-policy.js'
-export type {
-  PlanRun,
-  PlanRunOptions,
-  RunContext,
-  RunError,
-  StatementObserver,
-  TransactionSettings,
-} from './plan-runner.js'
-export { inTransaction, rollback, runPlan, runStatements } from './plan-runner.js'
 export { PostgresAPI } from './postgres-api.js'
-export { checkRead, querySql } from './query.js'
-export { redactUrl } from './redact.js'
-export type { RehearsalSettings } from './rehearsal.js'
-export { rehearsePlan } from './rehearsal.js'
-export type { ConnectionTarget } from './resolve-connection.js'
-export { DEFAULT_URL_VARIABLES, resolveConnection } from './resolve-connection.js'
 export type {
   DryRunResult,
   ExecuteOutcome,
@@ -148,17 +77,11 @@ export type {
   TableSchema,
   TableSummary,
 } from './schema-inspector.js'
-export type { Session } from './session.js'
-export { openSession, releaseSession } from './session.js'
-export { checkSqlText, decodeSql, lineColumn, readSqlFile } from './sql-input.js'
-export { isServerError, sendStatement, toRunError } from './statement-runner.js'
 export type { TransactionCallback, TransactionExecuteOptions } from './transaction.js'
-export { runTransaction, Transaction } from './transaction.js'
+export { Transaction } from './transaction.js'
 export type { UndoProblem } from './undo/undo-error.js'
 export { UndoError } from './undo/undo-error.js'
 export type { UndoSummary } from './undo/undo-items.js'
 export type { UndoEntry, UndoRestore } from './undo/undo-restore.js'
 export type { UndoFlags, UndoOptions, UndoResult } from './undo/undo-run.js'
-export { parseAge } from './undo/undo-run.js'
-export { UNDO_SCHEMA } from './undo/undo-store.js'
 export { unwrap } from './unwrap.js'

@@ -8,7 +8,7 @@ import {
   loadEnv,
   parseConfig,
   resolveConnection,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import { describe, expect, it } from 'vitest'
 
 const dir = () => mkdtempSync(join(tmpdir(), 'ddl-config-'))

@@ -1,7 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AuditLog } from '@ddl/audit'
-import { type MigrationRunError, PostgresAPI, policyApprovalEntry, type SafetyError, unwrap } from '@ddl/executor'
+import {
+  type MigrationRunError,
+  PostgresAPI,
+  policyApprovalEntry,
+  type SafetyError,
+  unwrap,
+} from '@ddl/executor/internal'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase } from '../../../test/support/database.js'
 import { direct, type Harness, harness, tableRows } from './support.js'

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
-import { type ExecutorError, type InputError, type PostgresError, readSqlFile, unwrap } from '@ddl/executor'
+import { type ExecutorError, type InputError, type PostgresError, readSqlFile, unwrap } from '@ddl/executor/internal'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'
 import { deadUrl, direct, type Harness, harness, tableRows } from './support.js'

@@ -1,4 +1,4 @@
-import { PostgresAPI, renderSafetyError, type SafetyError, unwrap } from '@ddl/executor'
+import { PostgresAPI, renderSafetyError, type SafetyError, unwrap } from '@ddl/executor/internal'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testDatabase } from '../../../test/support/database.js'
 import { deadUrl, direct, type Harness, harness, tableRows } from './support.js'

@@ -1,5 +1,5 @@
 import { classify, init, type Plan } from '@ddl/classifier'
-import { dryRun, gatePlan, renderSafetyError, type SafetyError } from '@ddl/executor'
+import { dryRun, gatePlan, renderSafetyError, type SafetyError } from '@ddl/executor/internal'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 beforeAll(async () => {

@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { classify, init } from '@ddl/classifier'
-import { compareMigrationNames, findMigrations, type MigrationRunError, stripTransactionBlocks } from '@ddl/executor'
+import {
+  compareMigrationNames,
+  findMigrations,
+  type MigrationRunError,
+  stripTransactionBlocks,
+} from '@ddl/executor/internal'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 

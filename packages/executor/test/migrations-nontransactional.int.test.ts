@@ -1,4 +1,4 @@
-import { type MigrationRunError, runMigrationsFromDir } from '@ddl/executor'
+import { type MigrationRunError, runMigrationsFromDir } from '@ddl/executor/internal'
 import { describe, expect, it } from 'vitest'
 import {
   auditRecords,

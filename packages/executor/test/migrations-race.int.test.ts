@@ -1,4 +1,4 @@
-import { type MigrationEvent, type MigrationReport, runMigrationsFromDir } from '@ddl/executor'
+import { type MigrationEvent, type MigrationReport, runMigrationsFromDir } from '@ddl/executor/internal'
 import { describe, expect, it } from 'vitest'
 import { auditRecords, freshDatabase, migrationDir, runOptions, sql, trackingRows } from './migrations-support.js'
 

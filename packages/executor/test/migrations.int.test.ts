@@ -8,7 +8,7 @@ import {
   planMigrations,
   runMigration,
   runMigrationsFromDir,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import { describe, expect, it } from 'vitest'
 import {
   auditRecords,

@@ -1,4 +1,4 @@
-import { effectivePolicy, policyHash, splitPolicy } from '@ddl/executor'
+import { effectivePolicy, policyHash, splitPolicy } from '@ddl/executor/internal'
 import { describe, expect, it } from 'vitest'
 
 describe('splitPolicy', () => {

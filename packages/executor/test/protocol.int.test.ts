@@ -1,4 +1,4 @@
-import { sendStatement } from '@ddl/executor'
+import { sendStatement } from '@ddl/executor/internal'
 import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'

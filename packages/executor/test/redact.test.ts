@@ -1,4 +1,4 @@
-import { redactUrl } from '@ddl/executor'
+import { redactUrl } from '@ddl/executor/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { scrub, secretsOf } from '../src/redact.js'

@@ -1,4 +1,4 @@
-import { checkSqlText, decodeSql, lineColumn } from '@ddl/executor'
+import { checkSqlText, decodeSql, lineColumn } from '@ddl/executor/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { PostgresAPI, runMigrationsFromDir, type SafetyError } from '@ddl/executor'
+import { PostgresAPI, runMigrationsFromDir, type SafetyError } from '@ddl/executor/internal'
 import { afterAll, describe, expect, it } from 'vitest'
 import { auditRecords, freshDatabase, migrationDir, runOptions, trackingRows } from './migrations-support.js'
 

@@ -1,4 +1,4 @@
-import type { Env } from '@ddl/executor'
+import type { Env } from '@ddl/executor/internal'
 
 /**
  * Environment variables coding agents set in the shells they run commands in: Claude Code

@@ -1,6 +1,6 @@
 import type { AuditError, AuditLog } from '@ddl/audit'
 import { type Plan, requiredFlag, type Tier } from '@ddl/classifier'
-import { auditIds, recordAll } from '@ddl/executor'
+import { auditIds, recordAll } from '@ddl/executor/internal'
 import type { ResultAsync } from 'neverthrow'
 
 /**

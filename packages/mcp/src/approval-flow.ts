@@ -1,6 +1,6 @@
 import type { AuditLog } from '@ddl/audit'
 import { type Plan, requiredFlag, type Tier } from '@ddl/classifier'
-import type { ExecutorError, GateFlags, MeasuredEffects } from '@ddl/executor'
+import type { ExecutorError, GateFlags, MeasuredEffects } from '@ddl/executor/internal'
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { err, ok, type Result } from 'neverthrow'
 import {

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject, randomBytes, sign, verify } from 'node:crypto'
 import { compareTiers, type Finding, type Tier } from '@ddl/classifier'
-import type { MeasuredEffects } from '@ddl/executor'
+import type { MeasuredEffects } from '@ddl/executor/internal'
 import { err, ok, type Result } from 'neverthrow'
 import { ApprovalError } from './approval-error.js'
 import { type DatabaseTarget, describeTarget } from './projects.js'

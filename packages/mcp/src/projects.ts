@@ -1,4 +1,10 @@
-import { ConfigError, type ConnectionError, type ConnectionTarget, PostgresAPI, resolveConnection } from '@ddl/executor'
+import {
+  ConfigError,
+  type ConnectionError,
+  type ConnectionTarget,
+  PostgresAPI,
+  resolveConnection,
+} from '@ddl/executor/internal'
 import { err, ok, type Result } from 'neverthrow'
 import type { McpSettings } from './settings.js'
 

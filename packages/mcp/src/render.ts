@@ -7,7 +7,7 @@ import {
   type RehearsalResult,
   type Row,
   type StatementRun,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import type { RequestedStatement } from './approval.js'
 
 /**

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { isTier, type Tier } from '@ddl/classifier'
-import { ConfigError } from '@ddl/executor'
+import { ConfigError } from '@ddl/executor/internal'
 import { err, ok, type Result } from 'neverthrow'
 import { APPROVAL_CHANNELS, type ApprovalChannel, type SettingsOverrides } from './settings.js'
 

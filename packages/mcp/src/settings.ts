@@ -12,7 +12,7 @@ import {
   loadEnv,
   parseConfig,
   type Timeouts,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import { err, ok, type Result } from 'neverthrow'
 
 /** How a person may approve `cautious` and `destructive` work. */

@@ -1,6 +1,6 @@
 import type { AuditLog } from '@ddl/audit'
 import type { Plan } from '@ddl/classifier'
-import { classifySql, type ExecutorError, type PostgresAPI } from '@ddl/executor'
+import { classifySql, type ExecutorError, type PostgresAPI } from '@ddl/executor/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { err, ok, type Result } from 'neverthrow'
 import { z } from 'zod'

@@ -1,4 +1,4 @@
-import type { ExecutorError } from '@ddl/executor'
+import type { ExecutorError } from '@ddl/executor/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { ApprovalError } from './approval-error.js'
 import type { ProjectError } from './projects.js'

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { findMigrations, migrationStatus } from '@ddl/executor'
+import { findMigrations, migrationStatus } from '@ddl/executor/internal'
 import { err, ok, type Result } from 'neverthrow'
 import pg from 'pg'
 import { type CatalogDifference, type CatalogLine, compareCatalogs, dumpCatalog } from './catalog-dump.js'

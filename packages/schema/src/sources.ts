@@ -12,7 +12,7 @@ import {
   resolveConnection,
   runMigration,
   runMigrationsFromDir,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import { err, ok, type Result } from 'neverthrow'
 import pg from 'pg'
 import { SchemaError } from './errors.js'

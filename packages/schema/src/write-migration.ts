@@ -1,6 +1,6 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
-import { findMigrations, type MigrationLayout } from '@ddl/executor'
+import { findMigrations, type MigrationLayout } from '@ddl/executor/internal'
 import { err, ok, type Result } from 'neverthrow'
 import { SchemaError } from './errors.js'
 

@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findMigrations, runMigration } from '@ddl/executor'
+import { findMigrations, runMigration } from '@ddl/executor/internal'
 import { createShadowDatabase } from '@ddl/schema'
 import { describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'

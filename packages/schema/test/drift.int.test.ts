@@ -1,7 +1,7 @@
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runMigrationsFromDir } from '@ddl/executor'
+import { runMigrationsFromDir } from '@ddl/executor/internal'
 import { createShadowDatabase, detectDrift, type ShadowDatabase } from '@ddl/schema'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { testDatabase, withClient } from '../../../test/support/database.js'

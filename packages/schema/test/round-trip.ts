@@ -6,7 +6,7 @@
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative } from 'node:path'
-import { findMigrations } from '@ddl/executor'
+import { findMigrations } from '@ddl/executor/internal'
 import {
   applyToShadow,
   type CatalogDifference,

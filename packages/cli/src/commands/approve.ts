@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { Writable } from 'node:stream'
 import { type ClassifiedStatement, compareTiers, maxTier, type Plan, requiredFlag, type Tier } from '@ddl/classifier'
-import { classifySql, createContext } from '@ddl/executor'
+import { classifySql, createContext } from '@ddl/executor/internal'
 import {
   type ApprovalGrant,
   type ApprovalState,

@@ -22,7 +22,7 @@ import {
   profileOptions,
   type Tier,
 } from '@ddl/classifier'
-import { allowEffectsProblem } from '@ddl/executor'
+import { allowEffectsProblem } from '@ddl/executor/internal'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { err, ok, type Result } from 'neverthrow'
 import { githubReporter } from '../format/github.js'

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Tier } from '@ddl/classifier'
-import { type ExecutorError, PostgresAPI, SafetyError } from '@ddl/executor'
+import { type ExecutorError, PostgresAPI, SafetyError } from '@ddl/executor/internal'
 import type { Command } from 'commander'
 import type { ResultAsync } from 'neverthrow'
 import { type Colors, colors, EXIT, type Io } from '../io.js'
@@ -214,7 +214,7 @@ const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 14
 
 async function tour(out: Narrator, db: PostgresAPI, dir: string, auditPath: string): Promise<void> {
   out.call(
-    `import { PostgresAPI, unwrap } from '@ddl/executor'`,
+    `import { PostgresAPI, unwrap } from '@ddl/executor/internal'`,
     'methods return Results; unwrap gives the value or throws the error (a refusal is a SafetyError)',
   )
   out.call(

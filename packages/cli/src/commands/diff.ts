@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { userInfo } from 'node:os'
 import { resolve } from 'node:path'
-import { loadConfig, loadEnv, resolveConnection } from '@ddl/executor'
+import { loadConfig, loadEnv, resolveConnection } from '@ddl/executor/internal'
 import type { NotifyEvent } from '@ddl/notify'
 import {
   type DriftReport,

@@ -8,7 +8,7 @@ import {
   PostgresAPI,
   readSqlFile,
   renderSafetyError,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import { requestedStatements } from '@ddl/mcp'
 import { type Command, InvalidArgumentError } from 'commander'
 import { clearAgentWork, flagsAreRequests } from '../agent-approval.js'

@@ -16,7 +16,7 @@ import {
   planMigrationRun,
   planMigrations,
   readMigrationStatus,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import { migrationBundle, type RequestedStatement, requestedStatements } from '@ddl/mcp'
 import type { NotifyEvent } from '@ddl/notify'
 import { type Command, InvalidArgumentError } from 'commander'

@@ -1,4 +1,4 @@
-import { createContext, loadConfig } from '@ddl/executor'
+import { createContext, loadConfig } from '@ddl/executor/internal'
 import { Notifier, resolveSinks } from '@ddl/notify'
 import type { Command } from 'commander'
 import { EXIT, type Io } from '../io.js'

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises'
-import { policyApprovalEntry, readPolicyApprovals } from '@ddl/executor'
+import { policyApprovalEntry, readPolicyApprovals } from '@ddl/executor/internal'
 import type { Command } from 'commander'
 import { colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'

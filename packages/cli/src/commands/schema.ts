@@ -1,4 +1,4 @@
-import type { TableSchema, TableSummary } from '@ddl/executor'
+import type { TableSchema, TableSummary } from '@ddl/executor/internal'
 import type { Command } from 'commander'
 import { colors, EXIT, type Io } from '../io.js'
 import type { CommandContext, Register } from '../program.js'

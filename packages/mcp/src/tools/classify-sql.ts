@@ -1,4 +1,4 @@
-import { gatePlan } from '@ddl/executor'
+import { gatePlan } from '@ddl/executor/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { requestedStatements, statementLines, tierName } from '../render.js'
 import type { ToolContext } from '../tool-context.js'

@@ -1,4 +1,4 @@
-import { type ExecuteResult, gatePlan } from '@ddl/executor'
+import { type ExecuteResult, gatePlan } from '@ddl/executor/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'

@@ -1,4 +1,4 @@
-import type { TableSchema } from '@ddl/executor'
+import type { TableSchema } from '@ddl/executor/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { UNTRUSTED_NOTE, untrustedData } from '../render.js'

@@ -9,7 +9,7 @@ import {
   planMigrations,
   type RunMigrationsOptions,
   runMigrationsFromDir,
-} from '@ddl/executor'
+} from '@ddl/executor/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'

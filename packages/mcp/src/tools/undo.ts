@@ -1,5 +1,5 @@
 import type { Plan } from '@ddl/classifier'
-import { classifySql, type UndoEntry, UndoError } from '@ddl/executor'
+import { classifySql, type UndoEntry, UndoError } from '@ddl/executor/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
