@@ -3,6 +3,7 @@ import { err, ok, type Result } from 'neverthrow'
 import { checkEffects, type EffectLimits, EffectProbe, truncatedNames } from '../effect-check.js'
 import { ConnectionError, PostgresError } from '../errors.js'
 import { type RunContext, type RunError, rollback, runStatements } from '../plan-runner.js'
+import { pinReadingCalls } from '../reading-settings.js'
 import type { StatementRun } from '../results.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
@@ -466,7 +467,7 @@ function site(context: RunContext, phase: 'statement' | 'settings' | 'commit') {
 
 async function setSession(session: Session, lockTimeout: string, statementTimeout: string): Promise<void> {
   await session.client.query({
-    text: "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+    text: `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false), ${pinReadingCalls(false)}`,
     values: [lockTimeout, statementTimeout],
   })
 }
