@@ -1,0 +1,110 @@
+/**
+ * Red-team findings after the gate-holes work: each family was let through (or under-rated) and is
+ * now closed as a class. Firing cases and near misses (what real migrations write). End-to-end
+ * twins: executor/test/red-team.int.test.ts.
+ */
+import { classify, init, type Tier } from '@ddl/classifier'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+beforeAll(async () => {
+  await init()
+})
+
+/** The tier of the last statement of a script (earlier statements set the scene). */
+function lastTier(sql: string): Tier {
+  const statements = classify(sql)._unsafeUnwrap().statements
+  return statements[statements.length - 1]?.verdict.tier ?? 'safe'
+}
+
+function expectTiers(cases: readonly (readonly [Tier, string])[]): void {
+  for (const [tier, sql] of cases) expect(lastTier(sql), sql).toBe(tier)
+}
+
+describe('a type change that computes new values overwrites every value', () => {
+  it('classifies USING expressions that read the column but do not carry its value as destructive', () => {
+    expectTiers([
+      ['destructive', 'ALTER TABLE users ALTER COLUMN name TYPE text USING md5(name)'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN name TYPE text USING substr(name, 1, 0)'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN name TYPE boolean USING name = name'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN name TYPE boolean USING name IS NULL'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN name TYPE int USING length(name)'],
+      ['destructive', "ALTER TABLE users ALTER COLUMN name TYPE text USING regexp_replace(name, '.*', '')"],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN amount TYPE numeric USING amount * 0'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN amount TYPE numeric USING 0.0 * amount'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN amount TYPE numeric USING amount - amount'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN amount TYPE numeric USING least(amount, 0)'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN name TYPE text USING name::char(1)'],
+      ['destructive', 'ALTER TABLE users ALTER COLUMN name TYPE varchar(20) USING name::varchar(20)'],
+      ['destructive', "ALTER TABLE t ALTER COLUMN x TYPE boolean USING CASE WHEN x = 'Y' THEN true ELSE false END"],
+      ['destructive', 'ALTER TABLE t ALTER COLUMN x TYPE text USING (SELECT x FROM t LIMIT 1)'],
+      ['destructive', "ALTER TABLE t ALTER COLUMN x TYPE text USING coalesce('x', x)"],
+    ])
+  })
+
+  it('keeps conversions that carry the value over cautious', () => {
+    expectTiers([
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE bigint'],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE int USING x::int'],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE int USING CAST(x AS integer)'],
+      ['cautious', 'ALTER TABLE "t" ALTER COLUMN "status" TYPE "Status_new" USING ("status"::text::"Status_new")'],
+      ['cautious', "ALTER TABLE t ALTER COLUMN x TYPE int USING NULLIF(x, '')::int"],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE int USING trim(x)::int'],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE timestamptz USING to_timestamp(x)'],
+      ['cautious', "ALTER TABLE t ALTER COLUMN x TYPE timestamptz USING x AT TIME ZONE 'UTC'"],
+      ['cautious', "ALTER TABLE t ALTER COLUMN x TYPE date USING to_date(x, 'YYYY-MM-DD')"],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE jsonb USING to_jsonb(x)'],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE text[] USING ARRAY[x]'],
+      ['cautious', "ALTER TABLE t ALTER COLUMN x TYPE text[] USING string_to_array(x, ',')"],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE bigint USING x * 100'],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE numeric(10,2) USING x::numeric(10,2)'],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE text USING t.x::text'],
+      ['cautious', 'ALTER TABLE t ALTER COLUMN x TYPE bigint USING coalesce(x, 0)'],
+    ])
+  })
+})
+
+describe('a table the script made stops being "fresh" when old rows can come in under its name', () => {
+  it('treats a DELETE of a fresh parent that an old table joined (INHERIT, ATTACH PARTITION) as a DELETE of old rows', () => {
+    expectTiers([
+      ['destructive', 'CREATE TABLE trap (id int, name text); ALTER TABLE users INHERIT trap; DELETE FROM trap'],
+      [
+        'destructive',
+        'CREATE TABLE trap (id int, name text); ALTER TABLE users INHERIT trap; UPDATE trap SET name = 1',
+      ],
+      [
+        'destructive',
+        'CREATE TABLE trap (id int) PARTITION BY RANGE (id); ALTER TABLE trap ATTACH PARTITION users DEFAULT; DELETE FROM trap',
+      ],
+      ['cautious', 'CREATE TABLE trap (id int); ALTER TABLE users INHERIT trap; TRUNCATE trap'],
+    ])
+  })
+
+  it('forgets a fresh table once it is dropped or discarded: the name may mean the old table it shadowed', () => {
+    expectTiers([
+      ['destructive', 'CREATE TEMP TABLE users (id int); DROP TABLE users; DELETE FROM users'],
+      ['destructive', "CREATE TEMP TABLE users (id int); DROP TABLE IF EXISTS users; UPDATE users SET name = 'x'"],
+      ['destructive', 'CREATE TEMP TABLE users (id int); DISCARD TEMP; DELETE FROM users'],
+      ['cautious', 'CREATE TEMP TABLE users (id int); DISCARD ALL; TRUNCATE users'],
+    ])
+  })
+
+  it('matches names as the parser folds them: a quoted "USERS" is not users', () => {
+    expectTiers([
+      ['destructive', 'CREATE TABLE "USERS" (id int); DELETE FROM USERS'],
+      ['cautious', 'CREATE TABLE "USERS" (id int); TRUNCATE USERS'],
+    ])
+  })
+
+  it('still treats what the script made and kept in sight as fresh (near misses)', () => {
+    expectTiers([
+      ['safe', 'CREATE TABLE "USERS" (id int); DELETE FROM "USERS"'],
+      ['safe', 'CREATE TABLE staging (id int); INSERT INTO staging VALUES (1); DELETE FROM staging'],
+      [
+        'safe',
+        'CREATE TABLE p (id int) PARTITION BY RANGE (id); CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (9); DELETE FROM p',
+      ],
+      ['safe', 'CREATE TABLE a (id int); CREATE TABLE b (id int); DROP TABLE b; DELETE FROM a'],
+      ['safe', 'ALTER TABLE users ADD COLUMN n int; UPDATE users SET n = 1'],
+    ])
+  })
+})
