@@ -108,3 +108,31 @@ describe('a table the script made stops being "fresh" when old rows can come in 
     ])
   })
 })
+
+describe('catalogs that hold credentials or server files', () => {
+  it('classifies a read of them, anywhere in a statement, as destructive', () => {
+    expectTiers([
+      ['destructive', 'SELECT rolname, rolpassword FROM pg_authid'],
+      ['destructive', 'SELECT * FROM pg_catalog.pg_shadow'],
+      ['destructive', 'SELECT * FROM (SELECT * FROM pg_user_mappings) s'],
+      ['destructive', 'WITH x AS (SELECT * FROM pg_file_settings) SELECT * FROM x'],
+      ['destructive', 'SELECT 1 WHERE EXISTS (SELECT 1 FROM pg_hba_file_rules)'],
+      ['destructive', 'COPY pg_authid TO STDOUT'],
+      ['destructive', 'COPY (SELECT subconninfo FROM pg_subscription) TO STDOUT'],
+      ['destructive', 'CREATE VIEW v AS SELECT * FROM pg_authid'],
+      ['destructive', "SELECT table_to_xml('pg_authid', true, true, '')"],
+      ['destructive', "SELECT schema_to_xml('pg_catalog', true, true, '')"],
+    ])
+  })
+
+  it('leaves the catalogs that mask them safe (near misses)', () => {
+    expectTiers([
+      ['safe', 'SELECT rolname FROM pg_roles'],
+      ['safe', 'SELECT name, setting FROM pg_settings'],
+      ['safe', 'SELECT srvname FROM pg_foreign_server'],
+      ['safe', 'SELECT * FROM myapp.pg_authid'],
+      ['safe', "SELECT 'pg_authid'::regclass"],
+      ['safe', 'SELECT pid, state FROM pg_stat_activity'],
+    ])
+  })
+})
