@@ -136,3 +136,28 @@ describe('catalogs that hold credentials or server files', () => {
     ])
   })
 })
+
+describe("the tool's own schema cannot be planted or renamed into", () => {
+  it('classifies objects created in ddl_undo, a schema renamed onto it, and indexes on tool tables as destructive', () => {
+    expectTiers([
+      ['destructive', 'CREATE SCHEMA x; ALTER SCHEMA x RENAME TO ddl_undo'],
+      [
+        'destructive',
+        'CREATE FUNCTION ddl_undo.keep_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$',
+      ],
+      ['destructive', 'CREATE TYPE ddl_undo.t AS (a int)'],
+      ['destructive', 'CREATE SEQUENCE ddl_undo.s'],
+      ['destructive', 'CREATE DOMAIN ddl_undo.d AS int'],
+      ['destructive', 'CREATE INDEX ON ddl_migrations ((1 / 0))'],
+    ])
+  })
+
+  it('leaves the same statements elsewhere as they were (near misses)', () => {
+    expectTiers([
+      ['safe', "CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1'"],
+      ['safe', 'CREATE SEQUENCE s'],
+      ['safe', 'ALTER SCHEMA app RENAME TO app2'],
+      ['safe', "CREATE FUNCTION ddl_undo_x.f() RETURNS int LANGUAGE sql AS 'SELECT 1'"],
+    ])
+  })
+})

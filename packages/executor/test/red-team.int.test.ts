@@ -211,3 +211,16 @@ describe('catalogs that hold credentials or server files are not read through th
     await refused("SELECT table_to_xml('pg_authid', true, true, '')", 'dangerous-function', { confirm: true })
   })
 })
+
+describe('the undo schema cannot be planted', () => {
+  it('refuses a schema renamed onto ddl_undo and a function created in it, and neither exists afterwards', async () => {
+    await refused('CREATE SCHEMA planted; ALTER SCHEMA planted RENAME TO ddl_undo', 'tool-owned-table')
+    await refused(
+      'CREATE SCHEMA IF NOT EXISTS planted; CREATE FUNCTION planted.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; ' +
+        'ALTER SCHEMA planted RENAME TO ddl_undo',
+      'tool-owned-table',
+    )
+    const schemas = await direct(database.url, "SELECT 1 FROM pg_namespace WHERE nspname IN ('ddl_undo', 'planted')")
+    expect(schemas).toHaveLength(0)
+  })
+})
