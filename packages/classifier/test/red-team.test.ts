@@ -161,3 +161,41 @@ describe("the tool's own schema cannot be planted or renamed into", () => {
     ])
   })
 })
+
+describe('writes through a foreign table reach another server, outside every check', () => {
+  const ft = "CREATE FOREIGN TABLE ft (id int, name text) SERVER loop OPTIONS (table_name 'users'); "
+  it('classifies DELETE, UPDATE, TRUNCATE of a foreign table the script made, also inside a function, as destructive', () => {
+    expectTiers([
+      ['destructive', `${ft}DELETE FROM ft WHERE id > 0`],
+      ['destructive', `${ft}UPDATE ft SET name = 'x' WHERE id = 1`],
+      ['destructive', `${ft}TRUNCATE ft`],
+      [
+        'destructive',
+        `${ft}CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ DELETE FROM ft WHERE id > 0 RETURNING 1 $$; SELECT f()`,
+      ],
+      [
+        'destructive',
+        "IMPORT FOREIGN SCHEMA public FROM SERVER loop INTO remote; UPDATE remote.users SET name = 'x' WHERE id = 1",
+      ],
+      [
+        'destructive',
+        'IMPORT FOREIGN SCHEMA public LIMIT TO (users) FROM SERVER loop INTO remote; DELETE FROM remote.users WHERE id = 1',
+      ],
+      ['cautious', `${ft}INSERT INTO ft VALUES (1, 'x')`],
+    ])
+  })
+
+  it('leaves reads of it, and writes to other tables, as they were (near misses)', () => {
+    expectTiers([
+      ['safe', `${ft}SELECT * FROM ft`],
+      [
+        'safe',
+        'IMPORT FOREIGN SCHEMA public LIMIT TO (users) FROM SERVER loop INTO remote; SELECT * FROM remote.users',
+      ],
+      [
+        'cautious',
+        'IMPORT FOREIGN SCHEMA public LIMIT TO (users) FROM SERVER loop INTO remote; DELETE FROM logs WHERE id = 1',
+      ],
+    ])
+  })
+})

@@ -224,3 +224,22 @@ describe('the undo schema cannot be planted', () => {
     expect(schemas).toHaveLength(0)
   })
 })
+
+describe('a write through a foreign table needs iKnowWhatImDoing', () => {
+  it('refuses, with confirm, a function that deletes through a loopback foreign table, and the rows stay', async () => {
+    const url = new URL(database.url)
+    const setup =
+      'CREATE EXTENSION IF NOT EXISTS postgres_fdw; ' +
+      `CREATE SERVER loop FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '${url.hostname}', port '${url.port}', dbname '${database.name}'); ` +
+      `CREATE USER MAPPING FOR CURRENT_USER SERVER loop OPTIONS (user '${decodeURIComponent(url.username)}', password '${database.password}'); ` +
+      "CREATE FOREIGN TABLE ft (id int, name text) SERVER loop OPTIONS (table_name 'users'); "
+    await refused(
+      `${setup}CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ DELETE FROM ft WHERE id > 0 RETURNING 1 $$; SELECT f()`,
+      'call-destructive-function',
+      { confirm: true },
+    )
+    await refused(`${setup}TRUNCATE ft`, 'deferred-code', { confirm: true })
+    expect(await users()).toEqual(ORIGINAL)
+    expect(await direct(database.url, "SELECT 1 FROM pg_foreign_server WHERE srvname = 'loop'")).toHaveLength(0)
+  })
+})
