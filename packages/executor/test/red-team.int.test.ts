@@ -102,6 +102,31 @@ describe('the server reads SQL as the classifier did, whatever the session start
   })
 })
 
+describe('triggers fire whatever the session started with', () => {
+  afterEach(async () => {
+    await direct(
+      database.url,
+      `ALTER DATABASE ${database.name} RESET session_replication_role; DROP TABLE IF EXISTS orders`,
+    )
+  })
+
+  it('puts session_replication_role back to origin, so a foreign key still refuses a DELETE that would orphan rows', async () => {
+    await direct(
+      database.url,
+      'CREATE TABLE orders (id int, user_id int REFERENCES users (id)); INSERT INTO orders VALUES (1, 1)',
+    )
+    const viaUrl = `${database.url}?options=${encodeURIComponent('-c session_replication_role=replica')}`
+    await direct(database.url, `ALTER DATABASE ${database.name} SET session_replication_role = replica`)
+    for (const url of [viaUrl, database.url]) {
+      const { db } = harness(database, { url })
+      const result = await db.execute('DELETE FROM users WHERE id = 1', { confirm: true })
+      expect(result.isErr(), url).toBe(true)
+      if (result.isErr()) expect(result.error.message).toMatch(/foreign key/)
+    }
+    expect(await users()).toEqual(ORIGINAL)
+  })
+})
+
 describe('a type change that computes new values needs iKnowWhatImDoing', () => {
   it('refuses USING expressions that read the column but overwrite it, with confirm, and every value stays', async () => {
     await refused(
