@@ -91,11 +91,13 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
         } else if (cmd.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
           fresh.columns.delete(key(`${table}.${cmd.name}`))
         } else if (cmd.subtype === 'AT_AddInherit') {
-          // ALTER TABLE old INHERIT fresh: the fresh table's scans and writes now reach old rows.
-          forgetTable(fresh, rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def))
+          // ALTER TABLE old INHERIT fresh: the fresh table's scans and writes now reach old rows
+          // (a fresh child brings only what the script wrote).
+          if (!fresh.tables.has(key(table))) forgetTable(fresh, rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def))
         } else if (cmd.subtype === 'AT_AttachPartition') {
           // ALTER TABLE fresh ATTACH PARTITION old: likewise.
-          forgetTable(fresh, table)
+          const partition = rangeVarName(unwrap(cmd.def)?.[1]?.name ?? (cmd.def as Fields | undefined)?.name)
+          if (!fresh.tables.has(key(partition))) forgetTable(fresh, table)
         } else if (cmd.subtype === 'AT_AddConstraint') {
           // A foreign key that cascades from a fresh table: a delete there reaches this table's rows.
           const con = unwrap(cmd.def)?.[1]

@@ -105,6 +105,11 @@ describe('a table the script made stops being "fresh" when old rows can come in 
       ],
       ['safe', 'CREATE TABLE a (id int); CREATE TABLE b (id int); DROP TABLE b; DELETE FROM a'],
       ['safe', 'ALTER TABLE users ADD COLUMN n int; UPDATE users SET n = 1'],
+      ['safe', 'CREATE TABLE p (id int); CREATE TABLE c (id int); ALTER TABLE c INHERIT p; DELETE FROM p'],
+      [
+        'safe',
+        'CREATE TABLE p (id int) PARTITION BY RANGE (id); CREATE TABLE c (id int); ALTER TABLE p ATTACH PARTITION c DEFAULT; DELETE FROM p',
+      ],
     ])
   })
 })
