@@ -54,6 +54,26 @@ function record(map: Map<string, DeferredCode>, key: string, code: DeferredCode,
   map.set(key, { tier: maxTier(known?.tier ?? 'safe', code.tier), via: `${what} runs ${code.via}` })
 }
 
+/** The key under which code that every write runs is recorded (IMPORT FOREIGN SCHEMA of unnamed tables). */
+const ANY_RELATION = '*'
+
+/**
+ * A foreign table's rows live on another server (possibly this one, through a loopback server):
+ * writes go over a connection of their own, which the effect check does not measure (the server
+ * keeps no statistics for foreign tables) and undo cannot keep. A DELETE, UPDATE, MERGE or TRUNCATE
+ * of it is `destructive`, like `dblink_exec`; an INSERT `cautious`; reading it stays as it was.
+ */
+function recordForeign(state: ScriptState, key: string, what: string): void {
+  for (const event of EVENTS) {
+    // An INSERT removes nothing there; what the other server's triggers do with it is unknown code.
+    const code: DeferredCode = {
+      tier: event === 'insert' ? 'cautious' : 'destructive',
+      via: 'writes on another server, over a connection no check of this transaction or undo sees',
+    }
+    record(state.writes, `${key}:${event}`, code, what)
+  }
+}
+
 /** Column definitions and table constraints of a CREATE TABLE or ALTER TABLE ADD. */
 function tableCode(elements: unknown, ctx: Pick<RuleContext, 'script' | 'knownFunctions'>): DeferredCode {
   return codeTier(elements, ctx)
@@ -85,6 +105,17 @@ export function recordDeferred(
       const base = kind === 'CreateForeignTableStmt' ? ((node.base as Fields | undefined) ?? {}) : node
       const table = rangeVarName(base.relation)
       record(state.writes, deferredKey(table), tableCode(base.tableElts, ctx), `writing to ${table}`)
+      if (kind === 'CreateForeignTableStmt') recordForeign(state, deferredKey(table), `foreign table ${table}`)
+      break
+    }
+    case 'ImportForeignSchemaStmt': {
+      // LIMIT TO names the tables it makes; ALL or EXCEPT makes tables nobody named: every write after
+      // it may reach another server.
+      const list = String(node.list_type ?? '') === 'FDW_IMPORT_SCHEMA_LIMIT_TO' ? node.table_list : undefined
+      const names = (Array.isArray(list) ? list : []).map((r) => rangeVarName(unwrap(r)?.[1] ?? r))
+      if (names.length === 0)
+        recordForeign(state, ANY_RELATION, `IMPORT FOREIGN SCHEMA into ${String(node.local_schema ?? '')}`)
+      for (const name of names) recordForeign(state, deferredKey(name), `foreign table ${name}`)
       break
     }
     case 'AlterTableStmt': {
@@ -242,6 +273,7 @@ export function reachedCode(type: string, node: Fields, ctx: RuleContext): { tar
       const upsert = (node.onConflictClause as Fields | undefined)?.action === 'ONCONFLICT_UPDATE'
       for (const event of [...(FIRES[type] ?? []), ...(upsert ? ['update'] : [])]) {
         add(ctx.script.writes.get(`${key}:${event}`), name)
+        add(ctx.script.writes.get(`${ANY_RELATION}:${event}`), name)
       }
       break
     }
@@ -249,6 +281,7 @@ export function reachedCode(type: string, node: Fields, ctx: RuleContext): { tar
       for (const r of Array.isArray(node.relations) ? node.relations : []) {
         const name = rangeVarName(unwrap(r)?.[1])
         add(ctx.script.writes.get(`${deferredKey(name)}:truncate`), name)
+        add(ctx.script.writes.get(`${ANY_RELATION}:truncate`), name)
       }
       break
     }

@@ -3,9 +3,12 @@
  * emptying or overwriting them loses nothing that existed before the script ran (`UPDATE t SET
  * new_column = ...` right after `ADD COLUMN new_column`, a DELETE from a table made three statements
  * earlier). Names are matched as written (`users` and `public.users` are not assumed to be one), and
- * the knowledge is dropped whenever something could make a name point elsewhere: a rename or a move of
- * the table or column, a search_path change, code safe-ddl cannot read (DO, CALL, EXECUTE, an unknown
- * or script-defined function), or a foreign key from another table that cascades from it.
+ * the knowledge is dropped whenever something could make a name point elsewhere or bring old rows in
+ * under it: a rename or a move of the table or column, a DROP of it (a temporary table that shadowed
+ * an old one is gone, and the name means the old one again), `DISCARD`, a search_path change, code
+ * safe-ddl cannot read (DO, CALL, EXECUTE, an unknown or script-defined function), a foreign key from
+ * another table that cascades from it, or an old table made its child (`INHERIT`) or partition
+ * (`ATTACH PARTITION`): a DELETE, UPDATE or TRUNCATE of the parent reaches the child's rows.
  */
 import type { RuleContext, ScriptState } from './rule.js'
 import type { Finding } from './types.js'
@@ -13,9 +16,9 @@ import { type Fields, rangeVarName, unwrap } from './walk.js'
 
 /** What the script created and has not let out of sight since. */
 export interface FreshObjects {
-  /** Tables, lower-case, as written. */
+  /** Tables, as the parser folded them (`USERS` is `users`, `"USERS"` is not). */
   readonly tables: Set<string>
-  /** `table.column`, lower-case, as written. */
+  /** `table.column`, as the parser folded them. */
   readonly columns: Set<string>
 }
 
@@ -23,7 +26,9 @@ export function newFreshObjects(): FreshObjects {
   return { tables: new Set(), columns: new Set() }
 }
 
-const key = (name: string) => name.toLowerCase()
+// The parser already folds unquoted names to lower case; folding again would make `"USERS"` (a new
+// table) and `USERS` (the existing `users`) one name.
+const key = (name: string) => name
 
 /** Findings after which a name may point elsewhere: code that could rename or re-point it ran. */
 const BLIND: ReadonlySet<string> = new Set([
@@ -85,6 +90,14 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
           for (const col of columnsOf([cmd.def])) fresh.columns.add(key(`${table}.${col}`))
         } else if (cmd.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
           fresh.columns.delete(key(`${table}.${cmd.name}`))
+        } else if (cmd.subtype === 'AT_AddInherit') {
+          // ALTER TABLE old INHERIT fresh: the fresh table's scans and writes now reach old rows
+          // (a fresh child brings only what the script wrote).
+          if (!fresh.tables.has(key(table))) forgetTable(fresh, rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def))
+        } else if (cmd.subtype === 'AT_AttachPartition') {
+          // ALTER TABLE fresh ATTACH PARTITION old: likewise.
+          const partition = rangeVarName(unwrap(cmd.def)?.[1]?.name ?? (cmd.def as Fields | undefined)?.name)
+          if (!fresh.tables.has(key(partition))) forgetTable(fresh, table)
         } else if (cmd.subtype === 'AT_AddConstraint') {
           // A foreign key that cascades from a fresh table: a delete there reaches this table's rows.
           const con = unwrap(cmd.def)?.[1]
@@ -106,6 +119,19 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
       if (table !== '') forgetTable(fresh, table)
       return
     }
+    case 'DropStmt':
+      // A dropped table's name may now mean an older table it shadowed (a temporary one dropped).
+      for (const object of Array.isArray(node.objects) ? node.objects : []) {
+        const parts = (unwrap(object)?.[1].items ?? []) as unknown[]
+        const name = parts.map((p) => String(unwrap(p)?.[1].sval ?? '')).join('.')
+        if (name !== '') forgetTable(fresh, name)
+        const last = String(unwrap(parts[parts.length - 1])?.[1].sval ?? '')
+        if (last !== '') forgetTable(fresh, last)
+      }
+      return
+    case 'DiscardStmt':
+      forget(fresh)
+      return
     case 'VariableSetStmt':
       if (String(node.name ?? '').toLowerCase() === 'search_path' || node.kind === 'VAR_RESET_ALL') forget(fresh)
       return

@@ -81,6 +81,10 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'",
     nearMiss: "UPDATE settings SET value = 'off' WHERE name = 'dark_mode'",
   },
+  'secret-catalog': {
+    fires: 'SELECT rolname, rolpassword FROM pg_authid',
+    nearMiss: 'SELECT rolname FROM pg_roles',
+  },
   'foreign-server-file': {
     fires: "CREATE FOREIGN TABLE ft (line text) SERVER files OPTIONS (program 'cat /etc/passwd')",
     nearMiss: "CREATE FOREIGN TABLE ft (line text) SERVER remote OPTIONS (table_name 'lines')",

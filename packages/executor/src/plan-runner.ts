@@ -4,6 +4,7 @@ import { safeCause } from './connection.js'
 import { displayStatement } from './display.js'
 import type { EffectWatch } from './effect-check.js'
 import { ConnectionError, PostgresError, type PostgresPhase } from './errors.js'
+import { PIN_READING_LOCAL, pinReadingCalls } from './reading-settings.js'
 import type { StatementRun } from './results.js'
 import type { Session } from './session.js'
 import { type ErrorSite, isServerError, sendStatement, toRunError } from './statement-runner.js'
@@ -61,10 +62,13 @@ function site(
   }
 }
 
-/** Sets `lock_timeout` and `statement_timeout` for the transaction (`local`) or the session. */
+/**
+ * Sets `lock_timeout` and `statement_timeout` for the transaction (`local`) or the session, and pins
+ * how the server reads SQL (reading-settings.ts).
+ */
 async function applyLimits(session: Session, settings: TransactionSettings, local: boolean): Promise<void> {
   await session.client.query({
-    text: 'SELECT set_config($1, $2, $5), set_config($3, $4, $5)',
+    text: `SELECT set_config($1, $2, $5), set_config($3, $4, $5), ${pinReadingCalls(local)}`,
     values: [
       'lock_timeout',
       `${Math.trunc(settings.lockTimeoutMs)}ms`,
@@ -85,14 +89,16 @@ function millis(ms: number): string {
 }
 
 /**
- * `BEGIN [READ ONLY]` and the transaction's `SET LOCAL` timeouts in one simple-protocol query (one
- * round trip). Built here from numbers only; user statements never go through this path.
+ * `BEGIN [READ ONLY]`, the transaction's `SET LOCAL` timeouts and the reading pins in one
+ * simple-protocol query (one round trip). Built here from numbers and constants only; user
+ * statements never go through this path.
  */
 function beginWithLimits(settings: TransactionSettings): string {
   return (
     `${settings.readOnly === true ? 'BEGIN READ ONLY' : 'BEGIN'}; ` +
     `SET LOCAL lock_timeout = ${millis(settings.lockTimeoutMs)}; ` +
-    `SET LOCAL statement_timeout = ${millis(settings.statementTimeoutMs)}`
+    `SET LOCAL statement_timeout = ${millis(settings.statementTimeoutMs)}; ` +
+    PIN_READING_LOCAL
   )
 }
 

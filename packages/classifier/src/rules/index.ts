@@ -77,6 +77,7 @@ import { renameSchema } from './rename-schema.js'
 import { renameTable } from './rename-table.js'
 import { replaceFunction } from './replace-function.js'
 import { roleSuperuser } from './role-superuser.js'
+import { secretCatalog } from './secret-catalog.js'
 import { securityChange } from './security-change.js'
 import { securityDefiner } from './security-definer.js'
 import { sequenceRestart } from './sequence-restart.js'
@@ -117,6 +118,7 @@ export const rules: readonly AnyRule[] = [
   toolOwnedTable,
   truncate,
   catalogWrite,
+  secretCatalog,
   deleteWithoutWhere,
   deleteWithWhere,
   updateWithoutWhere,

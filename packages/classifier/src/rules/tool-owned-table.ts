@@ -66,6 +66,29 @@ function protectedOf(ctx: RuleContext): readonly string[] {
   return ctx.protectedTables ?? DEFAULT_PROTECTED_TABLES
 }
 
+/** The schema a CREATE names its object in (`ddl_undo.f()`), when it names one. */
+function createdInSchema(node: Fields): string | undefined {
+  for (const field of [
+    'funcname',
+    'defnames',
+    'typeName',
+    'domainname',
+    'conversion_name',
+    'opclassname',
+    'opfamilyname',
+  ]) {
+    const list = node[field]
+    if (!Array.isArray(list) || list.length < 2) continue
+    const schema = unwrap(list[list.length - 2])?.[1].sval
+    if (typeof schema === 'string') return schema
+  }
+  for (const field of ['sequence', 'typevar']) {
+    const rv = node[field] as { schemaname?: unknown } | undefined
+    if (typeof rv?.schemaname === 'string') return rv.schemaname
+  }
+  return undefined
+}
+
 /** The relations a statement writes, renames, alters or drops, as written. */
 function writtenRelations(kind: string, node: Fields): { names: string[]; schemas: string[] } {
   const names: string[] = []
@@ -97,9 +120,29 @@ function writtenRelations(kind: string, node: Fields): { names: string[]; schema
       if (typeof node.newschema === 'string') schemas.push(node.newschema)
       break
     case 'RenameStmt':
-      if (String(node.renameType) === 'OBJECT_SCHEMA' && typeof node.subname === 'string') schemas.push(node.subname)
-      else names.push(rangeVarName(node.relation))
+      if (String(node.renameType) === 'OBJECT_SCHEMA') {
+        // Renaming a schema away from or onto a protected name: ALTER SCHEMA x RENAME TO ddl_undo
+        // plants a schema (and whatever x holds) where undo keeps its copies.
+        if (typeof node.subname === 'string') schemas.push(node.subname)
+        if (typeof node.newname === 'string') schemas.push(node.newname)
+      } else names.push(rangeVarName(node.relation))
       break
+    case 'CreateFunctionStmt':
+    case 'DefineStmt':
+    case 'CreateEnumStmt':
+    case 'CreateRangeStmt':
+    case 'CreateDomainStmt':
+    case 'CreateConversionStmt':
+    case 'CreateOpClassStmt':
+    case 'CreateOpFamilyStmt':
+    case 'CreateSeqStmt':
+    case 'CompositeTypeStmt': {
+      // Any object created in a protected schema: a function planted there (ddl_undo.keep_rows)
+      // would run with the caller's rights inside every run that keeps rows.
+      const schema = createdInSchema(node)
+      if (schema !== undefined) schemas.push(schema)
+      break
+    }
     case 'CreatePolicyStmt':
     case 'AlterPolicyStmt':
       names.push(rangeVarName(node.table))
@@ -128,6 +171,17 @@ export const toolOwnedTable = defineRule<Fields>({
     'CreateSchemaStmt',
     'CreatePolicyStmt',
     'AlterPolicyStmt',
+    'IndexStmt',
+    'CreateFunctionStmt',
+    'DefineStmt',
+    'CreateEnumStmt',
+    'CreateRangeStmt',
+    'CreateDomainStmt',
+    'CreateConversionStmt',
+    'CreateOpClassStmt',
+    'CreateOpFamilyStmt',
+    'CreateSeqStmt',
+    'CompositeTypeStmt',
   ],
   check: (node, ctx) => {
     // Nested, the node is a data-changing statement in a WITH, EXPLAIN ANALYZE or COPY (query), or an

@@ -268,6 +268,15 @@ function hiddenTransactionFacts(statements: readonly ClassifiedStatement[]): {
   return { refused, commitCalls }
 }
 
+/**
+ * The statements Postgres cannot run inside a transaction block: those whose verdict says so, and a
+ * CALL of a procedure created earlier in the file whose body commits. Never throws.
+ */
+export function statementsThatRunAlone(statements: readonly ClassifiedStatement[]): Set<ClassifiedStatement> {
+  const { commitCalls } = hiddenTransactionFacts(statements)
+  return new Set(statements.filter((s) => !s.verdict.transactional || commitCalls.has(s)))
+}
+
 function fieldsOf(statement: ClassifiedStatement): Record<string, unknown> | undefined {
   const ast = statement.ast as Record<string, unknown> | undefined
   const fields = ast?.[statement.kind]

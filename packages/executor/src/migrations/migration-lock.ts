@@ -1,6 +1,7 @@
 import { err, ok, type Result } from 'neverthrow'
 import type { RunContext, RunError } from '../plan-runner.js'
 import { rollback } from '../plan-runner.js'
+import { pinReadingCalls } from '../reading-settings.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
 import { MigrationRunError } from './migration-error.js'
@@ -24,7 +25,7 @@ export interface LockSettings {
 
 async function setLocal(session: Session, lockTimeoutMs: number, statementTimeoutMs: number): Promise<void> {
   await session.client.query({
-    text: "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
+    text: `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), ${pinReadingCalls(true)}`,
     values: [`${Math.trunc(lockTimeoutMs)}ms`, `${Math.trunc(statementTimeoutMs)}ms`],
   })
 }

@@ -2,14 +2,15 @@ import type { ClassifiedStatement } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { checkEffects, type EffectLimits, EffectProbe, truncatedNames } from '../effect-check.js'
 import { ConnectionError, PostgresError } from '../errors.js'
-import { type RunContext, type RunError, rollback, runStatements } from '../plan-runner.js'
+import { type RunContext, type RunError, rollback, runStatements, type StatementObserver } from '../plan-runner.js'
+import { pinReadingCalls } from '../reading-settings.js'
 import type { StatementRun } from '../results.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
 import type { UndoSummary } from '../undo/undo-items.js'
 import type { UndoKeeper } from '../undo/undo-keeper.js'
 import { MigrationRunError } from './migration-error.js'
-import type { PreparedMigration } from './migration-file.js'
+import { type PreparedMigration, statementsThatRunAlone } from './migration-file.js'
 import { beginLocked, formatSeconds, type LockSettings } from './migration-lock.js'
 import type { AppliedMigration } from './migration-results.js'
 import {
@@ -185,6 +186,66 @@ async function applyInTransaction(
   })
 }
 
+/**
+ * The statements of a file that runs outside a transaction, one at a time. A statement Postgres can
+ * run in a transaction is sent in one of its own (`BEGIN`, the statement, the effect check,
+ * `COMMIT`): what autocommit would do, but measured, so a marker an agent can write in the file
+ * (`-- migrate:up transaction:false`, `-- postgres-migrations disable-transaction`) cannot take its
+ * statements out of the effect check. Statements that cannot run in a transaction (CREATE INDEX
+ * CONCURRENTLY, a CALL of a procedure of the file that commits) are sent alone, unmeasured.
+ */
+async function runOneByOne(
+  session: Session,
+  file: PreparedMigration,
+  settings: ApplySettings,
+  context: RunContext,
+  observer: StatementObserver,
+): Promise<Result<StatementRun[], RunError | MigrationRunError>> {
+  const alone = statementsThatRunAlone(file.statements)
+  const runs: StatementRun[] = []
+  for (const statement of file.statements) {
+    if (alone.has(statement) || settings.effects === undefined) {
+      const run = await runStatements(session, [statement], context, {
+        aftermath: 'alone',
+        lockTimeoutMs: settings.lockTimeoutMs,
+        observer,
+      })
+      if (run.isErr()) return err(run.error)
+      runs.push(...run.value)
+      continue
+    }
+    const probe = new EffectProbe()
+    try {
+      await session.client.query('BEGIN')
+      await probe.snapshot(session)
+    } catch (error) {
+      if (!isServerError(error)) session.broken = true
+      else await rollback(session)
+      return err(toRunError(error, site(context, 'statement')))
+    }
+    const run = await runStatements(session, [statement], context, {
+      aftermath: 'rolled-back',
+      lockTimeoutMs: settings.lockTimeoutMs,
+      observer,
+    })
+    if (run.isErr()) {
+      if (!session.broken) await rollback(session)
+      return err(run.error)
+    }
+    const checked = await effectCheck(session, file, probe, settings.effects, context)
+    if (checked.isErr()) return err(checked.error)
+    try {
+      await session.client.query('COMMIT')
+    } catch (error) {
+      if (!isServerError(error)) session.broken = true
+      else await rollback(session)
+      return err(toRunError(error, site(context, 'commit')))
+    }
+    runs.push(...run.value)
+  }
+  return ok(runs)
+}
+
 /** The effect check of one file, before its tracking row and COMMIT; rolls back when it fails. */
 async function effectCheck(
   session: Session,
@@ -239,16 +300,12 @@ async function applyOutside(
   let current: ClassifiedStatement | undefined
   const ran: StatementRun[] = []
   const started = performance.now()
-  const runs = await runStatements(session, file.statements, context, {
-    aftermath: 'alone',
-    lockTimeoutMs: settings.lockTimeoutMs,
-    observer: {
-      before: async (_session, statement) => {
-        current = statement
-      },
-      after: async (_session, _statement, _index, run) => {
-        ran.push(run)
-      },
+  const runs = await runOneByOne(session, file, settings, context, {
+    before: async (_session, statement) => {
+      current = statement
+    },
+    after: async (_session, _statement, _index, run) => {
+      ran.push(run)
     },
   })
   const durationMs = performance.now() - started
@@ -263,7 +320,10 @@ async function applyOutside(
     if (!session.broken) await releaseClaim(session, file, settings, context)
     const index = current === undefined ? undefined : file.statements.indexOf(current)
     return err({
-      error: fileError(file, runs.error, { phase: 'outside', statement: current, ran: ran.length }),
+      error:
+        runs.error instanceof MigrationRunError
+          ? runs.error
+          : fileError(file, runs.error, { phase: 'outside', statement: current, ran: ran.length }),
       failedIndex: index,
       runs: ran,
     })
@@ -466,7 +526,7 @@ function site(context: RunContext, phase: 'statement' | 'settings' | 'commit') {
 
 async function setSession(session: Session, lockTimeout: string, statementTimeout: string): Promise<void> {
   await session.client.query({
-    text: "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+    text: `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false), ${pinReadingCalls(false)}`,
     values: [lockTimeout, statementTimeout],
   })
 }
