@@ -47,6 +47,9 @@ export type Catalog = FactBase
  */
 export async function readCatalog(url: string): Promise<Catalog> {
   const pool = new pg.Pool({ connectionString: url, max: 2 })
+  // An idle client ended by the server (a shadow database dropped WITH (FORCE)) must not be an
+  // unhandled 'error' event.
+  pool.on('error', () => undefined)
   try {
     const result = await extract(pool)
     return managedView(result.factBase)

@@ -90,6 +90,8 @@ export interface ShadowDatabase {
 export async function createShadowDatabase(adminUrl: string): Promise<Result<ShadowDatabase, SchemaError>> {
   const name = `ddl_shadow_${randomBytes(6).toString('hex')}`
   const client = new pg.Client({ connectionString: adminUrl })
+  // A shadow database dropped WITH (FORCE) ends idle connections: never an unhandled 'error'.
+  client.on('error', () => undefined)
   try {
     await client.connect()
     await client.query(`CREATE DATABASE ${name} TEMPLATE template0`)
@@ -110,6 +112,8 @@ export async function createShadowDatabase(adminUrl: string): Promise<Result<Sha
     url: url.toString(),
     drop: async () => {
       const admin = new pg.Client({ connectionString: adminUrl })
+      // A shadow database dropped WITH (FORCE) ends idle connections: never an unhandled 'error'.
+      admin.on('error', () => undefined)
       try {
         await admin.connect()
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
