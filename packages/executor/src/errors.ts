@@ -12,6 +12,8 @@ export type SafetyReason =
   | 'non-transactional'
   /** `query()` was given a statement that writes. */
   | 'write-in-query'
+  /** `COPY ... FROM STDIN`: it waits for rows from the client, and the executor sends none. */
+  | 'copy-from-client'
   /**
    * The effect check: what the server measured the transaction doing (rows deleted or updated, tables
    * emptied or dropped, triggers disabled, guards lifted) needs a flag the caller did not pass. Rolled back.

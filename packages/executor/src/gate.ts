@@ -75,6 +75,36 @@ export function checkTransactionControl(plan: Plan, context: GateContext): Resul
 }
 
 /**
+ * True for `COPY ... FROM STDIN`: the server waits for rows from the client, and the executor sends
+ * none. node-pg answers with a CopyFail, but over the extended protocol the server stayed in COPY
+ * mode and the next message (the ROLLBACK) hung the call and its connection for good, past every
+ * timeout. Never throws.
+ */
+export function copiesFromClient(statement: ClassifiedStatement): boolean {
+  if (statement.kind !== 'CopyStmt') return false
+  const node = (statement.ast as Record<string, unknown> | undefined)?.CopyStmt as
+    | { is_from?: unknown; filename?: unknown; is_program?: unknown }
+    | undefined
+  // Without the tree, fail closed on the text.
+  if (node === undefined) return /\bfrom\s+stdin\b/i.test(statement.text)
+  return node.is_from === true && node.filename === undefined && node.is_program !== true
+}
+
+/** Refuses `COPY ... FROM STDIN` (see {@link copiesFromClient}). Never throws. */
+export function checkCopyFromClient(plan: Plan): Result<Plan, SafetyError> {
+  const copies = plan.statements.filter(copiesFromClient)
+  const first = copies[0]
+  if (first === undefined) return ok(plan)
+  return err(
+    refusal('copy-from-client', plan, copies, {
+      headline: `COPY ... FROM STDIN refused (line ${first.span.line}): safe-ddl sends SQL, not COPY data. Nothing was sent.`,
+      body: 'The server would wait for rows from the client for ever, holding the connection.',
+      hint: 'Load the rows with INSERT ... VALUES, or run COPY with psql outside safe-ddl.',
+    }),
+  )
+}
+
+/**
  * Refuses a statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...) when
  * it does not stand alone: it runs alone, outside a transaction, or not at all. Never throws.
  */
@@ -120,7 +150,7 @@ export function checkTier(plan: Plan, flags: GateFlags, style: FlagStyle = 'api'
 
 /**
  * Everything the gate checks before `execute` sends a byte: parse errors, transaction control,
- * non-transactional statements mixed with others, then the tier against the flags (skipped for a
+ * `COPY ... FROM STDIN`, non-transactional statements mixed with others, then the tier against the flags (skipped for a
  * rehearsal, which changes nothing). Never throws.
  */
 export function gatePlan(
@@ -131,6 +161,7 @@ export function gatePlan(
 ): Result<Plan, SafetyError | ParseError> {
   return checkParsed(plan)
     .andThen((p) => checkTransactionControl(p, context))
+    .andThen(checkCopyFromClient)
     .andThen((p) => (context === 'rehearse' ? ok(p) : checkNonTransactional(p, context)))
     .andThen((p) => (context === 'rehearse' ? checkRehearsable(p, flags, style) : checkTier(p, flags, style)))
 }

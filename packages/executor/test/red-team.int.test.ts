@@ -268,3 +268,18 @@ describe('a write through a foreign table needs iKnowWhatImDoing', () => {
     expect(await direct(database.url, "SELECT 1 FROM pg_foreign_server WHERE srvname = 'loop'")).toHaveLength(0)
   })
 })
+
+describe('COPY ... FROM STDIN cannot hang the executor', () => {
+  it('refuses it in execute() and in a migration before anything is sent, and the connection stays usable', async () => {
+    const { db } = harness(database)
+    const copied = await db.execute('COPY users (name) FROM STDIN')
+    expect(copied.isErr()).toBe(true)
+    if (copied.isErr()) expect((copied.error as SafetyError).reason).toBe('copy-from-client')
+    const next = await db.query('SELECT count(*)::int AS n FROM users')
+    expect(next.isOk() ? next.value.rows[0] : next.error.message).toEqual({ n: 5 })
+    const migrated = await db.runMigrationsFromDir(migrationDir({ '001_load.sql': 'COPY users (name) FROM STDIN;\n' }))
+    expect(migrated.isErr()).toBe(true)
+    if (migrated.isErr()) expect(migrated.error.message).toMatch(/COPY data/)
+    expect(await users()).toEqual(ORIGINAL)
+  })
+})

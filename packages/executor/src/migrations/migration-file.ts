@@ -14,6 +14,7 @@ import {
 import { err, ok, type Result } from 'neverthrow'
 import { classifySql } from '../classify-sql.js'
 import { displayStatement } from '../display.js'
+import { copiesFromClient } from '../gate.js'
 import { decodeSql } from '../sql-input.js'
 import type { MigrationIssue } from './migration-error.js'
 import { MigrationRunError } from './migration-error.js'
@@ -132,6 +133,18 @@ export async function prepareMigration(file: MigrationFile, options: ClassifyOpt
       reason: 'parse',
       line,
       message: `line ${line}: ${statement.parseError?.message ?? 'the statement could not be parsed'}: ${displayStatement(statement.text, 60)}`,
+    })
+  }
+  for (const statement of plan.statements.filter(copiesFromClient)) {
+    const line = statement.span.line
+    issues.push({
+      name: file.name,
+      path: file.path,
+      reason: 'input',
+      line,
+      message:
+        `line ${line}: ${displayStatement(statement.text, 60)} waits for rows from the client, and ddl migrate ` +
+        'sends SQL, not COPY data. Write the rows as INSERT ... VALUES, or load them with psql outside ddl.',
     })
   }
   const blocks = stripTransactionBlocks(plan.statements)
