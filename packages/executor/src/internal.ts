@@ -1,64 +1,22 @@
 /**
  * `@ddl/executor/internal`: everything the other safe-ddl packages (the CLI, the MCP server, schema
  * diff) build on: sessions, the plan runner, the gate's parts, audit helpers. Not a stable API: it
- * changes with them. Applications use `@ddl/executor` (see index.ts).
+ * changes with them. Applications use `@ddl/executor` (see index.ts); this module re-exports it and
+ * adds the rest.
  */
+
 export type { AuditedStatement, AuditScope, OutcomeDetails } from './audit-trail.js'
 export { auditEntry, auditFlags, auditIds, recordAll } from './audit-trail.js'
 export { classifySql } from './classify-sql.js'
-export type { DdlConfig, Env, LoadedConfig, Timeouts, UndoConfig, UndoSettings } from './config.js'
-export {
-  allowEffectsProblem,
-  CONFIG_FILE,
-  DEFAULT_TIMEOUTS,
-  DEFAULT_UNDO,
-  loadConfig,
-  loadEnv,
-  maxRowsProblem,
-  parseConfig,
-  resolveTimeouts,
-  resolveUndo,
-} from './config.js'
+export { allowEffectsProblem, loadEnv, maxRowsProblem, parseConfig, resolveTimeouts, resolveUndo } from './config.js'
 export type { ConnectionSettings, SslMode } from './connection.js'
 export { Connector, connectionSettings } from './connection.js'
 export { displayStatement } from './display.js'
 export { dryRun } from './dry-run.js'
-export type {
-  AllowableEffect,
-  AllowedEffect,
-  DisabledObject,
-  EffectKind,
-  EffectLimits,
-  EffectViolation,
-  GuardChange,
-  MeasuredEffects,
-  SequenceMove,
-  TableEffect,
-} from './effect-check.js'
+export type { EffectLimits } from './effect-check.js'
 export { ALLOWABLE_EFFECTS, allowedTier, effectLines, effectTier, NO_EFFECTS } from './effect-check.js'
-export type {
-  ExecutorError,
-  InputProblem,
-  PostgresPhase,
-  RefusedEffect,
-  RefusedStatement,
-  SafetyReason,
-  TransactionError,
-} from './errors.js'
-export {
-  CallbackError,
-  ConfigError,
-  ConnectionError,
-  InputError,
-  isExecutorError,
-  MigrationError,
-  ParseError,
-  PostgresError,
-  SafetyError,
-} from './errors.js'
-export type { ExecuteOptions } from './execute.js'
 export { auditError, executeSql, policyNotes, recordOutcomes, scopeOf, withSession } from './execute.js'
-export type { ExecutorContext, PostgresAPIOptions } from './executor-context.js'
+export type { ExecutorContext } from './executor-context.js'
 export { createContext, runContextOf } from './executor-context.js'
 export type { FlagStyle, GateContext, GateFlags } from './gate.js'
 export {
@@ -71,7 +29,7 @@ export {
   gatePlan,
   renderSafetyError,
 } from './gate.js'
-export type { MigrateDownOptions, MigrateOptions } from './migrations/migrate.js'
+export * from './index.js'
 export {
   DEFAULT_MIGRATION_WAIT_MS,
   migrateDirectory,
@@ -80,33 +38,17 @@ export {
   planMigrationRun,
   readMigrationStatus,
 } from './migrations/migrate.js'
-export type { MigrationIssue, MigrationIssueReason, MigrationProblem } from './migrations/migration-error.js'
-export { MigrationRunError } from './migrations/migration-error.js'
-export type { DownEntry, MigrationEntry, MigrationLayout, MigrationSource } from './migrations/migration-layout.js'
-export {
-  compareMigrationNames,
-  describeLayout,
-  findMigrations,
-  looksLikeDown,
-} from './migrations/migration-layout.js'
+
+export type { DownEntry, MigrationEntry, MigrationSource } from './migrations/migration-layout.js'
+export { compareMigrationNames, describeLayout, findMigrations, looksLikeDown } from './migrations/migration-layout.js'
 export { RUNNER_LOCK_KEY } from './migrations/migration-lock.js'
-export type {
-  AcceptedChange,
-  AppliedMigration,
-  MigrationEvent,
-  MigrationPlan,
-  MigrationReport,
-  MigrationState,
-  MigrationStatus,
-  MigrationStatusEntry,
-  PlannedMigration,
-} from './migrations/migration-results.js'
+
 export type { SectionDialect, SelectedPart } from './migrations/migration-sections.js'
 export { detectDialect, selectPart } from './migrations/migration-sections.js'
-export type { RunMigrationsOptions } from './migrations/run-migrations.js'
 export { migrationStatus, planMigrations, runMigration, runMigrationsFromDir } from './migrations/run-migrations.js'
 export { CLAIMS_TABLE, TRACKING_TABLE } from './migrations/tracking-table.js'
 export { stripTransactionBlocks } from './migrations/transaction-blocks.js'
+
 export type { EffectivePolicy, LoweringPart, PolicyApproval } from './pinned-policy.js'
 export {
   effectivePolicy,
@@ -116,6 +58,7 @@ export {
   readPolicyApprovals,
   splitPolicy,
 } from './pinned-policy.js'
+
 export type {
   PlanRun,
   PlanRunOptions,
@@ -125,45 +68,19 @@ export type {
   TransactionSettings,
 } from './plan-runner.js'
 export { inTransaction, rollback, runPlan, runStatements } from './plan-runner.js'
-export { PostgresAPI } from './postgres-api.js'
 export { checkRead, querySql } from './query.js'
 export { redactUrl } from './redact.js'
+
 export type { RehearsalSettings } from './rehearsal.js'
 export { rehearsePlan } from './rehearsal.js'
+
 export type { ConnectionTarget } from './resolve-connection.js'
 export { DEFAULT_URL_VARIABLES, resolveConnection } from './resolve-connection.js'
-export type {
-  DryRunResult,
-  ExecuteOutcome,
-  ExecuteResult,
-  QueryField,
-  QueryResult,
-  RehearsalResult,
-  RehearsedStatement,
-  Row,
-  StatementRun,
-  TakenLock,
-} from './results.js'
-export type {
-  ColumnInfo,
-  ConstraintInfo,
-  ConstraintType,
-  IndexInfo,
-  RelationKind,
-  TableSchema,
-  TableSummary,
-} from './schema-inspector.js'
+
 export type { Session } from './session.js'
 export { openSession, releaseSession } from './session.js'
 export { checkSqlText, decodeSql, lineColumn, readSqlFile } from './sql-input.js'
 export { isServerError, sendStatement, toRunError } from './statement-runner.js'
-export type { TransactionCallback, TransactionExecuteOptions } from './transaction.js'
-export { runTransaction, Transaction } from './transaction.js'
-export type { UndoProblem } from './undo/undo-error.js'
-export { UndoError } from './undo/undo-error.js'
-export type { UndoSummary } from './undo/undo-items.js'
-export type { UndoEntry, UndoRestore } from './undo/undo-restore.js'
-export type { UndoFlags, UndoOptions, UndoResult } from './undo/undo-run.js'
+export { runTransaction } from './transaction.js'
 export { parseAge } from './undo/undo-run.js'
 export { UNDO_SCHEMA } from './undo/undo-store.js'
-export { unwrap } from './unwrap.js'
