@@ -5,8 +5,10 @@
 
 import { eventTriggerReach, recordDeferred } from './deferred-code.js'
 import { recordFresh } from './fresh-objects.js'
+import { type FunctionReference, recordFunction } from './function-refs.js'
 import { functionKey } from './functions.js'
 import { recordStatement } from './hazard-state.js'
+import { absentFromHistory } from './history.js'
 import { statementLocks } from './locks.js'
 import type { Policy } from './policy.js'
 import type { AnyRule, RuleContext, RuleMatch, ScriptState, TieredMatch } from './rule.js'
@@ -261,7 +263,10 @@ export function analyzeStatement(
 
   /** Merges a definition body's findings: escapes keep their tier, the rest become notes. */
   const absorbDefinition = (inner: { readonly findings: readonly Finding[] }, where: string): void => {
+    const calls = state.bodyCalls
     for (const f of inner.findings) {
+      // Unknown calls are collected by the rule itself; everything else counts as the body's own.
+      if (calls !== undefined && f.rule !== 'unknown-function') calls.other = maxTier(calls.other, f.tier)
       if (f.tier === 'safe' || DEFINITION_ESCAPES.has(f.rule)) {
         merge(f, `${where}: ${f.message}`)
         tier = maxTier(tier, f.tier)
@@ -361,13 +366,24 @@ export function analyzeStatement(
   if (atomicBody !== undefined) {
     const name = `function ${nameOf(fields.funcname)}`
     let bodyTier: Tier = 'safe'
-    for (const [type, node] of atomicStatements(atomicBody)) {
-      const inner = analyzeStatement(type, node, text, state, options, depth + 1)
-      bodyTier = maxTier(bodyTier, inner.tier)
-      absorbDefinition(inner, `in ${name}`)
+    const outer = state.bodyCalls
+    const calls = { refs: [] as FunctionReference[], other: 'safe' as Tier }
+    state.bodyCalls = calls
+    try {
+      for (const [type, node] of atomicStatements(atomicBody)) {
+        const inner = analyzeStatement(type, node, text, state, options, depth + 1)
+        bodyTier = maxTier(bodyTier, inner.tier)
+        absorbDefinition(inner, `in ${name}`)
+      }
+    } finally {
+      state.bodyCalls = outer
     }
-    state.functions.set(functionKey(lastName(fields.funcname)), bodyTier)
-    if (fields.replace === true && bodyTier !== 'safe')
+    recordFunction(state, functionKey(lastName(fields.funcname)), bodyTier, calls)
+    if (
+      fields.replace === true &&
+      bodyTier !== 'safe' &&
+      !absentFromHistory(state.history, 'function', nameOf(fields.funcname))
+    )
       add(replaceFunction, `${nameOf(fields.funcname)} (its new body is ${bodyTier})`, {})
   }
 

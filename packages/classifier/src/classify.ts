@@ -7,6 +7,7 @@ import { err, ok, type Result } from 'neverthrow'
 import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
+import { definedFunctionTier } from './function-refs.js'
 import { finishScript, learnStatement, newScriptState } from './history.js'
 import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
@@ -362,7 +363,12 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   })
   // A drop that the script re-creates, or of what the script itself created, loses nothing.
   if (statements.some((s) => s.kind === 'DropStmt' || s.kind === 'AlterTableStmt')) {
-    applyScriptContext(statements, nodes, (name) => state.functions.get(name.split('.').at(-1)?.toLowerCase() ?? name))
+    applyScriptContext(
+      statements,
+      nodes,
+      (name) => definedFunctionTier(state, name.split('.').at(-1)?.toLowerCase() ?? name),
+      state.droppedDefinitions,
+    )
     tier = statements.reduce<Tier>((t, s) => maxTier(t, s.verdict.tier), 'safe')
   }
   if (options.history === undefined) tier = finishScript(state, statements, options, tier)

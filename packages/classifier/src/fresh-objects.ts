@@ -10,6 +10,7 @@
  * another table that cascades from it, or an old table made its child (`INHERIT`) or partition
  * (`ATTACH PARTITION`): a DELETE, UPDATE or TRUNCATE of the parent reaches the child's rows.
  */
+import { absentFromHistory } from './history.js'
 import type { RuleContext, ScriptState } from './rule.js'
 import type { Finding } from './types.js'
 import { type Fields, rangeVarName, unwrap } from './walk.js'
@@ -20,10 +21,12 @@ export interface FreshObjects {
   readonly tables: Set<string>
   /** `table.column`, as the parser folded them. */
   readonly columns: Set<string>
+  /** The same columns by table, so that forgetting a table does not scan every column. */
+  readonly columnsByTable: Map<string, Set<string>>
 }
 
 export function newFreshObjects(): FreshObjects {
-  return { tables: new Set(), columns: new Set() }
+  return { tables: new Set(), columns: new Set(), columnsByTable: new Map() }
 }
 
 // The parser already folds unquoted names to lower case; folding again would make `"USERS"` (a new
@@ -45,11 +48,20 @@ const BLIND: ReadonlySet<string> = new Set([
 function forget(fresh: FreshObjects): void {
   fresh.tables.clear()
   fresh.columns.clear()
+  fresh.columnsByTable.clear()
+}
+
+function addColumn(fresh: FreshObjects, table: string, column: string): void {
+  fresh.columns.add(key(`${table}.${column}`))
+  const columns = fresh.columnsByTable.get(key(table))
+  if (columns === undefined) fresh.columnsByTable.set(key(table), new Set([column]))
+  else columns.add(column)
 }
 
 function forgetTable(fresh: FreshObjects, table: string): void {
   fresh.tables.delete(key(table))
-  for (const c of [...fresh.columns]) if (c.startsWith(`${key(table)}.`)) fresh.columns.delete(c)
+  for (const c of fresh.columnsByTable.get(key(table)) ?? []) fresh.columns.delete(key(`${table}.${c}`))
+  fresh.columnsByTable.delete(key(table))
 }
 
 function columnsOf(elements: unknown): string[] {
@@ -71,9 +83,12 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
   switch (kind) {
     case 'CreateStmt': {
       const table = rangeVarName(node.relation)
-      if (node.if_not_exists === true || table === '') return
+      if (table === '') return
+      // IF NOT EXISTS may find an old table with rows, unless the run read the history from its
+      // first migration and none created it.
+      if (node.if_not_exists === true && !absentFromHistory(state.history, 'table', table)) return
       fresh.tables.add(key(table))
-      for (const c of columnsOf(node.tableElts)) fresh.columns.add(key(`${table}.${c}`))
+      for (const c of columnsOf(node.tableElts)) addColumn(fresh, table, c)
       return
     }
     case 'CreateTableAsStmt': {
@@ -87,9 +102,10 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
         const cmd = unwrap(c)?.[1]
         if (cmd === undefined) continue
         if (cmd.subtype === 'AT_AddColumn' && cmd.missing_ok !== true) {
-          for (const col of columnsOf([cmd.def])) fresh.columns.add(key(`${table}.${col}`))
+          for (const col of columnsOf([cmd.def])) addColumn(fresh, table, col)
         } else if (cmd.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
           fresh.columns.delete(key(`${table}.${cmd.name}`))
+          fresh.columnsByTable.get(key(table))?.delete(cmd.name)
         } else if (cmd.subtype === 'AT_AddInherit') {
           // ALTER TABLE old INHERIT fresh: the fresh table's scans and writes now reach old rows
           // (a fresh child brings only what the script wrote).

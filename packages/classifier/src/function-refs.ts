@@ -12,8 +12,8 @@
  */
 
 import { dangerousWhat, functionKey, isDangerousFunction, SAFE_FUNCTIONS } from './functions.js'
-import type { RuleContext } from './rule.js'
-import type { Tier } from './tier.js'
+import type { RuleContext, ScriptState } from './rule.js'
+import { maxTier, type Tier } from './tier.js'
 import { type Fields, nameOf, stringValue, unwrap } from './walk.js'
 
 /** A function named by a statement. */
@@ -268,10 +268,57 @@ export function judgeFunction(
     return { kind: 'unknown' }
   }
   if (isDangerousFunction(ref.key, ref.schema)) return { kind: 'dangerous', what: dangerousWhat(ref.key, ref.schema) }
-  const defined = ctx.script.functions.get(ref.key)
+  const defined = definedFunctionTier(ctx.script, ref.key)
   if (defined !== undefined) return { kind: 'defined', tier: defined }
-  if ((ref.schema === undefined || ref.schema === 'pg_catalog') && SAFE_FUNCTIONS.has(ref.key)) return { kind: 'safe' }
-  const qualified = ref.schema === undefined ? ref.key : `${ref.schema}.${ref.key}`
-  if (ctx.knownFunctions.has(qualified)) return { kind: 'safe' }
+  if (knownSafe(ref, ctx.knownFunctions)) return { kind: 'safe' }
   return { kind: 'unknown' }
+}
+
+/** A side-effect-free built-in (unqualified or in pg_catalog), or a function the profile knows (`auth.uid`). */
+function knownSafe(ref: FunctionReference, knownFunctions: ReadonlySet<string>): boolean {
+  if ((ref.schema === undefined || ref.schema === 'pg_catalog') && SAFE_FUNCTIONS.has(ref.key)) return true
+  return knownFunctions.has(ref.schema === undefined ? ref.key : `${ref.schema}.${ref.key}`)
+}
+
+/**
+ * The tier a call of a function defined earlier (in this script, or an earlier migration of the run)
+ * gets, or undefined when none was. A body that was `cautious` only because it called functions
+ * nobody had defined yet (plpgsql resolves names when it runs: `nanoid` calling `nanoid_optimized`,
+ * defined just below it) is judged again now, with every definition made since: a callee defined
+ * safe makes the caller safe, a callee still unknown keeps it `cautious`, a dangerous one makes it
+ * `destructive`. Cycles (functions calling each other) add nothing of their own.
+ */
+export function definedFunctionTier(script: ScriptState, key: string, seen: Set<string> = new Set()): Tier | undefined {
+  const tier = script.functions.get(key)
+  if (tier === undefined) return undefined
+  const deps = script.history.pendingCalls.get(key)
+  if (deps === undefined || tier !== 'cautious') return tier
+  if (seen.has(key)) return 'safe'
+  seen.add(key)
+  let out: Tier = 'safe'
+  for (const ref of deps) {
+    if (isDangerousFunction(ref.key, ref.schema)) return 'destructive'
+    const inner = definedFunctionTier(script, ref.key, seen)
+    if (inner !== undefined) out = maxTier(out, inner)
+    else if (!knownSafe(ref, script.knownFunctions)) out = maxTier(out, 'cautious')
+    if (out === 'destructive') break
+  }
+  seen.delete(key)
+  return out
+}
+
+/**
+ * Records a function defined by the script with its body's tier, and what its body called that was
+ * not defined yet when the body alone made it `cautious` (so a later definition can answer for it).
+ */
+export function recordFunction(
+  script: ScriptState,
+  key: string,
+  tier: Tier,
+  calls: { readonly refs: readonly FunctionReference[]; readonly other: Tier },
+): void {
+  script.functions.set(key, tier)
+  if (tier === 'cautious' && calls.other === 'safe' && calls.refs.length > 0) {
+    script.history.pendingCalls.set(key, [...calls.refs])
+  } else script.history.pendingCalls.delete(key)
 }

@@ -4,12 +4,17 @@
  * functions, enums. Rules read it to know an old column type (`varchar(100)` to `varchar(10)` is a
  * rewrite) and the Supabase lints read it to decide at the end of a run which tables never got RLS.
  *
- * It holds names and types only, never data, and it only ever adds findings: nothing in it lowers a tier.
+ * It holds names, types and definitions only, never data. It lowers a tier only where it proves that
+ * nothing is lost: a type change every old value survives, a constraint or index dropped and made
+ * again the same, a function whose body it classified. A script checked without it is judged as
+ * before (fail closed), and the executor's gate never uses one.
  */
 
 import { type ColumnType, columnType } from './column-types.js'
 import { newFreshObjects } from './fresh-objects.js'
+import type { FunctionReference } from './function-refs.js'
 import { newHazardState } from './hazard-state.js'
+import { KnownDefinitions, learnDefinitions } from './known-definitions.js'
 import { relationKey } from './locks.js'
 import type { ClassifyOptions } from './policy.js'
 import { type Profile, SUPABASE_EXPOSED_SCHEMAS, schemaOf } from './profile.js'
@@ -18,7 +23,7 @@ import { supabaseAnonSecurityDefiner } from './rules/supabase-anon-security-defi
 import { supabaseRlsDisabledInPublic } from './rules/supabase-rls-disabled-in-public.js'
 import { maxTier, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding } from './types.js'
-import { type Fields, nameOf, rangeVarName, unwrap } from './walk.js'
+import { type Fields, lastName, nameOf, rangeVarName, unwrap } from './walk.js'
 
 /** Where a definition was made: the n-th script of the run (0-based) and its n-th statement. */
 export interface Origin {
@@ -60,6 +65,20 @@ export interface MigrationHistory {
   readonly functions: Map<string, LearnedFunction>
   /** Enum types by name, with their labels. */
   readonly enums: Map<string, string[]>
+  /**
+   * The run reads a migration history from its first migration (`ddl check` on a migrations
+   * directory): an unqualified or `public` table or function that no earlier migration created does
+   * not exist yet, so `CREATE TABLE IF NOT EXISTS` creates it and `CREATE OR REPLACE FUNCTION`
+   * replaces nothing. False for a loose file or a script of unknown history: then either may find
+   * an object already there.
+   */
+  readonly fromStart: boolean
+  /** What a call of each function defined so far would get: its body's tier, by lower-case own name. */
+  readonly functionTiers: Map<string, Tier>
+  /** Functions whose body was `cautious` only for calling functions not defined yet: what they call. */
+  readonly pendingCalls: Map<string, FunctionReference[]>
+  /** Constraints, indexes and triggers defined so far, comparable (see known-definitions.ts). */
+  readonly definitions: KnownDefinitions
 }
 
 /**
@@ -74,8 +93,30 @@ export interface MigrationHistory {
  * }
  * const late = historyFindings(history, { profile: 'supabase' })
  */
-export function newMigrationHistory(): MigrationHistory {
-  return { scripts: 0, tables: new Map(), functions: new Map(), enums: new Map() }
+export function newMigrationHistory(options: { readonly fromStart?: boolean } = {}): MigrationHistory {
+  return {
+    scripts: 0,
+    tables: new Map(),
+    functions: new Map(),
+    enums: new Map(),
+    fromStart: options.fromStart === true,
+    functionTiers: new Map(),
+    pendingCalls: new Map(),
+    definitions: new KnownDefinitions(),
+  }
+}
+
+/**
+ * True when a run that reads the migration history from its first migration has seen no earlier
+ * migration create this unqualified or `public` table or function: it does not exist yet. Always
+ * false outside such a run, and for other schemas (platforms create their own objects there:
+ * `auth.users`, `storage.objects`).
+ */
+export function absentFromHistory(history: MigrationHistory, kind: 'table' | 'function', name: string): boolean {
+  if (!history.fromStart || name === '') return false
+  const lower = name.toLowerCase()
+  if (lower.includes('.') && !lower.startsWith('public.')) return false
+  return kind === 'table' ? !history.tables.has(relationKey(name)) : !history.functions.has(functionKey(name))
 }
 
 /** The state one `classify` call starts from: fresh per script, except the carried history. */
@@ -83,7 +124,7 @@ export function newScriptState(options: ClassifyOptions): ScriptState {
   const history = options.history ?? newMigrationHistory()
   const script = history.scripts++
   return {
-    functions: new Map(),
+    functions: history.functionTiers,
     prepared: new Map(),
     hazards: newHazardState(),
     history,
@@ -97,6 +138,9 @@ export function newScriptState(options: ClassifyOptions): ScriptState {
     types: new Map(),
     eventTrigger: undefined,
     fresh: newFreshObjects(),
+    bodyCalls: undefined,
+    droppedDefinitions: new Map(),
+    utc: false,
   }
 }
 
@@ -175,13 +219,25 @@ function learnRename(history: MigrationHistory, s: Fields): void {
   }
 }
 
+const FUNCTION_DROPS: ReadonlySet<string> = new Set([
+  'OBJECT_FUNCTION',
+  'OBJECT_PROCEDURE',
+  'OBJECT_ROUTINE',
+  'OBJECT_AGGREGATE',
+])
+
 function learnDrop(history: MigrationHistory, s: Fields): void {
   for (const o of Array.isArray(s.objects) ? s.objects : []) {
     const w = unwrap(o)
     if (s.removeType === 'OBJECT_TABLE' && w?.[0] === 'List') {
       history.tables.delete(relationKey(nameOf(w[1].items)))
-    } else if (s.removeType === 'OBJECT_FUNCTION' && w?.[0] === 'ObjectWithArgs') {
+    } else if (FUNCTION_DROPS.has(String(s.removeType)) && w?.[0] === 'ObjectWithArgs') {
       history.functions.delete(functionKey(nameOf(w[1].objname)))
+      // A later call of that name reaches whatever else carries it (another schema, another
+      // signature), not the body this run classified.
+      const own = lastName(w[1].objname).toLowerCase()
+      history.functionTiers.delete(own)
+      history.pendingCalls.delete(own)
     } else if (s.removeType === 'OBJECT_TYPE' && w?.[0] === 'TypeName') {
       history.enums.delete(nameOf(w[1].names))
     }
@@ -268,6 +324,8 @@ export function learnStatement(state: ScriptState, kind: string, s: Fields, stat
 function learn(state: ScriptState, kind: string, s: Fields, statement: number): void {
   const history = state.history
   const origin: Origin = { script: state.script, statement }
+  learnDefinitions(state, kind, s, statement)
+  state.utc = utcAfter(state.utc, kind, s)
   switch (kind) {
     case 'CreateStmt':
       learnCreateTable(history, s, origin)
@@ -305,6 +363,36 @@ function learn(state: ScriptState, kind: string, s: Fields, statement: number): 
 export interface LateFinding {
   readonly origin: Origin
   readonly finding: Finding
+}
+
+/** Statement kinds that cannot change the session's time zone. */
+const KEEPS_TIMEZONE: ReadonlySet<string> = new Set([
+  'AlterTableStmt',
+  'CreateStmt',
+  'IndexStmt',
+  'CommentStmt',
+  'DropStmt',
+  'RenameStmt',
+  'GrantStmt',
+])
+
+const UTC_NAMES: ReadonlySet<string> = new Set(['utc', 'etc/utc', 'zulu', 'etc/zulu', 'gmt', 'etc/gmt'])
+
+/**
+ * Whether the session's time zone is known to be UTC after a top-level statement: set by `SET
+ * [LOCAL] timezone = 'UTC'`, kept only across statements that cannot run code, lost to anything else.
+ */
+function utcAfter(before: boolean, kind: string, s: Fields): boolean {
+  if (kind === 'VariableSetStmt') {
+    const name = String(s.name ?? '').toLowerCase()
+    if (s.kind === 'VAR_RESET_ALL') return false
+    if (name !== 'timezone' && name !== 'time zone') return before
+    const args = Array.isArray(s.args) ? s.args : []
+    const constant = unwrap(args[0])?.[1].sval
+    const value = constant !== null && typeof constant === 'object' ? String((constant as Fields).sval ?? '') : ''
+    return s.kind === 'VAR_SET_VALUE' && args.length === 1 && UTC_NAMES.has(value.toLowerCase())
+  }
+  return before && KEEPS_TIMEZONE.has(kind)
 }
 
 /** A late finding of `rule` on `target`, worded by the rule itself. */

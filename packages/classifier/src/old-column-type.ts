@@ -2,7 +2,7 @@
  * ALTER COLUMN ... TYPE with the old type known from the carried {@link MigrationHistory}: whether the
  * change is a catalog-only widening, or rewrites the table.
  */
-import { type ColumnType, typeChangeRewrites } from './column-types.js'
+import { type ColumnType, columnType, typeChangeRewrites } from './column-types.js'
 import { existingRelation } from './hazard-state.js'
 import { relationKey } from './locks.js'
 import type { RuleContext } from './rule.js'
@@ -51,4 +51,64 @@ export function unprovenWidening(cmd: Fields, ctx: RuleContext): OldTypeFacts | 
   if (def?.[0] !== 'ColumnDef' || typeChangeRewrites(def[1]) || !existingRelation(ctx)) return undefined
   const table = ctx.script.history.tables.get(relationKey(ctx.relation))
   return { column: `${ctx.relation}.${cmd.name}`, from: table?.columns.get(cmd.name) }
+}
+
+const INTEGER_WIDTH: Readonly<Record<string, number>> = {
+  int2: 2,
+  smallint: 2,
+  smallserial: 2,
+  serial2: 2,
+  int4: 4,
+  int: 4,
+  integer: 4,
+  serial: 4,
+  serial4: 4,
+  int8: 8,
+  bigint: 8,
+  bigserial: 8,
+  serial8: 8,
+}
+
+/**
+ * True when every value of type `from` survives the change to `to` unchanged: a catalog-only
+ * widening, a wider integer, an unconstrained numeric from an integer, double from real, or text.
+ */
+export function isLosslessChange(from: ColumnType, to: ColumnType): boolean {
+  if (isCatalogOnlyChange(from, to)) return true
+  if (from.array !== to.array) return false
+  if (to.name === 'text') return true
+  const a = INTEGER_WIDTH[from.name]
+  if (a !== undefined) {
+    const b = INTEGER_WIDTH[to.name]
+    if (b !== undefined) return b >= a
+    return to.name === 'numeric' && to.mods.length === 0
+  }
+  return (from.name === 'float4' || from.name === 'real') && (to.name === 'float8' || to.name === 'double precision')
+}
+
+/**
+ * ALTER COLUMN ... TYPE whose old type the history knows and whose new type holds every old value
+ * unchanged (no USING expression other than the column itself): nothing is lost, though the table
+ * may be rewritten (a hazard of its own). Undefined for anything else.
+ */
+export function losslessTypeChange(cmd: Fields, ctx: RuleContext): boolean {
+  if (cmd.subtype !== 'AT_AlterColumnType' || typeof cmd.name !== 'string') return false
+  const def = unwrap(cmd.def)
+  if (def?.[0] !== 'ColumnDef') return false
+  const using = unwrap(def[1].raw_default)
+  if (using !== undefined) {
+    const fields = Array.isArray(using[1].fields) ? using[1].fields : []
+    const only = fields.length === 1 ? String(unwrap(fields[0])?.[1].sval ?? '') : ''
+    if (using[0] !== 'ColumnRef' || only !== cmd.name) return false
+  }
+  if (def[1].collClause !== undefined) return false
+  const from = ctx.script.history.tables.get(relationKey(ctx.relation))?.columns.get(cmd.name)
+  const to = columnType(def[1].typeName)
+  if (from === undefined || to === undefined) return false
+  if (isLosslessChange(from, to)) return true
+  // timestamp <-> timestamptz reads each value in the session's time zone: UTC, set by the script.
+  const zones = new Set([from.name, to.name])
+  return (
+    ctx.script.utc && zones.size === 2 && zones.has('timestamp') && zones.has('timestamptz') && from.array === to.array
+  )
 }

@@ -1,6 +1,8 @@
 import type { FreshObjects } from './fresh-objects.js'
+import type { FunctionReference } from './function-refs.js'
 import type { HazardState } from './hazard-state.js'
 import type { MigrationHistory } from './history.js'
+import type { KnownDefinition } from './known-definitions.js'
 import type { Profile } from './profile.js'
 import type { Tier } from './tier.js'
 import type { LockMode, Severity } from './types.js'
@@ -85,6 +87,15 @@ export interface ScriptState {
   eventTrigger: DeferredCode | undefined
   /** Tables and columns this script created and has kept in sight (see fresh-objects.ts). */
   readonly fresh: FreshObjects
+  /**
+   * While a function body is classified: the functions it calls that were not defined (or not safe)
+   * yet, and the highest tier anything else in it reached. See `definedFunctionTier`.
+   */
+  bodyCalls: { readonly refs: FunctionReference[]; other: Tier } | undefined
+  /** Definitions a statement of this script dropped, as they were just before (by statement index, then key). */
+  readonly droppedDefinitions: Map<number, Map<string, KnownDefinition>>
+  /** The script set the session's time zone to UTC and nothing since could have changed it. */
+  utc: boolean
 }
 
 /** Code recorded by a definition, to be run later by a statement that looks harmless. */

@@ -9,6 +9,8 @@
  * Only top-level statements of one script count (one transaction for the executor), and never a
  * drop with CASCADE, which can take objects the script never named.
  */
+import { definitionsMade, indexKey, type KnownDefinition } from './known-definitions.js'
+import { relationKey } from './locks.js'
 import { maxTier, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding, Verdict } from './types.js'
 import { type Fields, lastName, nameOf, rangeVarName, stringValue, unwrap } from './walk.js'
@@ -86,8 +88,11 @@ function dropped(kind: string, node: Fields): { keys: Key[]; cascade: boolean; w
     return { keys, cascade: node.behavior === 'DROP_CASCADE', words: what.toUpperCase() }
   }
   if (kind === 'AlterTableStmt') {
-    const cmds = (Array.isArray(node.cmds) ? node.cmds : []).map((c) => unwrap(c)?.[1] ?? {})
-    if (cmds.length === 0 || cmds.some((c) => c.subtype !== 'AT_DropConstraint')) return undefined
+    // The DROP CONSTRAINT subcommands; the statement's other subcommands keep their own findings.
+    const cmds = (Array.isArray(node.cmds) ? node.cmds : [])
+      .map((c) => unwrap(c)?.[1] ?? {})
+      .filter((c) => c.subtype === 'AT_DropConstraint')
+    if (cmds.length === 0) return undefined
     const table = own(rangeVarName(node.relation))
     return {
       keys: cmds.map((c) => ({ kind: 'constraint', name: `${table}.${String(c.name ?? '')}` })),
@@ -225,15 +230,149 @@ function tierWithout(verdict: Verdict, findings: readonly Finding[]): Tier {
   return tier
 }
 
+/** The key known-definitions.ts files a dropped constraint, index or trigger under. */
+function definitionKey(key: Key): string {
+  return key.kind === 'index' ? indexKey(key.name.split('.').at(-1) ?? key.name) : keyText(key)
+}
+
+/** Kinds whose drop the history can answer: their old definition is compared with the new one. */
+const GUARDS: ReadonlySet<string> = new Set(['constraint', 'index', 'trigger'])
+
+/** The items of an ascending list that are >= `from` (binary search). */
+function after(list: readonly number[] | undefined, from: number): readonly number[] {
+  if (list === undefined) return []
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if ((list[mid] as number) < from) lo = mid + 1
+    else hi = mid
+  }
+  return list.slice(lo)
+}
+
+/** Where later statements make definitions, make keys and drop tables; and which windows rename nothing. */
+interface LaterIndex {
+  /** Statements making each definition key, ascending. */
+  readonly made: Map<string, number[]>
+  /** Statements making a PRIMARY KEY or UNIQUE constraint on each table, ascending. */
+  readonly unique: Map<string, number[]>
+  /** `DROP TABLE` statements of each table (lower case), ascending. */
+  readonly tableDrops: Map<string, number[]>
+  /** True when nothing in (i, j) renames or re-points a name, or may hide code. */
+  quiet(i: number, j: number): boolean
+  /** True when a statement in (i, j] creates a relation named like `table` (a temporary table would shadow it). */
+  shadowed(table: string, i: number, j: number): boolean
+}
+
+/** Statements that create a relation under a name (a temporary one shadows the old table). */
+const RELATION_MAKERS: Readonly<Record<string, (node: Fields) => unknown>> = {
+  CreateStmt: (n) => n.relation,
+  CreateTableAsStmt: (n) => (n.into as Fields | undefined)?.rel,
+  ViewStmt: (n) => n.view,
+  CreateSeqStmt: (n) => n.sequence,
+  CreateForeignTableStmt: (n) => (n.base as Fields | undefined)?.relation,
+}
+
+const relname = (table: string) => (table.split('.').at(-1) ?? table).toLowerCase()
+
+function laterIndex(
+  statements: readonly ClassifiedStatement[],
+  nodes: readonly (readonly [string, Fields] | undefined)[],
+  made: readonly (ReadonlyMap<string, KnownDefinition> | undefined)[],
+): LaterIndex {
+  const index: LaterIndex = {
+    made: new Map(),
+    unique: new Map(),
+    tableDrops: new Map(),
+    quiet: () => false,
+    shadowed: () => true,
+  }
+  const creates = new Map<string, number[]>()
+  const push = (map: Map<string, number[]>, key: string, at: number) => {
+    const list = map.get(key)
+    if (list === undefined) map.set(key, [at])
+    else if (list.at(-1) !== at) list.push(at)
+  }
+  // loud[k]: statements before k that are not quiet kinds, or carry a non-drop finding above safe.
+  const loud = new Array<number>(statements.length + 1).fill(0)
+  for (let k = 0; k < statements.length; k++) {
+    const kind = nodes[k]?.[0]
+    const noisy =
+      kind === undefined ||
+      !QUIET.has(kind) ||
+      (statements[k]?.verdict.findings.some((f) => f.tier !== 'safe' && !DROP_RULES.has(f.rule)) ?? true)
+    loud[k + 1] = (loud[k] as number) + (noisy ? 1 : 0)
+    for (const [key, def] of made[k] ?? []) {
+      push(index.made, key, k)
+      if (def.unique !== undefined) push(index.unique, def.table, k)
+    }
+    const n = nodes[k]
+    const maker = n === undefined ? undefined : RELATION_MAKERS[n[0]]
+    if (n !== undefined && maker !== undefined) {
+      const rv = maker(n[1]) as Fields | undefined
+      push(creates, String(rv?.relname ?? '').toLowerCase(), k)
+    }
+    if (n?.[0] === 'DropStmt' && n[1].removeType === 'OBJECT_TABLE') {
+      for (const o of Array.isArray(n[1].objects) ? n[1].objects : []) {
+        push(index.tableDrops, relationKey(nameOf(unwrap(o)?.[1].items)).toLowerCase(), k)
+      }
+    }
+  }
+  return {
+    ...index,
+    quiet: (i, j) => j <= i + 1 || loud[j] === loud[i + 1],
+    shadowed: (table, i, j) => {
+      const first = after(creates.get(relname(table)), i + 1)[0]
+      return first !== undefined && first <= j
+    },
+  }
+}
+
+/** The definitions a statement makes, or undefined when it makes none (most statements). */
+function madeBy(kind: string, node: Fields): ReadonlyMap<string, KnownDefinition> | undefined {
+  const made = definitionsMade(kind, node)
+  return made.length === 0 ? undefined : new Map(made)
+}
+
 /** Rewrites the verdicts of drops that the script around them shows lose nothing (see the module comment). */
 export function applyScriptContext(
   statements: ClassifiedStatement[],
   nodes: readonly (readonly [string, Fields] | undefined)[],
   bodyTier: (name: string) => Tier | undefined,
+  droppedDefinitions: ReadonlyMap<number, ReadonlyMap<string, KnownDefinition>> = new Map(),
 ): void {
   const facts = nodes.map((n) =>
-    n === undefined ? undefined : { dropped: dropped(n[0], n[1]), created: created(n[0], n[1]) },
+    n === undefined
+      ? undefined
+      : { dropped: dropped(n[0], n[1]), created: created(n[0], n[1]), made: madeBy(n[0], n[1]) },
   )
+  // Fresh creations by key, latest first: the drop looks at the last one before it.
+  let creations: Map<string, number[]> | undefined
+  const earlier = () => {
+    if (creations === undefined) {
+      creations = new Map()
+      for (let j = facts.length - 1; j >= 0; j--) {
+        const c = facts[j]?.created
+        if (c?.fresh !== true) continue
+        for (const k of c.keys) {
+          const list = creations.get(keyText(k))
+          if (list === undefined) creations.set(keyText(k), [j])
+          else if (list.at(-1) !== j) list.push(j)
+        }
+      }
+    }
+    return creations
+  }
+  let index: LaterIndex | undefined
+  const later = () => {
+    index ??= laterIndex(
+      statements,
+      nodes,
+      facts.map((f) => f?.made),
+    )
+    return index
+  }
   for (let i = 0; i < statements.length; i++) {
     const statement = statements[i] as ClassifiedStatement
     const drop = facts[i]?.dropped
@@ -249,7 +388,8 @@ export function applyScriptContext(
         reasons.push(`${key.name}: Postgres refuses to drop a type that any column still uses (no CASCADE)`)
         return true
       }
-      for (let j = i - 1; j >= 0; j--) {
+      for (const j of earlier().get(text) ?? []) {
+        if (j >= i) continue
         const c = facts[j]?.created
         if (c?.fresh === true && c.keys.some((k) => keyText(k) === text)) {
           // Between the creation and the drop nothing may rename, move or re-point names: a
@@ -259,7 +399,58 @@ export function applyScriptContext(
           return true
         }
       }
-      if (!DEFINITIONS.has(key.kind)) return false
+      if (!DEFINITIONS.has(key.kind)) {
+        if (!GUARDS.has(key.kind)) return false
+        // A constraint, index or trigger: answered by what the history knows of the old one, or by
+        // the DROP TABLE that follows and takes it anyway.
+        const index = later()
+        const old = droppedDefinitions.get(i)?.get(definitionKey(key))
+        if (old !== undefined) {
+          // Made again the same, possibly by the same ALTER TABLE (`DROP CONSTRAINT "T_pkey", ..., ADD CONSTRAINT "T_pkey" ...`).
+          for (const j of after(index.made.get(definitionKey(key)), i)) {
+            if (!index.quiet(i, j) || index.shadowed(old.table, i, j)) break
+            if (facts[j]?.made?.get(definitionKey(key))?.shape === old.shape) {
+              reasons.push(`${key.name} is created again with the same definition at line ${statements[j]?.span.line}`)
+              return true
+            }
+          }
+          // A uniqueness kept by a key on some of the same columns (`DROP CONSTRAINT t_a_key, ADD
+          // PRIMARY KEY (a)`): every set of rows it refused is still refused.
+          if (old.unique !== undefined) {
+            for (const j of after(index.unique.get(old.table), i)) {
+              if (!index.quiet(i, j) || index.shadowed(old.table, i, j)) break
+              const covers = [...(facts[j]?.made?.values() ?? [])].some(
+                (d) =>
+                  d.table === old.table &&
+                  d.unique !== undefined &&
+                  (d.primary === true || old.primary !== true) &&
+                  d.unique.every((c) => old.unique?.includes(c)),
+              )
+              if (covers) {
+                reasons.push(
+                  `${key.name}'s uniqueness is kept by a key on the same columns at line ${statements[j]?.span.line}`,
+                )
+                return true
+              }
+            }
+          }
+          if (key.kind === 'index' && old.guards !== true) {
+            reasons.push(`${key.name} is a plain index (no uniqueness): no rows and no guarantee go with it`)
+            return true
+          }
+        }
+        // A constraint or trigger names its table; an index's table is known only from its definition.
+        const own = key.kind === 'index' ? undefined : relationKey(key.name.slice(0, key.name.lastIndexOf('.')))
+        for (const table of [old?.table ?? own, old?.references]) {
+          if (table === undefined) continue
+          const at = after(index.tableDrops.get(table.toLowerCase()), i + 1)[0]
+          if (at !== undefined && index.quiet(i, at) && !index.shadowed(table, i, at)) {
+            reasons.push(`${key.name} goes with table ${table}, dropped at line ${statements[at]?.span.line}`)
+            return true
+          }
+        }
+        return false
+      }
       for (let j = i + 1; j < statements.length; j++) {
         if (facts[j]?.created.keys.some((k) => keyText(k) === text)) {
           reasons.push(`${key.name} is created again at line ${statements[j]?.span.line}`)

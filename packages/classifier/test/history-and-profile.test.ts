@@ -80,10 +80,22 @@ ALTER TABLE "Document" ALTER COLUMN "folderId" SET DATA TYPE TEXT;`
     )
   })
 
-  it('never changes a tier: the type change keeps the tier it had without a history', () => {
+  it('lowers a type change only when the old type shows every value survives, and keeps its rewrite hazard', () => {
+    // integer to text: every integer has an exact text form. Alone, the old type is unknown: cautious.
     const history = newMigrationHistory()
     plan(first, { history })
-    expect(plan(later, { history }).tier).toBe(plan(later).tier)
+    expect(plan(later).tier).toBe('cautious')
+    const known = plan(later, { history })
+    expect(known.tier).toBe('safe')
+    expect(rules(known)).toContain('alter-column-type-narrowing')
+    // A narrowing, or a USING expression, keeps the tier whatever the history knows.
+    const narrowing = newMigrationHistory()
+    plan('CREATE TABLE people (name varchar(100), age int)', { history: narrowing })
+    expect(plan('ALTER TABLE people ALTER COLUMN name TYPE varchar(10)', { history: narrowing }).tier).toBe('cautious')
+    expect(plan('ALTER TABLE people ALTER COLUMN age TYPE bigint USING age * 2', { history: narrowing }).tier).toBe(
+      'cautious',
+    )
+    expect(plan('ALTER TABLE people ALTER COLUMN age TYPE smallint', { history: narrowing }).tier).toBe('cautious')
   })
 
   it('carries nothing between calls without a history', () => {

@@ -102,6 +102,37 @@ describe('ddl check: the migration history', () => {
     )
   })
 
+  it('reads one directory as a history from its first migration, and loose files as scripts of unknown past', async () => {
+    // Shaped on chatbot-ui: a table made IF NOT EXISTS and its policy, in one file after the setup.
+    await file('fromstart/20240101000000_setup.sql', 'CREATE EXTENSION IF NOT EXISTS pgcrypto;\n')
+    await file(
+      'fromstart/20240102000000_folders.sql',
+      `CREATE TABLE IF NOT EXISTS folders (id uuid PRIMARY KEY, user_id uuid NOT NULL);
+ALTER TABLE folders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "Allow full access to own folders" ON folders USING (user_id = auth.uid());
+`,
+    )
+    const policyTier = (report: JsonReport) =>
+      report.files
+        .find((f) => f.path === 'fromstart/20240102000000_folders.sql')
+        ?.statements.find((s) => s.text.startsWith('CREATE POLICY'))?.tier
+    const whole = json((await ddlCheck(['fromstart', '--format', 'json', '--profile', 'supabase'])).stdout)
+    expect(policyTier(whole)).toBe('safe')
+    const loose = json(
+      (
+        await ddlCheck([
+          'fromstart/20240101000000_setup.sql',
+          'fromstart/20240102000000_folders.sql',
+          '--format',
+          'json',
+          '--profile',
+          'supabase',
+        ])
+      ).stdout,
+    )
+    expect(policyTier(loose)).toBe('cautious')
+  })
+
   it('reports an unknown old type when the file is checked alone', async () => {
     const r = await ddlCheck(['diesel/2020-03-01-000000_narrow/up.sql', '--format', 'json'])
     expect(rulesIn(json(r.stdout), 'diesel/2020-03-01-000000_narrow/up.sql')).toEqual(

@@ -1,4 +1,5 @@
 import { freshTable } from '../fresh-objects.js'
+import { definedFunctionTier } from '../function-refs.js'
 import { defineRule } from '../rule.js'
 import { type Fields, rangeVarName } from '../walk.js'
 
@@ -14,7 +15,7 @@ export const createTrigger = defineRule<Fields>({
     const fn = Array.isArray(s.funcname)
       ? String((s.funcname.at(-1) as { String?: { sval?: string } })?.String?.sval ?? '')
       : ''
-    return ctx.script.functions.get(fn.toLowerCase()) === 'safe' ? undefined : String(s.trigname ?? 'trigger')
+    return definedFunctionTier(ctx.script, fn.toLowerCase()) === 'safe' ? undefined : String(s.trigname ?? 'trigger')
   },
   message: (t) =>
     `CREATE TRIGGER ${t} runs a function on every matching write from now on, and that function was not shown harmless in this script.`,

@@ -1,5 +1,7 @@
 import type { CreateFunctionStmt, DoStmt } from '@pgsql/types'
+import { type FunctionReference, recordFunction } from '../function-refs.js'
 import { functionKey } from '../functions.js'
+import { absentFromHistory } from '../history.js'
 import { defineRule } from '../rule.js'
 import type { Tier } from '../tier.js'
 import { type Fields, lastName, nameOf, stringValue, unwrap } from '../walk.js'
@@ -38,49 +40,61 @@ export const functionBody = defineRule<Fields>({
     const name = isDo ? 'DO block' : `function ${nameOf((node as CreateFunctionStmt).funcname)}`
     const options = isDo ? (node as DoStmt).args : (node as CreateFunctionStmt).options
     const language = languageOf(options, isDo ? 'plpgsql' : 'sql')
-    const body = bodyOf(options)
+    // What the body calls that nobody defined yet: a later definition may answer for it.
+    const outer = ctx.script.bodyCalls
+    const calls = { refs: [] as FunctionReference[], other: 'safe' as Tier }
+    if (!isDo) ctx.script.bodyCalls = calls
     let tier: Tier = 'safe'
-    // A function's body runs when it is called (a definition loses nothing); a DO block's runs now.
-    const embed = isDo ? ctx.nested.bind(ctx) : ctx.nestedDefinition.bind(ctx)
-    if (!isDo && (node as CreateFunctionStmt).sql_body !== undefined) {
-      // BEGIN ATOMIC / RETURN bodies are parsed with the statement: the engine classifies them as a
-      // definition's body and records the function's tier (analyze.ts).
-      return undefined
-    }
-    if (body === undefined) {
-      ctx.report(unreadableBody, name)
-      tier = 'destructive'
-    } else if (language === 'sql') {
-      tier = embed(body, `in ${name}`)
-    } else if (language === 'plpgsql') {
-      const createSql = isDo
-        ? (() => {
-            const tag = freeDollarTag(body)
-            return `CREATE FUNCTION ddl_do_block() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`
-          })()
-        : ctx.text
-      tier = classifyPlpgsql(
-        createSql,
-        `in ${name}`,
-        embed,
-        (detail) =>
-          isDo
-            ? ctx.report(dynamicSql, detail)
-            : ctx.report(
-                functionBody,
-                `${detail}: runs SQL built at run time when called; a call to it is classified destructive`,
-              ),
-        (detail) => ctx.report(unreadableBody, detail),
-      )
-    } else {
-      ctx.report(unreadableBody, `${name} (LANGUAGE ${language})`)
-      tier = 'destructive'
+    try {
+      const body = bodyOf(options)
+      // A function's body runs when it is called (a definition loses nothing); a DO block's runs now.
+      const embed = isDo ? ctx.nested.bind(ctx) : ctx.nestedDefinition.bind(ctx)
+      if (!isDo && (node as CreateFunctionStmt).sql_body !== undefined) {
+        // BEGIN ATOMIC / RETURN bodies are parsed with the statement: the engine classifies them as a
+        // definition's body and records the function's tier (analyze.ts).
+        return undefined
+      }
+      if (body === undefined) {
+        ctx.report(unreadableBody, name)
+        tier = 'destructive'
+      } else if (language === 'sql') {
+        tier = embed(body, `in ${name}`)
+      } else if (language === 'plpgsql') {
+        const createSql = isDo
+          ? (() => {
+              const tag = freeDollarTag(body)
+              return `CREATE FUNCTION ddl_do_block() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`
+            })()
+          : ctx.text
+        tier = classifyPlpgsql(
+          createSql,
+          `in ${name}`,
+          embed,
+          (detail) =>
+            isDo
+              ? ctx.report(dynamicSql, detail)
+              : ctx.report(
+                  functionBody,
+                  `${detail}: runs SQL built at run time when called; a call to it is classified destructive`,
+                ),
+          (detail) => ctx.report(unreadableBody, detail),
+        )
+      } else {
+        ctx.report(unreadableBody, `${name} (LANGUAGE ${language})`)
+        tier = 'destructive'
+      }
+    } finally {
+      ctx.script.bodyCalls = outer
     }
     if (!isDo) {
       const fn = node as CreateFunctionStmt
-      ctx.script.functions.set(functionKey(lastName(fn.funcname)), tier)
+      recordFunction(ctx.script, functionKey(lastName(fn.funcname)), tier, calls)
       // Replacing a function that may exist changes what its callers (triggers, views, defaults) run.
-      if (fn.replace === true && tier !== 'safe')
+      if (
+        fn.replace === true &&
+        tier !== 'safe' &&
+        !absentFromHistory(ctx.script.history, 'function', nameOf(fn.funcname))
+      )
         ctx.report(replaceFunction, `${nameOf(fn.funcname)} (its new body is ${tier})`)
     }
     return undefined

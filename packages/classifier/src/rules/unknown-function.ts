@@ -36,6 +36,13 @@ export const unknownFunction = defineRule<Fields>({
     for (const ref of functionReferences(ctx.nodeType, node)) {
       const judged = judgeFunction(ref, ctx)
       if (judged.kind === 'unknown' || (judged.kind === 'defined' && judged.tier === 'cautious')) {
+        // In a function body: a function defined later may answer for it (plpgsql resolves names
+        // when it runs). An operator is not looked up again.
+        const body = ctx.script.bodyCalls
+        if (body !== undefined) {
+          if (ref.operator === true) body.other = 'cautious'
+          else body.refs.push(ref)
+        }
         found.push(
           ref.operator === true
             ? `operator ${ref.name}`

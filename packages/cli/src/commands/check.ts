@@ -159,7 +159,11 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
   let unparsed = 0
   let highest: Tier = 'safe'
   let unreadable = 0
-  const history: MigrationHistory = newMigrationHistory()
+  // One directory: a migration history read from its first migration, so what no earlier file
+  // created does not exist yet (see MigrationHistory.fromStart). Loose files may meet anything.
+  const history: MigrationHistory = newMigrationHistory({
+    fromStart: inputs.value.length > 0 && oneDirectory(io.cwd, paths),
+  })
   // The Supabase lints decided at the end of the run land on earlier files: hold the files until then.
   const held: { file: CheckedFile; script: number | undefined }[] = []
   const hold = profile !== undefined
@@ -377,6 +381,16 @@ function ioReason(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
   if (code === 'EISDIR') return 'is a directory'
   return error instanceof Error ? error.message : String(error)
+}
+
+/** True when the paths name exactly one directory (a migrations directory read from its start). */
+function oneDirectory(cwd: string, paths: readonly string[]): boolean {
+  if (paths.length !== 1 || paths[0] === '-') return false
+  try {
+    return statSync(resolve(cwd, paths[0] as string)).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** Resolves the paths to inputs, in order, without duplicates. Fails with every problem found. */

@@ -1,0 +1,336 @@
+/**
+ * What a migration history read in order proves (issue 18): functions defined by earlier files (or
+ * later in the same file) are judged by their bodies, a table that no earlier migration created is
+ * new, and a constraint, index or trigger made again the same, or kept by a stronger key, loses
+ * nothing. Each fixture is shaped on a real migration history, named above it; names are kept,
+ * bodies are shortened. Each case is also checked without the history, where it must keep the tier
+ * a script of unknown past gets.
+ */
+import {
+  type ClassifyOptions,
+  classify,
+  init,
+  newMigrationHistory,
+  type Plan,
+  profileOptions,
+  type Tier,
+} from '@ddl/classifier'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+beforeAll(async () => {
+  await init()
+})
+
+function plan(sql: string, options: ClassifyOptions = {}): Plan {
+  return classify(sql, options)._unsafeUnwrap()
+}
+
+/** Classifies each file in order with one history; returns the last file's plan. */
+function run(files: readonly string[], options: ClassifyOptions & { fromStart?: boolean } = {}): Plan {
+  const { fromStart, ...rest } = options
+  const history = newMigrationHistory({ fromStart: fromStart ?? true })
+  let last: Plan | undefined
+  for (const file of files) last = plan(file, { ...rest, history })
+  return last as Plan
+}
+
+function tiers(p: Plan): Tier[] {
+  return p.statements.map((s) => s.verdict.tier)
+}
+
+function rules(p: Plan): string[] {
+  return p.statements.flatMap((s) => s.verdict.findings.map((f) => f.rule))
+}
+
+const supabase = profileOptions('supabase')
+
+// mckaywrigley/chatbot-ui, supabase/migrations/20240108234540_setup.sql and
+// 20240108234543_add_folders.sql (Supabase CLI layout).
+const setup = `CREATE OR REPLACE FUNCTION update_updated_at_column()
+RETURNS TRIGGER AS $$
+BEGIN
+  NEW.updated_at = now();
+  RETURN NEW;
+END;
+$$ language 'plpgsql';`
+
+const folders = `CREATE TABLE IF NOT EXISTS folders (
+  id UUID PRIMARY KEY DEFAULT uuid_generate_v4(),
+  user_id UUID NOT NULL REFERENCES auth.users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  updated_at TIMESTAMPTZ
+);
+CREATE INDEX folders_user_id_idx ON folders(user_id);
+ALTER TABLE folders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "Allow full access to own folders"
+    ON folders
+    USING (user_id = auth.uid())
+    WITH CHECK (user_id = auth.uid());
+CREATE TRIGGER update_folders_updated_at
+BEFORE UPDATE ON folders
+FOR EACH ROW
+EXECUTE PROCEDURE update_updated_at_column();`
+
+const storagePolicy = `CREATE POLICY "Allow public read access on profile images"
+    ON storage.objects FOR SELECT
+    USING (bucket_id = 'profile_images');`
+
+describe('a Supabase history read from its first migration', () => {
+  it('takes a table created IF NOT EXISTS for new, and a trigger function from an earlier file by its body', () => {
+    const p = run([setup, folders], supabase)
+    expect(p.tier).toBe('safe')
+    expect(rules(p)).not.toContain('create-trigger')
+    expect(rules(p)).not.toContain('security-change')
+  })
+
+  it('keeps them cautious for loose files, which may meet a table already there', () => {
+    expect(run([setup, folders], { ...supabase, fromStart: false }).tier).toBe('cautious')
+    expect(plan(folders, supabase).tier).toBe('cautious')
+  })
+
+  it('still flags a policy on a table the platform owns (storage.objects)', () => {
+    const p = run([setup, folders, storagePolicy], supabase)
+    expect(p.tier).toBe('cautious')
+    expect(rules(p)).toContain('security-change')
+  })
+
+  it('does not take a first CREATE OR REPLACE for a replacement, but does the second', () => {
+    const deleting = `CREATE OR REPLACE FUNCTION delete_message_including_and_after(p_chat_id UUID)
+RETURNS VOID AS $$ BEGIN DELETE FROM messages WHERE chat_id = p_chat_id; END; $$ LANGUAGE plpgsql;`
+    const first = run([setup, deleting], supabase)
+    expect(rules(first)).not.toContain('replace-function')
+    expect(first.tier).toBe('safe')
+    const second = run([setup, deleting, deleting], supabase)
+    expect(rules(second)).toContain('replace-function')
+    expect(second.tier).toBe('cautious')
+    // Checked alone, either may replace a function already there.
+    expect(plan(deleting).tier).toBe('cautious')
+  })
+
+  it('never takes a dropped-and-emptied table for new: IF NOT EXISTS then DELETE keeps its tier alone', () => {
+    const sql = 'CREATE TABLE IF NOT EXISTS folders (id int); DELETE FROM folders'
+    expect(run([sql]).tier).toBe('safe')
+    expect(plan(sql).tier).toBe('destructive')
+    // Another schema: the platform's, never assumed new.
+    expect(run(['CREATE TABLE IF NOT EXISTS auth.users (id int); DELETE FROM auth.users']).tier).toBe('destructive')
+  })
+})
+
+// documenso/documenso, packages/prisma/migrations/20250522054049_add_id_generator (nanoid calls
+// nanoid_optimized, defined after it) and 20250522054050_add_organisations (the calls).
+const idGenerator = `CREATE OR REPLACE FUNCTION nanoid(size int DEFAULT 21, alphabet text DEFAULT '0123456789abcdefghijklmnopqrstuvwxyz')
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  idBuilder text := '';
+BEGIN
+  idBuilder := nanoid_optimized(size, alphabet, 63, 16);
+  RETURN idBuilder;
+END $$;
+CREATE OR REPLACE FUNCTION nanoid_optimized(size int, alphabet text, mask int, step int)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  idBuilder text := '';
+  bytes bytea;
+BEGIN
+  bytes := gen_random_bytes(step);
+  idBuilder := idBuilder || substr(alphabet, get_byte(bytes, 0) & mask, 1);
+  RETURN idBuilder;
+END $$;
+CREATE OR REPLACE FUNCTION generate_prefix_id(prefix TEXT) RETURNS TEXT AS $$
+BEGIN
+  RETURN prefix || '_' || nanoid(16, 'abcdefhiklmnorstuvwxyz');
+END;
+$$ LANGUAGE plpgsql;`
+
+const organisations = `INSERT INTO "OrganisationMember" ("id", "userId", "organisationId")
+SELECT generate_prefix_id('member'), u."id", o."id" FROM "User" u JOIN "Organisation" o ON o."ownerUserId" = u."id";`
+
+describe('functions a history defines', () => {
+  const known = { knownFunctions: new Set(['gen_random_bytes']) }
+
+  it('judges a call by the body an earlier file gave it, resolving names the body used before they were defined', () => {
+    expect(run([idGenerator, organisations], known).tier).toBe('safe')
+    expect(plan(organisations, known).tier).toBe('cautious')
+  })
+
+  it('keeps the call cautious while a name its body uses is still undefined', () => {
+    const withoutHelper = idGenerator.slice(0, idGenerator.indexOf('CREATE OR REPLACE FUNCTION nanoid_optimized'))
+    const p = run(
+      [
+        `${withoutHelper} CREATE FUNCTION generate_prefix_id(prefix TEXT) RETURNS TEXT LANGUAGE sql AS $$ SELECT nanoid() $$;`,
+        organisations,
+      ],
+      known,
+    )
+    expect(p.tier).toBe('cautious')
+  })
+
+  it('gives the call the tier of what the later definition does, destructive included', () => {
+    const caller = 'CREATE FUNCTION tidy() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM purge(); END $$;'
+    const purge = 'CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders $$;'
+    expect(run([caller, purge, 'SELECT tidy()']).tier).toBe('destructive')
+    expect(tiers(plan(`${caller} ${purge} SELECT tidy()`)).at(-1)).toBe('destructive')
+    const terminator = 'CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS $$ SELECT pg_terminate_backend(1) $$;'
+    expect(run([caller, terminator, 'SELECT tidy()']).tier).toBe('destructive')
+  })
+
+  it('forgets a dropped function: a later call of the name reaches whatever else carries it', () => {
+    const sql = 'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; DROP FUNCTION f(); SELECT f()'
+    expect(tiers(plan(sql)).at(-1)).toBe('cautious')
+    expect(
+      run(['CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$', 'DROP FUNCTION f()', 'SELECT f()']).tier,
+    ).toBe('cautious')
+  })
+
+  it('never lets a definition stand for a dangerous built-in of the same name', () => {
+    const shadow = 'CREATE FUNCTION pg_terminate_backend(pid int) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$'
+    expect(run([shadow, 'SELECT pg_terminate_backend(42)']).tier).toBe('destructive')
+  })
+})
+
+// documenso/documenso, packages/prisma/migrations: 20231220124343_add_cascade_delete_user_apitoken
+// (Prisma re-adds a foreign key to change its action), 20240227003622_migrate_to_cuids_for_webhooks
+// (primary key dropped and added in one statement), 20240222230527_change_banner_to_site_settings_model
+// (DropForeignKey before DropTable).
+const apiToken = `CREATE TABLE "ApiToken" (
+    "id" SERIAL NOT NULL,
+    "token" TEXT NOT NULL,
+    "userId" INTEGER NOT NULL,
+    CONSTRAINT "ApiToken_pkey" PRIMARY KEY ("id")
+);
+CREATE UNIQUE INDEX "ApiToken_token_key" ON "ApiToken"("token");
+CREATE INDEX "ApiToken_userId_idx" ON "ApiToken"("userId");
+ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;`
+
+const cascade = `-- DropForeignKey
+ALTER TABLE "ApiToken" DROP CONSTRAINT "ApiToken_userId_fkey";
+-- AddForeignKey
+ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;`
+
+describe('constraints, indexes and triggers a history defines', () => {
+  it('takes a foreign key added back on the same columns and table for a replacement', () => {
+    const p = run([apiToken, cascade])
+    expect(p.tier).toBe('safe')
+    expect(rules(p)).toContain('replaced-object')
+    // Alone, the old definition is unknown: the drop keeps its tier.
+    expect(plan(cascade).tier).toBe('destructive')
+  })
+
+  it('keeps the drop when what comes back guards something else', () => {
+    const elsewhere = cascade.replace(
+      'REFERENCES "User"("id") ON DELETE CASCADE',
+      'REFERENCES "Team"("id") ON DELETE CASCADE',
+    )
+    expect(run([apiToken, elsewhere]).tier).toBe('destructive')
+    const check = `ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_token_check" CHECK (length("token") > 10);`
+    const weaker = `ALTER TABLE "ApiToken" DROP CONSTRAINT "ApiToken_token_check"; ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_token_check" CHECK (true);`
+    expect(run([apiToken, check, weaker]).tier).toBe('destructive')
+  })
+
+  it('takes a primary key dropped and added on the same columns in one ALTER TABLE for a replacement', () => {
+    const webhook = `CREATE TABLE "Webhook" ("id" SERIAL NOT NULL, "url" TEXT NOT NULL, CONSTRAINT "Webhook_pkey" PRIMARY KEY ("id"));`
+    const cuids = `ALTER TABLE "Webhook" DROP CONSTRAINT "Webhook_pkey",
+ALTER COLUMN "id" DROP DEFAULT,
+ALTER COLUMN "id" SET DATA TYPE TEXT,
+ADD CONSTRAINT "Webhook_pkey" PRIMARY KEY ("id");`
+    const p = run([webhook, cuids])
+    expect(rules(p)).not.toContain('drop-constraint')
+    expect(p.tier).toBe('safe')
+    expect(plan(cuids).tier).toBe('destructive')
+  })
+
+  it('takes a unique key replaced by a primary key on the same columns as kept (lemmy)', () => {
+    // LemmyNet/lemmy, migrations/2023-10-24-030352_change_primary_keys_and_remove_some_id_columns.
+    const aggregates =
+      'CREATE TABLE comment_aggregates (id serial PRIMARY KEY, comment_id int UNIQUE NOT NULL, score bigint)'
+    const keys =
+      'ALTER TABLE comment_aggregates DROP COLUMN id, ADD PRIMARY KEY (comment_id), DROP CONSTRAINT comment_aggregates_comment_id_key'
+    const p = run([aggregates, keys])
+    expect(rules(p)).not.toContain('drop-constraint')
+    expect(rules(p)).toContain('replaced-object')
+    // What is left is the column's own loss.
+    expect(p.tier).toBe('cautious')
+    expect(rules(p)).toContain('drop-column')
+    expect(plan(keys).tier).toBe('destructive')
+  })
+
+  it('lets a plain index go without a tier, and keeps a unique one', () => {
+    expect(run([apiToken, 'DROP INDEX "ApiToken_userId_idx"']).tier).toBe('safe')
+    expect(run([apiToken, 'DROP INDEX "ApiToken_token_key"']).tier).toBe('cautious')
+    expect(plan('DROP INDEX "ApiToken_userId_idx"').tier).toBe('cautious')
+  })
+
+  it('counts what goes with a table dropped next as part of that drop', () => {
+    const banner = `ALTER TABLE "ApiToken" DROP CONSTRAINT "ApiToken_userId_fkey";
+DROP INDEX "ApiToken_token_key";
+DROP TABLE "ApiToken";`
+    const p = run([apiToken, banner])
+    expect(tiers(p)).toEqual(['safe', 'safe', 'destructive'])
+    // Alone, the constraint names its table; the index does not.
+    expect(tiers(plan(banner))).toEqual(['safe', 'cautious', 'destructive'])
+  })
+
+  it('is not fooled by a temporary table that shadows the old one, nor by a search_path change', () => {
+    // Red team: the later DROP TABLE (or the re-added key) would reach a new temporary table, and the
+    // real table would have lost its constraint.
+    const shadows = [
+      'ALTER TABLE t DROP CONSTRAINT c; CREATE TEMP TABLE t (id int); DROP TABLE t',
+      'ALTER TABLE t DROP CONSTRAINT c; CREATE TEMP VIEW t AS SELECT 1; DROP TABLE t',
+      'ALTER TABLE t DROP CONSTRAINT c; SET search_path = x; DROP TABLE t',
+    ]
+    for (const sql of shadows) expect(tiers(plan(sql))[0], sql).toBe('destructive')
+    const readd =
+      'ALTER TABLE t DROP CONSTRAINT c; CREATE TEMP TABLE t (id int); ALTER TABLE t ADD CONSTRAINT c UNIQUE (id)'
+    expect(tiers(run(['CREATE TABLE t (id int, CONSTRAINT c UNIQUE (id))', readd]))[0]).toBe('destructive')
+  })
+
+  it('follows renames, and forgets a definition whose column was renamed', () => {
+    const renamed = run([
+      apiToken,
+      'ALTER TABLE "ApiToken" RENAME TO "Token"',
+      cascade.replaceAll('"ApiToken"', '"Token"'),
+    ])
+    expect(renamed.tier).toBe('safe')
+    const column = run([
+      apiToken,
+      'ALTER TABLE "ApiToken" RENAME COLUMN "userId" TO "ownerId"',
+      `ALTER TABLE "ApiToken" DROP CONSTRAINT "ApiToken_userId_fkey"; ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_userId_fkey" FOREIGN KEY ("ownerId") REFERENCES "User"("id");`,
+    ])
+    expect(column.tier).toBe('destructive')
+  })
+
+  it('takes a trigger made again the same for a replacement, and a changed one for a loss', () => {
+    const audit = `CREATE TABLE orders (id int);
+CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO log VALUES (NEW.id); RETURN NEW; END $$;
+CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit();`
+    const same =
+      'DROP TRIGGER orders_audit ON orders; CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit()'
+    const fewer =
+      'DROP TRIGGER orders_audit ON orders; CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION audit()'
+    expect(tiers(run([audit, same]))[0]).toBe('safe')
+    expect(tiers(run([audit, fewer]))[0]).toBe('cautious')
+  })
+})
+
+// LemmyNet/lemmy, migrations/2023-08-02-174444_fix-timezones/up.sql.
+describe('type changes a history knows the old type of', () => {
+  const person =
+    'CREATE TABLE person (id serial PRIMARY KEY, name varchar(20), published timestamp NOT NULL DEFAULT now())'
+
+  it('lets timestamp become timestamptz when the script set the time zone to UTC', () => {
+    const utc = "SET timezone = 'UTC'; ALTER TABLE person ALTER COLUMN published TYPE timestamptz USING published;"
+    expect(run([person, utc]).tier).toBe('safe')
+    expect(run([person, 'ALTER TABLE person ALTER COLUMN published TYPE timestamptz USING published']).tier).toBe(
+      'cautious',
+    )
+    // Anything that can run code in between may have changed the zone again.
+    expect(run([person, `SET timezone = 'UTC'; SELECT 1; ${utc.slice(utc.indexOf('ALTER'))}`]).tier).toBe('cautious')
+    expect(plan(utc).tier).toBe('cautious')
+  })
+
+  it('lets a wider varchar or text through, and keeps a narrower one', () => {
+    expect(run([person, 'ALTER TABLE person ALTER COLUMN name TYPE varchar(255)']).tier).toBe('safe')
+    expect(run([person, 'ALTER TABLE person ALTER COLUMN name TYPE text']).tier).toBe('safe')
+    expect(run([person, 'ALTER TABLE person ALTER COLUMN name TYPE varchar(10)']).tier).toBe('cautious')
+  })
+})
