@@ -93,7 +93,7 @@ function computeCoverage(statement: ClassifiedStatement): Coverage {
     const drop = inner(statement, 'DropStmt')
     const removeType = typeof drop?.removeType === 'string' ? drop.removeType : 'OBJECT_UNKNOWN'
     if (removeType === 'OBJECT_TABLE') return { kind: 'drop-table' }
-    // if (removeType === 'OBJECT_SCHEMA') return { kind: 'drop-schema' }
+    if (removeType === 'OBJECT_SCHEMA') return { kind: 'drop-schema' }
     if (DEFINITION_DROPS.has(removeType)) return { kind: 'definitions', removeType }
     if (removeType === 'OBJECT_EXTENSION') {
       return {

@@ -172,6 +172,44 @@ async function grantsOf(
   return out
 }
 
+/** The catalogs whose objects carry their schema in a column: `[catalog, oid column, schema column]`. */
+const NAMESPACED: readonly (readonly [string, string])[] = [
+  ['pg_type', 'typnamespace'],
+  ['pg_proc', 'pronamespace'],
+  ['pg_collation', 'collnamespace'],
+  ['pg_operator', 'oprnamespace'],
+  ['pg_opclass', 'opcnamespace'],
+  ['pg_opfamily', 'opfnamespace'],
+  ['pg_conversion', 'connamespace'],
+  ['pg_ts_config', 'cfgnamespace'],
+  ['pg_ts_dict', 'dictnamespace'],
+  ['pg_ts_parser', 'prsnamespace'],
+  ['pg_ts_template', 'tmplnamespace'],
+  ['pg_statistic_ext', 'stxnamespace'],
+  ['pg_default_acl', 'defaclnamespace'],
+]
+
+/**
+ * SQL for the schema an object (`classid`, `objid` of `pg_depend`) lives in: its own for objects
+ * with one, its table's for rules, triggers, policies, defaults and constraints; NULL when unknown.
+ */
+function namespaceOf(classid: string, objid: string): string {
+  const rel = (table: string, column: string) =>
+    `(SELECT c.relnamespace FROM pg_catalog.${table} x JOIN pg_catalog.pg_class c ON c.oid = x.${column} WHERE x.oid = ${objid})`
+  return `(CASE ${classid}
+    WHEN 'pg_catalog.pg_namespace'::regclass THEN ${objid}
+    WHEN 'pg_catalog.pg_class'::regclass THEN (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = ${objid})
+    WHEN 'pg_catalog.pg_rewrite'::regclass THEN ${rel('pg_rewrite', 'ev_class')}
+    WHEN 'pg_catalog.pg_trigger'::regclass THEN ${rel('pg_trigger', 'tgrelid')}
+    WHEN 'pg_catalog.pg_policy'::regclass THEN ${rel('pg_policy', 'polrelid')}
+    WHEN 'pg_catalog.pg_attrdef'::regclass THEN ${rel('pg_attrdef', 'adrelid')}
+    WHEN 'pg_catalog.pg_constraint'::regclass THEN (SELECT COALESCE(c.relnamespace, t.typnamespace, k.connamespace)
+      FROM pg_catalog.pg_constraint k LEFT JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+      LEFT JOIN pg_catalog.pg_type t ON t.oid = k.contypid WHERE k.oid = ${objid})
+    ${NAMESPACED.map(([table, column]) => `WHEN 'pg_catalog.${table}'::regclass THEN (SELECT ${column} FROM pg_catalog.${table} WHERE oid = ${objid})`).join('\n    ')}
+  END)`
+}
+
 /** `to_jsonb(row)` without the columns a statement loses: what finds a row again without a key. */
 function restOf(alias: string, lost: readonly string[]): string {
   return `(pg_catalog.to_jsonb(${alias}) - ARRAY[${lost.map(quoteLiteral).join(', ')}]::text[])`
@@ -270,7 +308,9 @@ export class UndoKeeper implements StatementObserver {
     statement: ClassifiedStatement,
     index: number,
   ): Promise<Pick<StatementRun, 'command' | 'rowCount'> | undefined> {
-    if (coverageOf(statement).kind !== 'drop-table') return undefined
+    const kind = coverageOf(statement).kind
+    if (kind === 'drop-schema') return this.#guard(statement, () => this.#keepDroppedSchemas(session, statement, index))
+    if (kind !== 'drop-table') return undefined
     return this.#guard(statement, () => this.#moveDroppedTables(session, statement, index))
   }
 
@@ -367,6 +407,20 @@ export class UndoKeeper implements StatementObserver {
       }
     }
     for (const item of this.#items) {
+      if (item.kind === 'schema') {
+        const tables = await rows<{ name: string }>(
+          session,
+          "SELECT relname::text AS name FROM pg_catalog.pg_class WHERE relnamespace = $1 AND relkind IN ('r', 'm') ORDER BY relname",
+          [item.oid],
+        )
+        for (const t of tables) {
+          const counted = await rows<{ n: string }>(
+            session,
+            `SELECT count(*)::text AS n FROM ${qualify(item.keptName, t.name)}`,
+          )
+          rowCounts[qualify(item.name, t.name)] = Number(counted[0]?.n ?? 0)
+        }
+      }
       if (item.kind === 'table') {
         const counted = await rows<{ n: string }>(
           session,
@@ -1695,6 +1749,171 @@ export class UndoKeeper implements StatementObserver {
       exists: `SELECT pg_catalog.to_regclass(${quoteLiteral(v.name)}) IS NOT NULL AS taken`,
       create,
     }
+  }
+
+  /**
+   * DROP SCHEMA: instead of dropping, each schema is renamed to a kept name (`ddl_undo_<id>_<n>`),
+   * with everything in it (tables with their rows, views, functions, types, sequences with their
+   * values, privileges and comments), and its privileges are revoked while it is kept. What its
+   * CASCADE would have removed outside it is dropped, with its definition kept: views and foreign
+   * keys; anything else outside it makes the keep impossible (`cannot-keep`), as does an extension
+   * or publication the schema is part of. Returns undefined to send the statement as written (a
+   * missing schema, or RESTRICT on a schema that is not empty: the server reports them).
+   */
+  async #keepDroppedSchemas(
+    session: Session,
+    statement: ClassifiedStatement,
+    index: number,
+  ): Promise<Pick<StatementRun, 'command' | 'rowCount'> | undefined> {
+    const drop = dropStmt(statement)
+    const schemas: { oid: number; name: string; acl: string | null; owner: string }[] = []
+    for (const object of drop.objects) {
+      const name = (object as { String?: { sval?: unknown } }).String?.sval
+      if (typeof name !== 'string') return undefined
+      const found = await rows<{ oid: string; acl: string | null; owner: string }>(
+        session,
+        'SELECT oid::int8::text AS oid, nspacl::text AS acl, nspowner::int8::text AS owner FROM pg_catalog.pg_namespace WHERE nspname = $1',
+        [name],
+      )
+      const n = found[0]
+      if (n === undefined) {
+        if (drop.missingOk) continue
+        return undefined
+      }
+      if (name === 'ddl_undo' || name.startsWith('ddl_undo_')) {
+        throw cannotKeep(`schema ${quoteIdent(name)} holds undo's own kept copies`, statement, this.#flag)
+      }
+      if (name.startsWith('pg_') || name === 'information_schema') return undefined // the server refuses it
+      if (!schemas.some((x) => x.name === name)) schemas.push({ oid: Number(n.oid), name, acl: n.acl, owner: n.owner })
+    }
+    if (schemas.length === 0) return undefined
+    const oids = schemas.map((x) => x.oid)
+    const members = await rows<{ n: string }>(
+      session,
+      `SELECT count(*)::text AS n FROM pg_catalog.pg_depend
+        WHERE refclassid = 'pg_catalog.pg_namespace'::regclass AND refobjid = ANY($1::oid[])`,
+      [oids],
+    )
+    if (!drop.cascade && Number(members[0]?.n ?? 0) > 0) return undefined // the server refuses it: not empty
+    const blockers = await rows<{ why: string }>(
+      session,
+      `SELECT pg_catalog.format('extension %I is installed in schema %I', e.extname, e.extnamespace::regnamespace::text) AS why
+         FROM pg_catalog.pg_extension e WHERE e.extnamespace = ANY($1::oid[])
+       UNION ALL
+       SELECT pg_catalog.pg_describe_object(m.classid, m.objid, 0) || ' belongs to an extension'
+         FROM pg_catalog.pg_depend m JOIN pg_catalog.pg_depend e ON e.classid = m.classid AND e.objid = m.objid AND e.deptype = 'e'
+        WHERE m.refclassid = 'pg_catalog.pg_namespace'::regclass AND m.refobjid = ANY($1::oid[])
+       UNION ALL
+       SELECT pg_catalog.format('schema %I is in publication %I', pn.pnnspid::regnamespace::text, p.pubname)
+         FROM pg_catalog.pg_publication_namespace pn JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid
+        WHERE pn.pnnspid = ANY($1::oid[])
+       UNION ALL
+       SELECT pg_catalog.format('table %I.%I is in publication %I', c.relnamespace::regnamespace::text, c.relname, p.pubname)
+         FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+         JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid WHERE c.relnamespace = ANY($1::oid[])
+       LIMIT 1`,
+      [oids],
+    )
+    if (blockers[0] !== undefined) throw cannotKeep(blockers[0].why, statement, this.#flag)
+    // What depends, from outside the schemas, on something in them: a CASCADE would drop it.
+    const outside = await qualifiedNames(session, async () => {
+      const deps = await rows<{
+        objid: string
+        view: string | null
+        viewkind: string | null
+        rulename: string | null
+        contype: string | null
+        conrelid: string | null
+        what: string
+      }>(
+        session,
+        `SELECT DISTINCT d.objid::int8::text AS objid, r.ev_class::int8::text AS view, vc.relkind::text AS viewkind,
+                r.rulename::text AS rulename, k.contype::text AS contype, k.conrelid::int8::text AS conrelid,
+                pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS what
+           FROM pg_catalog.pg_depend d
+           LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = d.objid
+           LEFT JOIN pg_catalog.pg_class vc ON vc.oid = r.ev_class
+           LEFT JOIN pg_catalog.pg_constraint k ON d.classid = 'pg_catalog.pg_constraint'::regclass AND k.oid = d.objid
+          WHERE d.deptype IN ('n', 'a') AND ${namespaceOf('d.refclassid', 'd.refobjid')} = ANY($1::oid[])
+            AND COALESCE(${namespaceOf('d.classid', 'd.objid')} <> ALL($1::oid[]), true)
+          ORDER BY 1`,
+        [oids],
+      )
+      const views: number[] = []
+      const fks: ForeignKeyDef[] = []
+      for (const d of deps) {
+        if (d.view !== null && d.rulename === '_RETURN' && (d.viewkind === 'v' || d.viewkind === 'm')) {
+          if (!views.includes(Number(d.view))) views.push(Number(d.view))
+        } else if (d.contype === 'f' && d.conrelid !== null) {
+          const found = await rows<{ name: string; def: string; on: string }>(
+            session,
+            `SELECT conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def, conrelid::regclass::text AS on
+               FROM pg_catalog.pg_constraint WHERE oid = $1`,
+            [Number(d.objid)],
+          )
+          const k = found[0]
+          if (k !== undefined && !fks.some((f) => f.relid === Number(d.conrelid) && f.name === k.name)) {
+            fks.push({ relid: Number(d.conrelid), name: k.name, definition: k.def })
+          }
+        } else {
+          throw cannotKeep(
+            `DROP SCHEMA ... CASCADE would also remove ${d.what}, outside the schema, which undo does not keep`,
+            statement,
+            this.#flag,
+          )
+        }
+      }
+      const kept = views.length > 0 ? await this.#dependentViews(session, statement, views, true, true) : undefined
+      return { fks, views: kept?.defs ?? [] }
+    })
+    await this.#store(session)
+    const sent: string[] = []
+    const exec = async (sql: string) => {
+      await rows(session, sql)
+      sent.push(sql)
+    }
+    for (const view of outside.views.filter((d) => !d.object.startsWith('constraint')).reverse()) {
+      const word = view.object.startsWith('materialized view') ? 'MATERIALIZED VIEW' : 'VIEW'
+      await exec(`DROP ${word} IF EXISTS ${view.object.slice(word.length + 1)} CASCADE`)
+    }
+    for (const fk of outside.fks) {
+      const on = await rows<{ on: string }>(
+        session,
+        `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS on FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
+        [fk.relid],
+      )
+      await exec(`ALTER TABLE ${on[0]?.on} DROP CONSTRAINT ${quoteIdent(fk.name)}`)
+    }
+    let first = true
+    for (const schema of schemas) {
+      const keptName = `ddl_undo_${this.#name('')}`
+      const grants = await grantsOf(session, schema.acl, `SCHEMA ${quoteIdent(schema.name)}`, 'TYPE')
+      // While kept, only its owner reaches it (as with ddl_undo).
+      const grantees = await rows<{ grantee: string }>(
+        session,
+        `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END AS grantee
+           FROM pg_catalog.aclexplode($1::aclitem[]) a LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+          WHERE a.grantee <> $2::oid`,
+        [schema.acl, schema.owner],
+      )
+      for (const g of grantees) await exec(`REVOKE ALL ON SCHEMA ${quoteIdent(schema.name)} FROM ${g.grantee} CASCADE`)
+      await exec(`ALTER SCHEMA ${quoteIdent(schema.name)} RENAME TO ${quoteIdent(keptName)}`)
+      this.#items.push({
+        kind: 'schema',
+        statement: index,
+        oid: schema.oid,
+        name: schema.name,
+        keptName,
+        grants,
+        foreignKeys: first ? outside.fks : [],
+        dependents: first ? outside.views : [],
+      })
+      first = false
+    }
+    this.#substituted.push({ index, sent: sent.join('; ') })
+    await this.#checkSize(session, statement)
+    return { command: 'DROP', rowCount: null }
   }
 
   /**

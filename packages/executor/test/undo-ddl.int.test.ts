@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { testDatabase } from '../../../test/support/database.js'
 import { direct, type Harness, harness } from './support.js'
 
-const database = testDatabase('undo_alter')
+const database = testDatabase('undo_ddl')
 let h: Harness
 
 /**
@@ -69,6 +69,10 @@ beforeEach(async () => {
   await direct(
     database.url,
     `DROP SCHEMA IF EXISTS app CASCADE; DROP SCHEMA IF EXISTS other CASCADE; DROP SCHEMA IF EXISTS ddl_undo CASCADE;
+     DROP SCHEMA IF EXISTS empty CASCADE;
+     DO $$ DECLARE s text; BEGIN
+       FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ddl_undo_%' LOOP EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP;
+     END $$;
      DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'undo_reader') THEN CREATE ROLE undo_reader; END IF; END $$;
      CREATE SCHEMA app; CREATE SCHEMA other;
      CREATE TABLE app.customers (id serial PRIMARY KEY, name text NOT NULL UNIQUE, tier text DEFAULT 'basic');
@@ -247,5 +251,95 @@ describe('the gate on ALTER TABLE', () => {
     )._unsafeUnwrapErr()
     expect(mixed.message).toContain('Cannot be undone once committed')
     expect(mixed.message).toContain('line 1: the ALTER TABLE subcommand ColumnDefault is not kept by undo')
+  })
+})
+
+describe('undo of DROP SCHEMA', () => {
+  beforeEach(async () => {
+    await direct(
+      database.url,
+      `COMMENT ON SCHEMA app IS 'the application';
+       GRANT USAGE ON SCHEMA app TO undo_reader;
+       CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy'); COMMENT ON TYPE app.mood IS 'feelings';
+       CREATE DOMAIN app.positive AS int CHECK (VALUE > 0);
+       ALTER TABLE app.notes ADD COLUMN mood app.mood DEFAULT 'ok';
+       CREATE SEQUENCE app.ticket START 7; SELECT nextval('app.ticket'), nextval('app.ticket');
+       GRANT USAGE ON SEQUENCE app.ticket TO undo_reader;
+       CREATE FUNCTION app.total_of(c int) RETURNS numeric LANGUAGE sql STABLE AS $f$ SELECT sum(total) FROM app.orders WHERE customer_id = c $f$;
+       GRANT EXECUTE ON FUNCTION app.total_of(int) TO undo_reader; COMMENT ON FUNCTION app.total_of(int) IS 'sum';
+       CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; END $f$;
+       CREATE TRIGGER orders_touch BEFORE UPDATE ON app.orders FOR EACH ROW EXECUTE FUNCTION app.touch();
+       CREATE TABLE other.refs (id int PRIMARY KEY, customer_id int CONSTRAINT refs_customer REFERENCES app.customers(id));
+       INSERT INTO other.refs VALUES (1, 1), (2, 3);
+       CREATE VIEW other.big AS SELECT id, total FROM app.orders WHERE total > 90;
+       CREATE VIEW other.bigger AS SELECT id FROM other.big WHERE total > 95;
+       GRANT SELECT ON other.big TO undo_reader; COMMENT ON VIEW other.big IS 'big orders';
+       CREATE SCHEMA empty;`,
+    )
+  })
+
+  it('keeps the schema with everything in it, drops what its CASCADE takes outside, and undo brings all back', async () => {
+    const before = await dump(['app', 'other', 'empty'])
+    const run = await unwrap(h.db.execute('DROP SCHEMA app, empty CASCADE', { iKnowWhatImDoing: true }))
+    expect(run.undo?.substituted[0]?.sent).toMatch(/ALTER SCHEMA "app" RENAME TO "ddl_undo_u[0-9a-f]{12}_\d+"/)
+    expect(run.undo?.objects).toEqual(['schema "app"', 'view other.big', 'view other.bigger', 'schema "empty"'])
+    expect(run.undo?.rows).toMatchObject({ '"app"."orders"': 100, '"app"."customers"': 20 })
+    expect(await direct(database.url, "SELECT nspname FROM pg_namespace WHERE nspname IN ('app', 'empty')")).toEqual([])
+    expect(await unwrap(h.db.tableExists('other.big'))).toBe(false)
+    expect(
+      await direct(
+        database.url,
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'other.refs'::regclass AND contype = 'f'",
+      ),
+    ).toEqual([])
+    // While kept, only its owner reaches it.
+    expect(
+      await direct(
+        database.url,
+        "SELECT has_schema_privilege('undo_reader', nspname, 'USAGE') AS usage FROM pg_namespace WHERE nspname LIKE 'ddl\\_undo\\_%'",
+      ),
+    ).toEqual([{ usage: false }, { usage: false }])
+    const audit = h.records().filter((r) => r.outcome === 'committed')
+    expect(audit.at(-1)?.undo).toBe(`substituted:${run.undo?.id}`)
+
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump(['app', 'other', 'empty'])).toEqual(before)
+    expect(await direct(database.url, "SELECT nextval('app.ticket')::int AS n, app.total_of(1)::text AS t")).toEqual([
+      { n: 9, t: '301.25' },
+    ])
+  })
+
+  it('refuses the undo when a schema of that name was created again, changing nothing', async () => {
+    const run = await unwrap(h.db.execute('DROP SCHEMA app CASCADE', { iKnowWhatImDoing: true }))
+    await direct(database.url, 'CREATE SCHEMA app; CREATE TABLE app.customers (id int)')
+    const after = await dump(['app', 'other'])
+    const refused = (await h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(refused).toMatchObject({ kind: 'UndoError', problem: 'conflict' })
+    expect(refused.message).toContain('a new schema named "app" exists')
+    expect(await dump(['app', 'other'])).toEqual(after)
+    // Purging drops the kept schema.
+    expect((await unwrap(h.db.purgeUndo(0))).purged).toEqual([run.undo?.id])
+    expect(await direct(database.url, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'ddl\\_undo\\_%'")).toEqual([])
+  })
+
+  it('refuses to run a DROP SCHEMA ... CASCADE that would take something outside it undo does not keep', async () => {
+    await direct(
+      database.url,
+      "CREATE TABLE other.moods (id int, m app.mood); INSERT INTO other.moods VALUES (1, 'sad')",
+    )
+    const before = await dump(['app', 'other'])
+    const refused = (await h.db.execute('DROP SCHEMA app CASCADE', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(refused).toMatchObject({ kind: 'UndoError', problem: 'cannot-keep' })
+    expect(refused.message).toContain('column m of table other.moods')
+    expect(await dump(['app', 'other'])).toEqual(before)
+  })
+
+  it('says before the run that DROP SCHEMA is kept and DROP EXTENSION is not', async () => {
+    const schema = (await h.db.execute('DROP SCHEMA app CASCADE'))._unsafeUnwrapErr()
+    expect(schema.message).not.toContain('Cannot be undone')
+    const extension = (await h.db.execute('DROP EXTENSION IF EXISTS pgcrypto'))._unsafeUnwrapErr()
+    expect(extension.message).toContain(
+      'line 1: DROP EXTENSION is not kept by undo: the extension, its objects and their data are dropped for good',
+    )
   })
 })
