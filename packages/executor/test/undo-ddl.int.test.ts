@@ -55,7 +55,8 @@ async function dump(schemas: readonly string[] = ['app', 'other']): Promise<unkn
     [schemas],
   )
   const data: Record<string, unknown> = {}
-  const tables = await q<{ name: string }>(
+  const tables = await direct<{ name: string }>(
+    database.url,
     `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'm') ORDER BY 1`,
     [schemas],
