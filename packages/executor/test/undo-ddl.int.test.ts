@@ -179,6 +179,17 @@ describe('undo of a column type change', () => {
     expect(await dump()).toEqual(ambiguous)
   })
 
+  it('keeps a type change of a primary key column, matching rows by their other columns', async () => {
+    const before = await dump()
+    const run = await unwrap(
+      h.db.execute('ALTER TABLE app.notes ALTER COLUMN id TYPE numeric(4,1), ALTER COLUMN score TYPE int', {
+        iKnowWhatImDoing: true,
+      }),
+    )
+    await unwrap(h.db.undo(run.undo?.id ?? '', { iKnowWhatImDoing: true }))
+    expect(await dump()).toEqual(before)
+  })
+
   it('refuses the undo, changing nothing, when the column changed type or values again since', async () => {
     const run = await unwrap(
       h.db.execute('ALTER TABLE app.notes ALTER COLUMN score TYPE numeric(6,1)', { iKnowWhatImDoing: true }),
@@ -332,6 +343,10 @@ describe('undo of DROP SCHEMA', () => {
     const refused = (await h.db.execute('DROP SCHEMA app CASCADE', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
     expect(refused).toMatchObject({ kind: 'UndoError', problem: 'cannot-keep' })
     expect(refused.message).toContain('column m of table other.moods')
+    expect(await dump(['app', 'other'])).toEqual(before)
+    // Without CASCADE a schema that is not empty is sent as written: the server refuses it.
+    const restrict = (await h.db.execute('DROP SCHEMA app', { iKnowWhatImDoing: true }))._unsafeUnwrapErr()
+    expect(restrict).toMatchObject({ kind: 'PostgresError', code: '2BP01' })
     expect(await dump(['app', 'other'])).toEqual(before)
   })
 
