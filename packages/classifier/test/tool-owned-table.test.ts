@@ -80,7 +80,7 @@ describe('tool-owned-table', () => {
     expect(flagged('DELETE FROM ddl_undo_u0123456789ab_1.orders')).toBe(true)
     expect(flagged('DROP SCHEMA ddl_undo_u0123456789ab_1 CASCADE')).toBe(true)
     expect(flagged('ALTER SCHEMA ddl_undo_u0123456789ab_1 RENAME TO app')).toBe(true)
-    expect(flagged('CREATE FUNCTION ddl_undo_x.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$')).toBe(true)
+    expect(flagged('CREATE FUNCTION ddl_undo_u1.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$')).toBe(true)
     expect(flagged('DELETE FROM ddl_undone.orders')).toBe(false)
   })
 
@@ -91,7 +91,7 @@ describe('tool-owned-table', () => {
       'public.ddl_migrations',
       'public.ddl_migration_claims',
       'ddl_undo.*',
-      'ddl_undo_*.*',
+      'ddl_undo_u*.*',
     ])
   })
 

@@ -12,7 +12,7 @@ export const DEFAULT_PROTECTED_TABLES: readonly string[] = Object.freeze([
   'public.ddl_migrations',
   'public.ddl_migration_claims',
   'ddl_undo.*',
-  'ddl_undo_*.*',
+  'ddl_undo_u*.*',
 ])
 
 /** Statements that change the relation they name in `relation`. */
@@ -58,7 +58,7 @@ export function isProtected(name: string, protectedTables: readonly string[]): b
   })
 }
 
-/** `ddl_undo` matches itself; `ddl_undo_*` every schema whose name starts with `ddl_undo_`. */
+/** `ddl_undo` matches itself; `ddl_undo_u*` every schema whose name starts with `ddl_undo_u`. */
 function schemaMatches(schema: string, pattern: string): boolean {
   return pattern.endsWith('*') ? schema.startsWith(pattern.slice(0, -1)) : schema === pattern
 }

@@ -1780,7 +1780,7 @@ export class UndoKeeper implements StatementObserver {
         if (drop.missingOk) continue
         return undefined
       }
-      if (name === 'ddl_undo' || name.startsWith('ddl_undo_')) {
+      if (name === 'ddl_undo' || /^ddl_undo_u[0-9a-f]{12}_\d+$/.test(name)) {
         throw cannotKeep(`schema ${quoteIdent(name)} holds undo's own kept copies`, statement, this.#flag)
       }
       if (name.startsWith('pg_') || name === 'information_schema') return undefined // the server refuses it
