@@ -61,7 +61,7 @@ export interface ClassifyOptions {
   readonly history?: MigrationHistory
   /**
    * Tables that hold the tool's own state, as `schema.table` or `schema.*` (default
-   * `public.ddl_migrations`, `public.ddl_migration_claims`, `ddl_undo.*`): gated SQL that writes,
+   * `public.ddl_migrations`, `public.ddl_migration_claims`, `ddl_undo.*`, `ddl_undo_u*.*`): gated SQL that writes,
    * alters or drops them is `destructive` (rule `tool-owned-table`).
    */
   readonly protectedTables?: readonly string[]

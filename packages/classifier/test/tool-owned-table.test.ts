@@ -76,10 +76,23 @@ describe('tool-owned-table', () => {
     })
   }
 
+  it('protects the schemas a dropped schema is kept as (ddl_undo_<id>_<n>)', () => {
+    expect(flagged('DELETE FROM ddl_undo_u0123456789ab_1.orders')).toBe(true)
+    expect(flagged('DROP SCHEMA ddl_undo_u0123456789ab_1 CASCADE')).toBe(true)
+    expect(flagged('ALTER SCHEMA ddl_undo_u0123456789ab_1 RENAME TO app')).toBe(true)
+    expect(flagged('CREATE FUNCTION ddl_undo_u1.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$')).toBe(true)
+    expect(flagged('DELETE FROM ddl_undone.orders')).toBe(false)
+  })
+
   it('takes the protected list from the options', () => {
     expect(flagged("INSERT INTO ops.schema_version VALUES ('1')", ['ops.schema_version'])).toBe(true)
     expect(flagged("INSERT INTO ddl_migrations VALUES ('1')", ['ops.schema_version'])).toBe(false)
-    expect(DEFAULT_PROTECTED_TABLES).toEqual(['public.ddl_migrations', 'public.ddl_migration_claims', 'ddl_undo.*'])
+    expect(DEFAULT_PROTECTED_TABLES).toEqual([
+      'public.ddl_migrations',
+      'public.ddl_migration_claims',
+      'ddl_undo.*',
+      'ddl_undo_u*.*',
+    ])
   })
 
   it('records the lowering, with the policy hash, when policy moves it down', () => {

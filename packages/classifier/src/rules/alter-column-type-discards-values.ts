@@ -156,7 +156,7 @@ const SHIFTS = new Set(['+', '-', '||'])
  * ({@link CONVERSIONS}) of it with constant other arguments, or a shift by a constant (`+ 1`,
  * `* 100`, `|| ' kg'`). Anything else computes a new value from the old one (`md5(c)`,
  * `c = 'yes'`, `c * 0`, `CASE ...`, `c - c`): every value is overwritten, as by an UPDATE without a
- * WHERE, and a type change is not kept by undo.
+ * WHERE (undo keeps the old values of a run that keeps them; see docs/undo.md).
  */
 function carriesValue(node: unknown, column: string | undefined): boolean {
   const w = unwrap(node)
@@ -232,6 +232,6 @@ export const alterColumnTypeDiscardsValues = defineRule<AlterTableCmd>({
   check: (cmd, ctx) =>
     cmd.subtype === 'AT_AlterColumnType' && !usingKeepsValues(cmd) ? actionTarget(cmd, ctx) : undefined,
   message: (t) =>
-    `ALTER COLUMN ${t} TYPE ... USING an expression that does not carry the old value over (it ignores the column, can only yield NULL, cuts it short or computes something else from it) overwrites every value of it; undo does not keep a type change.`,
+    `ALTER COLUMN ${t} TYPE ... USING an expression that does not carry the old value over (it ignores the column, can only yield NULL, cuts it short or computes something else from it) overwrites every value of it; once committed, only ddl undo of a run that kept the old values brings them back.`,
   hint: 'Convert the value itself (USING the column, a cast or a conversion such as to_timestamp). To compute new values, add a new column, fill it with UPDATE (kept by undo), and drop the old one later.',
 })

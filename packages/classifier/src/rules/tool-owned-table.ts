@@ -4,13 +4,15 @@ import { dropObjectNames } from './util.js'
 
 /**
  * The tables safe-ddl keeps its own state in, as `schema.table` or `schema.*`: the migration
- * tracking and claims tables, and every object of the schema undo copies live in. The default of
- * `ClassifyOptions.protectedTables`.
+ * tracking and claims tables, and every object of the schema undo copies live in and of the schemas
+ * a dropped schema is kept as (`ddl_undo_<id>_<n>`). An entry `prefix*.*` covers every schema whose
+ * name starts with `prefix`. The default of `ClassifyOptions.protectedTables`.
  */
 export const DEFAULT_PROTECTED_TABLES: readonly string[] = Object.freeze([
   'public.ddl_migrations',
   'public.ddl_migration_claims',
   'ddl_undo.*',
+  'ddl_undo_u*.*',
 ])
 
 /** Statements that change the relation they name in `relation`. */
@@ -51,15 +53,26 @@ export function isProtected(name: string, protectedTables: readonly string[]): b
   const [schema] = full.split('.')
   return protectedTables.some((entry) => {
     const e = entry.toLowerCase()
-    if (e.endsWith('.*')) return schema === e.slice(0, -2)
+    if (e.endsWith('.*')) return schemaMatches(schema ?? '', e.slice(0, -2))
     return qualified(e) === full
   })
+}
+
+/** `ddl_undo` matches itself; `ddl_undo_u*` every schema whose name starts with `ddl_undo_u`. */
+function schemaMatches(schema: string, pattern: string): boolean {
+  return pattern.endsWith('*') ? schema.startsWith(pattern.slice(0, -1)) : schema === pattern
 }
 
 /** Whether `schema` is one whose every object is protected (`schema.*`). */
 function isProtectedSchema(schema: string, protectedTables: readonly string[]): boolean {
   const s = schema.toLowerCase()
-  return s !== '' && protectedTables.some((entry) => entry.toLowerCase() === `${s}.*`)
+  return (
+    s !== '' &&
+    protectedTables.some((entry) => {
+      const e = entry.toLowerCase()
+      return e.endsWith('.*') && schemaMatches(s, e.slice(0, -2))
+    })
+  )
 }
 
 function protectedOf(ctx: RuleContext): readonly string[] {

@@ -6,8 +6,9 @@ import { type ConnectionOptions, openApi, reportError } from './exec.js'
 
 const HELP = `
 What a run removes (the old versions of rows a DELETE, UPDATE or MERGE touched, what TRUNCATE
-emptied, dropped tables with everything on them, definitions of dropped views, indexes, functions,
-triggers and policies) is kept in the ddl_undo schema, in the run's own transaction. ddl undo ID
+emptied, dropped tables and schemas with everything in them, dropped columns and the old values of
+a column type change, definitions of dropped views, indexes, functions, triggers, policies and
+constraints) is kept in the ddl_undo schema, in the run's own transaction. ddl undo ID
 puts it back as it was just before that run, in one transaction, audited; it is destructive work
 (it removes what later changes wrote to the same rows) and needs --i-know-what-im-doing. When later
 changes conflict (a new table of the same name, a row re-inserted with the same key), it is refused

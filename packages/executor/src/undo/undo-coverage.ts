@@ -7,7 +7,12 @@ export type Coverage =
   | { readonly kind: 'truncate' }
   | { readonly kind: 'drop-table' }
   | { readonly kind: 'definitions'; readonly removeType: string }
-  | { readonly kind: 'drop-column' }
+  | { readonly kind: 'drop-schema' }
+  /**
+   * ALTER TABLE with DROP COLUMN, ALTER COLUMN ... TYPE or DROP CONSTRAINT: those are kept;
+   * `notKept` names the statement's other subcommands that lose something and are not kept.
+   */
+  | { readonly kind: 'alter-table'; readonly notKept?: string }
   | { readonly kind: 'not-kept'; readonly reason: string }
 
 const DEFINITION_DROPS = new Set([
@@ -21,6 +26,21 @@ const DEFINITION_DROPS = new Set([
   'OBJECT_TYPE',
   'OBJECT_DOMAIN',
   'OBJECT_SEQUENCE',
+])
+
+/** ALTER TABLE subcommands whose loss undo keeps. */
+const KEPT_SUBCOMMANDS = new Set(['AT_DropColumn', 'AT_AlterColumnType', 'AT_DropConstraint'])
+
+/** ALTER TABLE subcommands that lose nothing (undo does not remove what a run adds). */
+const ADDITIVE_SUBCOMMANDS = new Set([
+  'AT_AddColumn',
+  'AT_AddConstraint',
+  'AT_AddIndex',
+  'AT_AddIndexConstraint',
+  'AT_ValidateConstraint',
+  'AT_SetNotNull',
+  'AT_DropNotNull',
+  'AT_SetStatistics',
 ])
 
 const OUTSIDE: Readonly<Record<string, string>> = {
@@ -46,9 +66,11 @@ function inner(statement: ClassifiedStatement, kind: string): Record<string, unk
 
 /**
  * What undo keeps for a statement: rows (DELETE/UPDATE/MERGE anywhere in it), a copy (TRUNCATE), the
- * table itself (DROP TABLE), definitions (DROP VIEW/INDEX/FUNCTION/TRIGGER/POLICY), nothing because
- * nothing is lost (a safe statement), or nothing with the reason (DROP DATABASE, DROP SCHEMA, DROP
- * COLUMN in this version, roles, ALTER SYSTEM, ...). Pure; never throws.
+ * table itself (DROP TABLE), the schema itself (DROP SCHEMA), definitions (DROP VIEW/INDEX/FUNCTION/
+ * TRIGGER/POLICY/TYPE/SEQUENCE), a column's definition and values (ALTER TABLE ... DROP COLUMN,
+ * ALTER COLUMN ... TYPE) and constraints (DROP CONSTRAINT), nothing because nothing is lost (a safe
+ * statement), or nothing with the reason (DROP DATABASE, DROP EXTENSION, roles, ALTER SYSTEM, ...).
+ * Pure; never throws.
  */
 export function coverageOf(statement: ClassifiedStatement): Coverage {
   const cached = seen.get(statement)
@@ -71,7 +93,14 @@ function computeCoverage(statement: ClassifiedStatement): Coverage {
     const drop = inner(statement, 'DropStmt')
     const removeType = typeof drop?.removeType === 'string' ? drop.removeType : 'OBJECT_UNKNOWN'
     if (removeType === 'OBJECT_TABLE') return { kind: 'drop-table' }
+    if (removeType === 'OBJECT_SCHEMA') return { kind: 'drop-schema' }
     if (DEFINITION_DROPS.has(removeType)) return { kind: 'definitions', removeType }
+    if (removeType === 'OBJECT_EXTENSION') {
+      return {
+        kind: 'not-kept',
+        reason: 'DROP EXTENSION is not kept by undo: the extension, its objects and their data are dropped for good',
+      }
+    }
     const what = removeType
       .replace(/^OBJECT_/, '')
       .toLowerCase()
@@ -85,17 +114,44 @@ function computeCoverage(statement: ClassifiedStatement): Coverage {
     text = ''
   }
   if (ROW_WRITERS.some((k) => text.includes(k))) return { kind: 'rows' }
-  if (kind === 'AlterTableStmt' && text.includes('"AT_DropColumn"')) {
-    if (text.includes('"AT_AlterColumnType"'))
-      return { kind: 'not-kept', reason: 'a column type change is not kept by undo (yet)' }
-    return { kind: 'drop-column' }
+  if (kind === 'AlterTableStmt') {
+    const alter = alterTableCoverage(statement)
+    if (alter !== undefined) return alter
   }
   if (statement.verdict.tier === 'safe') return { kind: 'none' }
   if (kind === 'AlterTableStmt') {
     if (text.includes('"AT_AlterColumnType"'))
-      return { kind: 'not-kept', reason: 'a column type change is not kept by undo (yet)' }
+      return {
+        kind: 'not-kept',
+        reason: 'a type change of a column of something other than a table is not kept by undo',
+      }
   }
   return { kind: 'not-kept', reason: `${kind.replace(/Stmt$/, '')} is not kept by undo` }
+}
+
+/** The subtypes of an ALTER TABLE's subcommands, in order. */
+export function alterSubcommands(statement: ClassifiedStatement): { subtype: string; cmd: Record<string, unknown> }[] {
+  const node = inner(statement, 'AlterTableStmt')
+  const cmds = Array.isArray(node?.cmds) ? node.cmds : []
+  return cmds.flatMap((raw) => {
+    const cmd = (raw as { AlterTableCmd?: Record<string, unknown> }).AlterTableCmd
+    return cmd === undefined ? [] : [{ subtype: String(cmd.subtype), cmd }]
+  })
+}
+
+/** An ALTER TABLE (of a table) with subcommands undo keeps, and which of the others lose something. */
+function alterTableCoverage(statement: ClassifiedStatement): Coverage | undefined {
+  if (inner(statement, 'AlterTableStmt')?.objtype !== 'OBJECT_TABLE') return undefined
+  const subtypes = alterSubcommands(statement).map((c) => c.subtype)
+  if (!subtypes.some((s) => KEPT_SUBCOMMANDS.has(s))) return undefined
+  const others = [...new Set(subtypes.filter((s) => !KEPT_SUBCOMMANDS.has(s) && !ADDITIVE_SUBCOMMANDS.has(s)))].map(
+    (s) => s.replace(/^AT_/, ''),
+  )
+  if (others.length === 0 || statement.verdict.tier === 'safe') return { kind: 'alter-table' }
+  return {
+    kind: 'alter-table',
+    notKept: `the ALTER TABLE subcommand${others.length > 1 ? 's' : ''} ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} not kept by undo (its DROP COLUMN, ALTER COLUMN ... TYPE and DROP CONSTRAINT are)`,
+  }
 }
 
 /**
@@ -107,6 +163,8 @@ export function cannotUndo(statements: readonly ClassifiedStatement[]): string[]
   for (const statement of statements) {
     const coverage = coverageOf(statement)
     if (coverage.kind === 'not-kept') lines.push(`line ${statement.span.line}: ${coverage.reason}`)
+    else if (coverage.kind === 'alter-table' && coverage.notKept !== undefined)
+      lines.push(`line ${statement.span.line}: ${coverage.notKept}`)
     else if (coverage.kind !== 'none' && !statement.verdict.transactional) {
       lines.push(`line ${statement.span.line}: it runs outside a transaction, so nothing can be kept in step with it`)
     }

@@ -2,7 +2,7 @@
  * What one run kept, item by item, as stored in `ddl_undo.runs.items` (JSON). `ddl undo` reads them in
  * reverse order and applies each one's inverse.
  */
-export type KeptItem = KeptRows | KeptTable | KeptDefinitions | KeptColumn
+export type KeptItem = KeptRows | KeptTable | KeptDefinitions | KeptColumn | KeptRetype | KeptSchema
 
 /** Rows a DELETE, UPDATE, MERGE or TRUNCATE removed or changed, from one table. */
 export interface KeptRows {
@@ -84,10 +84,75 @@ export interface KeptColumn {
    * row's other columns (`to_jsonb(row) - column`), each distinct rest holding one value.
    */
   readonly match: 'key' | 'row'
+  /**
+   * Columns (unquoted) a `row` match leaves out: every column the statement dropped or retyped.
+   * Absent in runs kept before it existed: the column alone.
+   */
+  readonly lost?: readonly string[]
   /** Table in `ddl_undo` holding key and value (null for a generated column: it is recomputed). */
   readonly valuesTable: string | null
   rows: number
   /** Indexes, constraints and (with CASCADE) views that went with the column. */
+  readonly dependents: readonly ObjectDef[]
+}
+
+/**
+ * A column whose type ALTER COLUMN ... TYPE changed: its old type, default and NOT NULL, its old
+ * values by primary key (or by the row's other columns), and the values the run left (to see later
+ * changes). Indexes and constraints on it are rebuilt by Postgres both ways.
+ */
+export interface KeptRetype {
+  readonly kind: 'retype'
+  readonly statement: number
+  readonly relid: number
+  readonly relation: string
+  /** The column's name, unquoted. */
+  readonly column: string
+  /** `format_type` of the old type. */
+  readonly type: string
+  /** `COLLATE "x"` when the old collation was not the type's default, else ''. */
+  readonly collate: string
+  /** The old default expression (none for identity and generated columns). */
+  readonly default: string | null
+  readonly notNull: boolean
+  /** A generated column: its values are recomputed, not kept. */
+  readonly generated: boolean
+  /** The primary key's columns, quoted (`key` match). */
+  readonly key: readonly string[]
+  readonly match: 'key' | 'row'
+  /** Columns (unquoted) a `row` match leaves out. */
+  readonly lost: readonly string[]
+  /** Table in `ddl_undo` with the key (or the row's other columns) and the old value. */
+  readonly valuesTable: string | null
+  /**
+   * Check constraints and indexes on the column, as they were: Postgres rebuilds them from their
+   * text on each type change, so an undo sets back any whose text came back different.
+   */
+  readonly rebuilt?: readonly {
+    readonly kind: 'constraint' | 'index'
+    readonly name: string
+    readonly definition: string
+    readonly comment: string | null
+  }[]
+  /** Table in `ddl_undo` with the key and the value the run left; set after the statement. */
+  newTable: string | null
+  /** `format_type` (and collation) the run left, set after the statement: a later type change is a conflict. */
+  newType: string | null
+  rows: number
+}
+
+/** A dropped schema, renamed to a kept name with everything in it, and what its CASCADE removed outside it. */
+export interface KeptSchema {
+  readonly kind: 'schema'
+  readonly statement: number
+  readonly oid: number
+  readonly name: string
+  readonly keptName: string
+  /** GRANT statements that rebuild the schema's privileges (revoked while it is kept). */
+  readonly grants: readonly string[]
+  /** Foreign keys of tables outside the schema that referenced tables in it. */
+  readonly foreignKeys: readonly ForeignKeyDef[]
+  /** Views outside the schema that the CASCADE removed, in creation order. */
   readonly dependents: readonly ObjectDef[]
 }
 

@@ -4,7 +4,7 @@ import type { StatementObserver } from '../plan-runner.js'
 import type { StatementRun } from '../results.js'
 import type { Session } from '../session.js'
 import { isServerError } from '../statement-runner.js'
-import { coverageOf } from './undo-coverage.js'
+import { alterSubcommands, coverageOf } from './undo-coverage.js'
 import { UndoError } from './undo-error.js'
 import type { ForeignKeyDef, KeptItem, KeptRows, KeptTable, ObjectDef, UndoSummary } from './undo-items.js'
 import { ensureStore, newUndoId, qualify, quoteIdent, quoteLiteral, rows } from './undo-store.js'
@@ -172,6 +172,81 @@ async function grantsOf(
   return out
 }
 
+/** The catalogs whose objects carry their schema in a column: `[catalog, oid column, schema column]`. */
+const NAMESPACED: readonly (readonly [string, string])[] = [
+  ['pg_type', 'typnamespace'],
+  ['pg_proc', 'pronamespace'],
+  ['pg_collation', 'collnamespace'],
+  ['pg_operator', 'oprnamespace'],
+  ['pg_opclass', 'opcnamespace'],
+  ['pg_opfamily', 'opfnamespace'],
+  ['pg_conversion', 'connamespace'],
+  ['pg_ts_config', 'cfgnamespace'],
+  ['pg_ts_dict', 'dictnamespace'],
+  ['pg_ts_parser', 'prsnamespace'],
+  ['pg_ts_template', 'tmplnamespace'],
+  ['pg_statistic_ext', 'stxnamespace'],
+  ['pg_default_acl', 'defaclnamespace'],
+]
+
+/**
+ * SQL for the schema an object (`classid`, `objid` of `pg_depend`) lives in: its own for objects
+ * with one, its table's for rules, triggers, policies, defaults and constraints; NULL when unknown.
+ */
+function namespaceOf(classid: string, objid: string): string {
+  const rel = (table: string, column: string) =>
+    `(SELECT c.relnamespace FROM pg_catalog.${table} x JOIN pg_catalog.pg_class c ON c.oid = x.${column} WHERE x.oid = ${objid})`
+  return `(CASE ${classid}
+    WHEN 'pg_catalog.pg_namespace'::regclass THEN ${objid}
+    WHEN 'pg_catalog.pg_class'::regclass THEN (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = ${objid})
+    WHEN 'pg_catalog.pg_rewrite'::regclass THEN ${rel('pg_rewrite', 'ev_class')}
+    WHEN 'pg_catalog.pg_trigger'::regclass THEN ${rel('pg_trigger', 'tgrelid')}
+    WHEN 'pg_catalog.pg_policy'::regclass THEN ${rel('pg_policy', 'polrelid')}
+    WHEN 'pg_catalog.pg_attrdef'::regclass THEN ${rel('pg_attrdef', 'adrelid')}
+    WHEN 'pg_catalog.pg_constraint'::regclass THEN (SELECT COALESCE(c.relnamespace, t.typnamespace, k.connamespace)
+      FROM pg_catalog.pg_constraint k LEFT JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+      LEFT JOIN pg_catalog.pg_type t ON t.oid = k.contypid WHERE k.oid = ${objid})
+    ${NAMESPACED.map(([table, column]) => `WHEN 'pg_catalog.${table}'::regclass THEN (SELECT ${column} FROM pg_catalog.${table} WHERE oid = ${objid})`).join('\n    ')}
+  END)`
+}
+
+/** `to_jsonb(row)` without the columns a statement loses: what finds a row again without a key. */
+function restOf(alias: string, lost: readonly string[]): string {
+  return `(pg_catalog.to_jsonb(${alias}) - ARRAY[${lost.map(quoteLiteral).join(', ')}]::text[])`
+}
+
+interface ColumnType {
+  readonly type: string
+  readonly collation: string | null
+  readonly notnull: boolean
+  readonly def: string | null
+  readonly identity: string
+  readonly generated: string
+}
+
+/** A column's type, collation (when not its type's default), NOT NULL, default, identity and generation. */
+async function columnType(session: Session, relid: number, column: string): Promise<ColumnType | undefined> {
+  const found = await rows<ColumnType>(
+    session,
+    `SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+            CASE WHEN a.attcollation <> t.typcollation THEN pg_catalog.format('%I.%I', cn.nspname, co.collname) END AS collation,
+            a.attnotnull AS notnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def,
+            a.attidentity::text AS identity, a.attgenerated::text AS generated
+       FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+       LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+       LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+    [relid, column],
+  )
+  return found[0]
+}
+
+/** A column's type as a conflict check compares it: `numeric(12,2)`, `text COLLATE "pg_catalog"."C"`. */
+export function typeText(t: Pick<ColumnType, 'type' | 'collation'>): string {
+  return t.collation === null ? t.type : `${t.type} COLLATE ${t.collation}`
+}
+
 /**
  * Keeps what each statement of a run removes, in the run's own transaction: a `StatementObserver`
  * for the plan runner (`before`, `instead`, `after`) and {@link UndoKeeper.finish} before COMMIT.
@@ -219,8 +294,11 @@ export class UndoKeeper implements StatementObserver {
           return this.#copyBeforeTruncate(session, statement, index)
         case 'definitions':
           return this.#keepDefinitions(session, statement, index, coverage.removeType)
-        case 'drop-column':
-          return this.#keepDroppedColumns(session, statement, index)
+        case 'alter-table':
+          if (coverage.notKept !== undefined) this.#notKept.push({ index, reason: coverage.notKept })
+          return this.#keepAlterTable(session, statement, index)
+        case 'drop-schema':
+          return
       }
     })
   }
@@ -230,7 +308,9 @@ export class UndoKeeper implements StatementObserver {
     statement: ClassifiedStatement,
     index: number,
   ): Promise<Pick<StatementRun, 'command' | 'rowCount'> | undefined> {
-    if (coverageOf(statement).kind !== 'drop-table') return undefined
+    const kind = coverageOf(statement).kind
+    if (kind === 'drop-schema') return this.#guard(statement, () => this.#keepDroppedSchemas(session, statement, index))
+    if (kind !== 'drop-table') return undefined
     return this.#guard(statement, () => this.#moveDroppedTables(session, statement, index))
   }
 
@@ -239,6 +319,7 @@ export class UndoKeeper implements StatementObserver {
       const triggers = this.#triggers
       this.#triggers = []
       for (const drop of triggers) await rows(session, drop)
+      await this.#keepRetypedResult(session, index)
       let first = true
       for (const item of this.#items) {
         if (item.kind !== 'rows' || item.statement !== index || item.op !== 'dml') continue
@@ -315,11 +396,31 @@ export class UndoKeeper implements StatementObserver {
       } else if (item.kind === 'column') {
         objects.push(`${item.relation}.${quoteIdent(item.column)}`)
         for (const d of item.dependents) objects.push(d.object)
+      } else if (item.kind === 'retype') {
+        objects.push(`${item.relation}.${quoteIdent(item.column)}`)
+        if (item.valuesTable !== null) rowCounts[item.relation] = (rowCounts[item.relation] ?? 0) + item.rows
+      } else if (item.kind === 'schema') {
+        objects.push(`schema ${quoteIdent(item.name)}`)
+        for (const d of item.dependents) objects.push(d.object)
       } else {
         for (const o of item.objects) objects.push(o.object)
       }
     }
     for (const item of this.#items) {
+      if (item.kind === 'schema') {
+        const tables = await rows<{ name: string }>(
+          session,
+          "SELECT relname::text AS name FROM pg_catalog.pg_class WHERE relnamespace = $1 AND relkind IN ('r', 'm') ORDER BY relname",
+          [item.oid],
+        )
+        for (const t of tables) {
+          const counted = await rows<{ n: string }>(
+            session,
+            `SELECT count(*)::text AS n FROM ${qualify(item.keptName, t.name)}`,
+          )
+          rowCounts[qualify(item.name, t.name)] = Number(counted[0]?.n ?? 0)
+        }
+      }
       if (item.kind === 'table') {
         const counted = await rows<{ n: string }>(
           session,
@@ -376,15 +477,28 @@ export class UndoKeeper implements StatementObserver {
   }
 
   async #size(session: Session): Promise<number> {
+    let extraBytes = 0
     const tables: string[] = []
     for (const item of this.#items) {
       if (item.kind === 'rows') {
         if (item.oldTable !== null) tables.push(item.oldTable)
         if (item.newTable !== null) tables.push(item.newTable)
       } else if (item.kind === 'table') tables.push(item.keptName)
-      else if (item.kind === 'column' && item.valuesTable !== null) tables.push(item.valuesTable)
+      else if ((item.kind === 'column' || item.kind === 'retype') && item.valuesTable !== null)
+        tables.push(item.valuesTable)
+      if (item.kind === 'retype' && item.newTable !== null) tables.push(item.newTable)
     }
-    if (tables.length === 0) return 0
+    const schemas = this.#items.flatMap((i) => (i.kind === 'schema' ? [i.oid] : []))
+    if (schemas.length > 0) {
+      const found = await rows<{ bytes: string }>(
+        session,
+        `SELECT COALESCE(sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::text AS bytes FROM pg_catalog.pg_class c
+          WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'm', 'S', 'p')`,
+        [schemas],
+      )
+      extraBytes = Number(found[0]?.bytes ?? 0)
+    }
+    if (tables.length === 0) return extraBytes
     const found = await rows<{ bytes: string }>(
       session,
       `SELECT COALESCE(sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::text AS bytes
@@ -392,7 +506,7 @@ export class UndoKeeper implements StatementObserver {
         WHERE n.nspname = 'ddl_undo' AND c.relname = ANY($1)`,
       [tables],
     )
-    return Number(found[0]?.bytes ?? 0)
+    return Number(found[0]?.bytes ?? 0) + extraBytes
   }
 
   async #checkSize(session: Session, statement: ClassifiedStatement, extra = 0): Promise<void> {
@@ -581,11 +695,11 @@ export class UndoKeeper implements StatementObserver {
   }
 
   /**
-   * ALTER TABLE ... DROP COLUMN: each dropped column's definition (type, collation, default, NOT
-   * NULL, identity, generation, comment, grants), its values by primary key, and the indexes,
-   * constraints and (with CASCADE) views that go with it.
+   * ALTER TABLE: DROP COLUMN ({@link UndoKeeper.#keepDroppedColumn}), ALTER COLUMN ... TYPE
+   * ({@link UndoKeeper.#keepRetypedColumn}) and DROP CONSTRAINT ({@link UndoKeeper.#keepDroppedConstraint}),
+   * subcommand by subcommand, before the statement.
    */
-  async #keepDroppedColumns(session: Session, statement: ClassifiedStatement, index: number): Promise<void> {
+  async #keepAlterTable(session: Session, statement: ClassifiedStatement, index: number): Promise<void> {
     const node =
       (statement.ast as unknown as { AlterTableStmt?: Record<string, unknown> } | undefined)?.AlterTableStmt ?? {}
     const range = (node.relation ?? {}) as RangeVarLike
@@ -594,12 +708,56 @@ export class UndoKeeper implements StatementObserver {
     const relation = await resolveRelation(session, name)
     if (relation === undefined || (relation.relkind !== 'r' && relation.relkind !== 'p')) return
     if (relation.relpersistence === 't') return
+    const cmds = alterSubcommands(statement)
+    // Columns the statement drops, retypes or adds: rows are never matched by them.
+    const lost = cmds.flatMap((c) => {
+      if ((c.subtype === 'AT_DropColumn' || c.subtype === 'AT_AlterColumnType') && typeof c.cmd.name === 'string')
+        return [c.cmd.name]
+      const added = (c.cmd.def as { ColumnDef?: { colname?: unknown } } | undefined)?.ColumnDef?.colname
+      return c.subtype === 'AT_AddColumn' && typeof added === 'string' ? [added] : []
+    })
+    for (const { subtype, cmd } of cmds) {
+      if (typeof cmd.name !== 'string') continue
+      if (subtype === 'AT_DropColumn')
+        await this.#keepDroppedColumn(
+          session,
+          statement,
+          index,
+          relation,
+          cmd.name,
+          cmd.behavior === 'DROP_CASCADE',
+          lost,
+        )
+      else if (subtype === 'AT_AlterColumnType')
+        await this.#keepRetypedColumn(session, statement, index, relation, cmd.name, lost)
+      else if (subtype === 'AT_DropConstraint')
+        await this.#keepDroppedConstraint(
+          session,
+          statement,
+          index,
+          relation,
+          cmd.name,
+          cmd.behavior === 'DROP_CASCADE',
+        )
+    }
+  }
+
+  /**
+   * ALTER TABLE ... DROP COLUMN: the dropped column's definition (type, collation, default, NOT
+   * NULL, identity, generation, comment, grants), its values by primary key, and the indexes,
+   * constraints and (with CASCADE) views that go with it.
+   */
+  async #keepDroppedColumn(
+    session: Session,
+    statement: ClassifiedStatement,
+    index: number,
+    relation: Relation,
+    name: string,
+    cascade: boolean,
+    lost: readonly string[],
+  ): Promise<void> {
     const table = qualify(relation.schema, relation.name)
-    const cmds = Array.isArray(node.cmds) ? node.cmds : []
-    for (const raw of cmds) {
-      const cmd = (raw as { AlterTableCmd?: Record<string, unknown> }).AlterTableCmd
-      if (cmd?.subtype !== 'AT_DropColumn' || typeof cmd.name !== 'string') continue
-      const cascade = cmd.behavior === 'DROP_CASCADE'
+    {
       const found = await rows<{
         attnum: number
         type: string
@@ -622,42 +780,19 @@ export class UndoKeeper implements StatementObserver {
            LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
            LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
           WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
-        [relation.oid, cmd.name],
+        [relation.oid, name],
       )
       const col = found[0]
-      if (col === undefined) continue // IF EXISTS skips it, or the server refuses the statement
-      const column = quoteIdent(cmd.name)
+      if (col === undefined) return // IF EXISTS skips it, or the server refuses the statement
+      const column = quoteIdent(name)
       const children = await rows(session, 'SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = $1 LIMIT 1', [
         relation.oid,
       ])
       if (relation.relkind === 'r' && children.length > 0) {
         throw cannotKeep(`${table} has inheritance children`, statement, this.#flag)
       }
-      const key = await rows<{ col: string; attnum: number }>(
-        session,
-        `SELECT pg_catalog.quote_ident(a.attname) AS col, a.attnum FROM pg_catalog.pg_index i
-           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-          WHERE i.indrelid = $1 AND i.indisprimary ORDER BY a.attnum`,
-        [relation.oid],
-      )
       const stored = col.generated === 's'
-      const match: 'key' | 'row' = key.length > 0 && !key.some((k) => k.attnum === col.attnum) ? 'key' : 'row'
-      if (!stored && match === 'row') {
-        // Without a usable key, rows are matched by their other columns: each must hold one value.
-        const ambiguous = await rows<{ yes: boolean }>(
-          session,
-          `SELECT EXISTS (SELECT 1 FROM ${table} t GROUP BY pg_catalog.to_jsonb(t) - $1
-                           HAVING count(DISTINCT pg_catalog.to_jsonb(t) -> $1) > 1) AS yes`,
-          [cmd.name],
-        )
-        if (ambiguous[0]?.yes === true) {
-          throw cannotKeep(
-            `${table}.${column} cannot be matched back to its rows: the table has no primary key and rows equal in every other column hold different values`,
-            statement,
-            this.#flag,
-          )
-        }
-      }
+      const values = stored ? undefined : await this.#valueMatch(session, statement, relation, name, lost)
       // What else goes with the column: indexes and constraints on it, and what depends on it.
       const dependents: ObjectDef[] = []
       await qualifiedNames(session, async () => {
@@ -753,12 +888,12 @@ export class UndoKeeper implements StatementObserver {
           `SELECT last_value::text AS last, is_called AS called FROM pg_catalog.pg_sequences s
              JOIN pg_catalog.pg_class c ON c.relname = s.sequencename
             WHERE c.oid = pg_catalog.pg_get_serial_sequence($1, $2)::regclass AND s.schemaname = (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = c.relnamespace)`,
-          [table, cmd.name],
+          [table, name],
         )
         const v = seq[0]
         if (v !== undefined && v.last !== null) {
           after.push(
-            `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(cmd.name)}), ${v.last}, ${v.called})`,
+            `SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(name)}), ${v.last}, ${v.called})`,
           )
         }
       }
@@ -778,42 +913,272 @@ export class UndoKeeper implements StatementObserver {
         }
       }
       await this.#store(session)
-      let valuesTable: string | null = null
-      let count = 0
-      if (!stored && match === 'key') {
-        valuesTable = this.#name('_col')
-        await rows(
-          session,
-          `CREATE TABLE ${qualify('ddl_undo', valuesTable)} AS SELECT ${key.map((k) => k.col).join(', ')}, ${column} FROM ${table}`,
-        )
-        count = await this.#count(session, valuesTable)
-      } else if (!stored) {
-        valuesTable = this.#name('_col')
-        await rows(
-          session,
-          `CREATE TABLE ${qualify('ddl_undo', valuesTable)} AS
-             SELECT DISTINCT ON (pg_catalog.to_jsonb(t) - ${quoteLiteral(cmd.name)})
-                    pg_catalog.to_jsonb(t) - ${quoteLiteral(cmd.name)} AS ddl_undo_rest, t.${column}
-               FROM ${table} t`,
-        )
-        const all = await rows<{ n: string }>(session, `SELECT count(*)::text AS n FROM ${table}`)
-        count = Number(all[0]?.n ?? 0)
-      }
+      const kept = values === undefined ? undefined : await this.#copyValues(session, table, name, values, lost)
       this.#items.push({
         kind: 'column',
         statement: index,
         relid: relation.oid,
         relation: table,
-        column: cmd.name,
+        column: name,
         definition,
         after,
-        key: key.map((k) => k.col),
-        match,
-        valuesTable,
-        rows: count,
+        key: values?.key ?? [],
+        match: values?.match ?? 'key',
+        lost: [...lost],
+        valuesTable: kept?.table ?? null,
+        rows: kept?.rows ?? 0,
         dependents,
       })
     }
+  }
+
+  /**
+   * How a column's values find their rows again (the mechanism DROP COLUMN and ALTER COLUMN ... TYPE
+   * share): by primary key when the table has one the statement leaves alone, else by the row's
+   * other columns (all but `lost`), refused when rows equal in those hold different values.
+   */
+  async #valueMatch(
+    session: Session,
+    statement: ClassifiedStatement,
+    relation: Relation,
+    column: string,
+    lost: readonly string[],
+  ): Promise<{ key: string[]; match: 'key' | 'row' }> {
+    const table = qualify(relation.schema, relation.name)
+    const key = await rows<{ col: string; name: string }>(
+      session,
+      `SELECT pg_catalog.quote_ident(a.attname) AS col, a.attname::text AS name FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = $1 AND i.indisprimary ORDER BY a.attnum`,
+      [relation.oid],
+    )
+    if (key.length > 0 && !key.some((k) => lost.includes(k.name))) return { key: key.map((k) => k.col), match: 'key' }
+    // Without a usable key, rows are matched by their other columns: each must hold one value.
+    const ambiguous = await rows<{ yes: boolean }>(
+      session,
+      `SELECT EXISTS (SELECT 1 FROM ${table} t GROUP BY ${restOf('t', lost)}
+                       HAVING count(DISTINCT pg_catalog.to_jsonb(t) -> $1) > 1) AS yes`,
+      [column],
+    )
+    if (ambiguous[0]?.yes === true) {
+      throw cannotKeep(
+        `${table}.${quoteIdent(column)} cannot be matched back to its rows: the table has no primary key the statement leaves alone, and rows equal in every other column hold different values`,
+        statement,
+        this.#flag,
+      )
+    }
+    return { key: [], match: 'row' }
+  }
+
+  /** Copies a column's values with what finds their rows (key, or the rest of the row) into `ddl_undo`. */
+  async #copyValues(
+    session: Session,
+    table: string,
+    column: string,
+    values: { key: readonly string[]; match: 'key' | 'row' },
+    lost: readonly string[],
+    suffix = '_col',
+  ): Promise<{ table: string; rows: number }> {
+    const kept = this.#name(suffix)
+    const col = quoteIdent(column)
+    if (values.match === 'key') {
+      await rows(
+        session,
+        `CREATE TABLE ${qualify('ddl_undo', kept)} AS SELECT ${values.key.join(', ')}, ${col} FROM ${table}`,
+      )
+      return { table: kept, rows: await this.#count(session, kept) }
+    }
+    await rows(
+      session,
+      `CREATE TABLE ${qualify('ddl_undo', kept)} AS
+         SELECT DISTINCT ON (${restOf('t', lost)}) ${restOf('t', lost)} AS ddl_undo_rest, t.${col} FROM ${table} t`,
+    )
+    const all = await rows<{ n: string }>(session, `SELECT count(*)::text AS n FROM ${table}`)
+    return { table: kept, rows: Number(all[0]?.n ?? 0) }
+  }
+
+  /**
+   * ALTER TABLE ... ALTER COLUMN ... TYPE: the old type, collation, default and NOT NULL, and the old
+   * values by primary key (or by the rest of the row), before the statement; the values the run
+   * left, after it ({@link UndoKeeper.after}). Indexes and constraints on the column are rebuilt by
+   * Postgres, both on the change and on the undo.
+   */
+  async #keepRetypedColumn(
+    session: Session,
+    statement: ClassifiedStatement,
+    index: number,
+    relation: Relation,
+    name: string,
+    lost: readonly string[],
+  ): Promise<void> {
+    const table = qualify(relation.schema, relation.name)
+    const found = await qualifiedNames(session, () => columnType(session, relation.oid, name))
+    if (found === undefined) return // the server refuses the statement
+    if (relation.relkind === 'r' && relation.relhassubclass) {
+      throw cannotKeep(`${table} has inheritance children`, statement, this.#flag)
+    }
+    const generated = found.generated === 's'
+    const values = generated ? undefined : await this.#valueMatch(session, statement, relation, name, lost)
+    // Check constraints and plain indexes on the column, whose text Postgres rebuilds from.
+    const rebuilt = await qualifiedNames(session, () =>
+      rows<{ kind: 'constraint' | 'index'; name: string; definition: string; comment: string | null }>(
+        session,
+        `SELECT 'constraint' AS kind, k.conname::text AS name, pg_catalog.pg_get_constraintdef(k.oid) AS definition,
+                pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
+           FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attname = $2
+          WHERE k.conrelid = $1 AND k.contype = 'c' AND a.attnum = ANY(k.conkey)
+         UNION ALL
+         SELECT 'index', c.relname::text, pg_catalog.pg_get_indexdef(i.indexrelid), pg_catalog.obj_description(i.indexrelid, 'pg_class')
+           FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2
+          WHERE i.indrelid = $1 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
+            AND (a.attnum = ANY(i.indkey::int2[]) OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                 WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = i.indexrelid AND d.refobjid = $1 AND d.refobjsubid = a.attnum))
+          ORDER BY 1, 2`,
+        [relation.oid, name],
+      ),
+    )
+    await this.#store(session)
+    const kept = values === undefined ? undefined : await this.#copyValues(session, table, name, values, lost)
+    this.#items.push({
+      kind: 'retype',
+      statement: index,
+      relid: relation.oid,
+      relation: table,
+      column: name,
+      type: found.type,
+      collate: found.collation === null ? '' : `COLLATE ${found.collation}`,
+      default: found.identity === '' && !generated ? found.def : null,
+      notNull: found.notnull,
+      generated,
+      key: values?.key ?? [],
+      match: values?.match ?? 'key',
+      lost: [...lost],
+      valuesTable: kept?.table ?? null,
+      rebuilt,
+      newTable: null,
+      newType: null,
+      rows: kept?.rows ?? 0,
+    })
+  }
+
+  /** After an ALTER COLUMN ... TYPE: the type and the values it left, to see later changes at undo. */
+  async #keepRetypedResult(session: Session, index: number): Promise<void> {
+    for (const item of this.#items) {
+      if (item.kind !== 'retype' || item.statement !== index) continue
+      const now = await columnType(session, item.relid, item.column)
+      item.newType = now === undefined ? null : typeText(now)
+      if (item.valuesTable === null || now === undefined) continue
+      const kept = await this.#copyValues(session, item.relation, item.column, item, item.lost, '_new')
+      item.newTable = kept.table
+    }
+  }
+
+  /**
+   * ALTER TABLE ... DROP CONSTRAINT: the constraint's definition (`pg_get_constraintdef`; a primary
+   * key's or unique constraint's index has its name), comments, and, with CASCADE, the foreign keys
+   * and views that depended on it.
+   */
+  async #keepDroppedConstraint(
+    session: Session,
+    statement: ClassifiedStatement,
+    index: number,
+    relation: Relation,
+    name: string,
+    cascade: boolean,
+  ): Promise<void> {
+    const table = qualify(relation.schema, relation.name)
+    await qualifiedNames(session, async () => {
+      const found = await rows<{
+        oid: string
+        contype: string
+        def: string
+        comment: string | null
+        index: string | null
+        indexComment: string | null
+        local: boolean
+      }>(
+        session,
+        `SELECT k.oid::int8::text AS oid, k.contype::text AS contype, pg_catalog.pg_get_constraintdef(k.oid) AS def,
+                pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment,
+                CASE WHEN k.contype IN ('p', 'u', 'x') THEN NULLIF(k.conindid, 0)::int8::text END AS index,
+                CASE WHEN k.contype IN ('p', 'u', 'x') AND k.conindid <> 0 THEN pg_catalog.obj_description(k.conindid, 'pg_class') END AS "indexComment",
+                k.conislocal AS local
+           FROM pg_catalog.pg_constraint k WHERE k.conrelid = $1 AND k.conname = $2`,
+        [relation.oid, name],
+      )
+      const k = found[0]
+      if (k === undefined || !k.local) return // IF EXISTS skips it, or the server refuses the statement
+      if (relation.relhassubclass) {
+        throw cannotKeep(
+          `${table} has partitions or inheritance children, whose copies of the constraint are not kept`,
+          statement,
+          this.#flag,
+        )
+      }
+      const constraint = quoteIdent(name)
+      const create = [`ALTER TABLE ${table} ADD CONSTRAINT ${constraint} ${k.def}`]
+      if (k.comment !== null)
+        create.push(`COMMENT ON CONSTRAINT ${constraint} ON ${table} IS ${quoteLiteral(k.comment)}`)
+      const indexName = qualify(relation.schema, name)
+      if (k.indexComment !== null) create.push(`COMMENT ON INDEX ${indexName} IS ${quoteLiteral(k.indexComment)}`)
+      const objects: ObjectDef[] = [
+        {
+          object: `constraint ${constraint} on ${table}`,
+          exists:
+            `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = ${quoteLiteral(table)}::regclass AND conname = ${quoteLiteral(name)})` +
+            (k.index !== null ? ` OR pg_catalog.to_regclass(${quoteLiteral(indexName)}) IS NOT NULL` : '') +
+            ' AS taken',
+          create,
+        },
+      ]
+      // What depends on it: foreign keys on its index, views on the constraint (GROUP BY a key).
+      const deps = await rows<{ objid: string; contype: string | null; view: string | null; what: string }>(
+        session,
+        `SELECT d.objid::int8::text AS objid, c.contype::text AS contype, r.ev_class::int8::text AS view,
+                pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS what
+           FROM pg_catalog.pg_depend d
+           LEFT JOIN pg_catalog.pg_constraint c ON d.classid = 'pg_catalog.pg_constraint'::regclass AND c.oid = d.objid
+           LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = d.objid
+          WHERE d.deptype = 'n' AND ((d.refclassid = 'pg_catalog.pg_constraint'::regclass AND d.refobjid = $1)
+             OR (d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = $2))
+          ORDER BY d.objid`,
+        [Number(k.oid), k.index === null ? 0 : Number(k.index)],
+      )
+      if (deps.length > 0 && !cascade) return // the server refuses the statement
+      const views: number[] = []
+      for (const d of deps) {
+        if (d.contype === 'f') {
+          const fk = await rows<{ name: string; def: string; on: string }>(
+            session,
+            `SELECT conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def, conrelid::regclass::text AS on
+               FROM pg_catalog.pg_constraint WHERE oid = $1`,
+            [Number(d.objid)],
+          )
+          const f = fk[0]
+          if (f === undefined || objects.some((o) => o.object === `constraint ${quoteIdent(f.name)} on ${f.on}`))
+            continue
+          objects.push({
+            object: `constraint ${quoteIdent(f.name)} on ${f.on}`,
+            exists: `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = ${quoteLiteral(f.on)}::regclass AND conname = ${quoteLiteral(f.name)}) AS taken`,
+            create: [`ALTER TABLE ${f.on} ADD CONSTRAINT ${quoteIdent(f.name)} ${f.def}`],
+          })
+        } else if (d.view !== null) views.push(Number(d.view))
+        else {
+          throw cannotKeep(
+            `DROP CONSTRAINT ... CASCADE would also remove ${d.what}, which undo does not keep`,
+            statement,
+            this.#flag,
+          )
+        }
+      }
+      if (views.length > 0) {
+        const kept = await this.#dependentViews(session, statement, [...new Set(views)], true, true)
+        objects.push(...kept.defs)
+      }
+      await this.#store(session)
+      this.#items.push({ kind: 'definitions', statement: index, objects })
+    })
   }
 
   /** DROP VIEW / MATERIALIZED VIEW / INDEX / FUNCTION / PROCEDURE / TRIGGER / POLICY: the definitions. */
@@ -1384,6 +1749,171 @@ export class UndoKeeper implements StatementObserver {
       exists: `SELECT pg_catalog.to_regclass(${quoteLiteral(v.name)}) IS NOT NULL AS taken`,
       create,
     }
+  }
+
+  /**
+   * DROP SCHEMA: instead of dropping, each schema is renamed to a kept name (`ddl_undo_<id>_<n>`),
+   * with everything in it (tables with their rows, views, functions, types, sequences with their
+   * values, privileges and comments), and its privileges are revoked while it is kept. What its
+   * CASCADE would have removed outside it is dropped, with its definition kept: views and foreign
+   * keys; anything else outside it makes the keep impossible (`cannot-keep`), as does an extension
+   * or publication the schema is part of. Returns undefined to send the statement as written (a
+   * missing schema, or RESTRICT on a schema that is not empty: the server reports them).
+   */
+  async #keepDroppedSchemas(
+    session: Session,
+    statement: ClassifiedStatement,
+    index: number,
+  ): Promise<Pick<StatementRun, 'command' | 'rowCount'> | undefined> {
+    const drop = dropStmt(statement)
+    const schemas: { oid: number; name: string; acl: string | null; owner: string }[] = []
+    for (const object of drop.objects) {
+      const name = (object as { String?: { sval?: unknown } }).String?.sval
+      if (typeof name !== 'string') return undefined
+      const found = await rows<{ oid: string; acl: string | null; owner: string }>(
+        session,
+        'SELECT oid::int8::text AS oid, nspacl::text AS acl, nspowner::int8::text AS owner FROM pg_catalog.pg_namespace WHERE nspname = $1',
+        [name],
+      )
+      const n = found[0]
+      if (n === undefined) {
+        if (drop.missingOk) continue
+        return undefined
+      }
+      if (name === 'ddl_undo' || /^ddl_undo_u[0-9a-f]{12}_\d+$/.test(name)) {
+        throw cannotKeep(`schema ${quoteIdent(name)} holds undo's own kept copies`, statement, this.#flag)
+      }
+      if (name.startsWith('pg_') || name === 'information_schema') return undefined // the server refuses it
+      if (!schemas.some((x) => x.name === name)) schemas.push({ oid: Number(n.oid), name, acl: n.acl, owner: n.owner })
+    }
+    if (schemas.length === 0) return undefined
+    const oids = schemas.map((x) => x.oid)
+    const members = await rows<{ n: string }>(
+      session,
+      `SELECT count(*)::text AS n FROM pg_catalog.pg_depend
+        WHERE refclassid = 'pg_catalog.pg_namespace'::regclass AND refobjid = ANY($1::oid[])`,
+      [oids],
+    )
+    if (!drop.cascade && Number(members[0]?.n ?? 0) > 0) return undefined // the server refuses it: not empty
+    const blockers = await rows<{ why: string }>(
+      session,
+      `SELECT pg_catalog.format('extension %I is installed in schema %I', e.extname, e.extnamespace::regnamespace::text) AS why
+         FROM pg_catalog.pg_extension e WHERE e.extnamespace = ANY($1::oid[])
+       UNION ALL
+       SELECT pg_catalog.pg_describe_object(m.classid, m.objid, 0) || ' belongs to an extension'
+         FROM pg_catalog.pg_depend m JOIN pg_catalog.pg_depend e ON e.classid = m.classid AND e.objid = m.objid AND e.deptype = 'e'
+        WHERE m.refclassid = 'pg_catalog.pg_namespace'::regclass AND m.refobjid = ANY($1::oid[])
+       UNION ALL
+       SELECT pg_catalog.format('schema %I is in publication %I', pn.pnnspid::regnamespace::text, p.pubname)
+         FROM pg_catalog.pg_publication_namespace pn JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid
+        WHERE pn.pnnspid = ANY($1::oid[])
+       UNION ALL
+       SELECT pg_catalog.format('table %I.%I is in publication %I', c.relnamespace::regnamespace::text, c.relname, p.pubname)
+         FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+         JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid WHERE c.relnamespace = ANY($1::oid[])
+       LIMIT 1`,
+      [oids],
+    )
+    if (blockers[0] !== undefined) throw cannotKeep(blockers[0].why, statement, this.#flag)
+    // What depends, from outside the schemas, on something in them: a CASCADE would drop it.
+    const outside = await qualifiedNames(session, async () => {
+      const deps = await rows<{
+        objid: string
+        view: string | null
+        viewkind: string | null
+        rulename: string | null
+        contype: string | null
+        conrelid: string | null
+        what: string
+      }>(
+        session,
+        `SELECT DISTINCT d.objid::int8::text AS objid, r.ev_class::int8::text AS view, vc.relkind::text AS viewkind,
+                r.rulename::text AS rulename, k.contype::text AS contype, k.conrelid::int8::text AS conrelid,
+                pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS what
+           FROM pg_catalog.pg_depend d
+           LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = d.objid
+           LEFT JOIN pg_catalog.pg_class vc ON vc.oid = r.ev_class
+           LEFT JOIN pg_catalog.pg_constraint k ON d.classid = 'pg_catalog.pg_constraint'::regclass AND k.oid = d.objid
+          WHERE d.deptype IN ('n', 'a') AND ${namespaceOf('d.refclassid', 'd.refobjid')} = ANY($1::oid[])
+            AND COALESCE(${namespaceOf('d.classid', 'd.objid')} <> ALL($1::oid[]), true)
+          ORDER BY 1`,
+        [oids],
+      )
+      const views: number[] = []
+      const fks: ForeignKeyDef[] = []
+      for (const d of deps) {
+        if (d.view !== null && d.rulename === '_RETURN' && (d.viewkind === 'v' || d.viewkind === 'm')) {
+          if (!views.includes(Number(d.view))) views.push(Number(d.view))
+        } else if (d.contype === 'f' && d.conrelid !== null) {
+          const found = await rows<{ name: string; def: string; on: string }>(
+            session,
+            `SELECT conname::text AS name, pg_catalog.pg_get_constraintdef(oid) AS def, conrelid::regclass::text AS on
+               FROM pg_catalog.pg_constraint WHERE oid = $1`,
+            [Number(d.objid)],
+          )
+          const k = found[0]
+          if (k !== undefined && !fks.some((f) => f.relid === Number(d.conrelid) && f.name === k.name)) {
+            fks.push({ relid: Number(d.conrelid), name: k.name, definition: k.def })
+          }
+        } else {
+          throw cannotKeep(
+            `DROP SCHEMA ... CASCADE would also remove ${d.what}, outside the schema, which undo does not keep`,
+            statement,
+            this.#flag,
+          )
+        }
+      }
+      const kept = views.length > 0 ? await this.#dependentViews(session, statement, views, true, true) : undefined
+      return { fks, views: kept?.defs ?? [] }
+    })
+    await this.#store(session)
+    const sent: string[] = []
+    const exec = async (sql: string) => {
+      await rows(session, sql)
+      sent.push(sql)
+    }
+    for (const view of outside.views.filter((d) => !d.object.startsWith('constraint')).reverse()) {
+      const word = view.object.startsWith('materialized view') ? 'MATERIALIZED VIEW' : 'VIEW'
+      await exec(`DROP ${word} IF EXISTS ${view.object.slice(word.length + 1)} CASCADE`)
+    }
+    for (const fk of outside.fks) {
+      const on = await rows<{ on: string }>(
+        session,
+        `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS on FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
+        [fk.relid],
+      )
+      await exec(`ALTER TABLE ${on[0]?.on} DROP CONSTRAINT ${quoteIdent(fk.name)}`)
+    }
+    let first = true
+    for (const schema of schemas) {
+      const keptName = `ddl_undo_${this.#name('')}`
+      const grants = await grantsOf(session, schema.acl, `SCHEMA ${quoteIdent(schema.name)}`, 'TYPE')
+      // While kept, only its owner reaches it (as with ddl_undo).
+      const grantees = await rows<{ grantee: string }>(
+        session,
+        `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END AS grantee
+           FROM pg_catalog.aclexplode($1::aclitem[]) a LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+          WHERE a.grantee <> $2::oid`,
+        [schema.acl, schema.owner],
+      )
+      for (const g of grantees) await exec(`REVOKE ALL ON SCHEMA ${quoteIdent(schema.name)} FROM ${g.grantee} CASCADE`)
+      await exec(`ALTER SCHEMA ${quoteIdent(schema.name)} RENAME TO ${quoteIdent(keptName)}`)
+      this.#items.push({
+        kind: 'schema',
+        statement: index,
+        oid: schema.oid,
+        name: schema.name,
+        keptName,
+        grants,
+        foreignKeys: first ? outside.fks : [],
+        dependents: first ? outside.views : [],
+      })
+      first = false
+    }
+    this.#substituted.push({ index, sent: sent.join('; ') })
+    await this.#checkSize(session, statement)
+    return { command: 'DROP', rowCount: null }
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Session } from '../session.js'
 import { isServerError } from '../statement-runner.js'
 import { UndoError } from './undo-error.js'
-import type { KeptColumn, KeptItem, KeptRows, KeptTable, ObjectDef } from './undo-items.js'
+import type { KeptColumn, KeptItem, KeptRetype, KeptRows, KeptSchema, KeptTable, ObjectDef } from './undo-items.js'
 import { qualify, quoteIdent, quoteLiteral, rows, storeExists } from './undo-store.js'
 
 /** One kept run, as `ddl undo --list` shows it. */
@@ -70,9 +70,15 @@ function keptTables(items: readonly KeptItem[]): string[] {
       if (item.oldTable !== null) out.push(item.oldTable)
       if (item.newTable !== null) out.push(item.newTable)
     } else if (item.kind === 'table') out.push(item.keptName)
-    else if (item.kind === 'column' && item.valuesTable !== null) out.push(item.valuesTable)
+    else if ((item.kind === 'column' || item.kind === 'retype') && item.valuesTable !== null) out.push(item.valuesTable)
+    if (item.kind === 'retype' && item.newTable !== null) out.push(item.newTable)
   }
   return out
+}
+
+/** The renamed schemas in which runs keep dropped schemas. */
+function keptSchemas(items: readonly KeptItem[]): string[] {
+  return items.flatMap((i) => (i.kind === 'schema' ? [i.keptName] : []))
 }
 
 /** Drops the kept copies of runs older than `olderThanMs` (and of undone runs); returns their ids. Throws the driver's error. */
@@ -88,6 +94,8 @@ export async function purgeKept(session: Session, olderThanMs: number): Promise<
     for (const table of keptTables(row.items)) {
       await rows(session, `DROP TABLE IF EXISTS ${qualify('ddl_undo', table)} CASCADE`)
     }
+    for (const schema of keptSchemas(row.items))
+      await rows(session, `DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`)
     await rows(session, 'DELETE FROM ddl_undo.runs WHERE id = $1', [row.id])
   }
   return found.map((r) => r.id)
@@ -197,7 +205,183 @@ async function conflictsOf(session: Session, item: KeptItem): Promise<string[]> 
     out.push(...(await definitionConflicts(session, item.dependents)))
     return out
   }
+  if (item.kind === 'retype') return retypeConflicts(session, item)
+  if (item.kind === 'schema') return schemaConflicts(session, item)
   return definitionConflicts(session, item.objects)
+}
+
+/** `(t.a, t.b) = (k.a, k.b)`, or the rest of the row for a table matched without a key. */
+function matchOn(
+  item: { key: readonly string[]; match: 'key' | 'row'; lost?: readonly string[]; column: string },
+  helpers: readonly string[] = [],
+): string {
+  if (item.match === 'key')
+    return `(${item.key.map((c) => `t.${c}`).join(', ')}) = (${item.key.map((c) => `k.${c}`).join(', ')})`
+  const lost = [...(item.lost ?? [item.column]), ...helpers]
+  return `(pg_catalog.to_jsonb(t) - ARRAY[${lost.map(quoteLiteral).join(', ')}]::text[]) = k.ddl_undo_rest`
+}
+
+async function retypeConflicts(session: Session, item: KeptRetype): Promise<string[]> {
+  const name = await relationName(session, item.relid)
+  if (name === undefined) return [`${item.relation} no longer exists`]
+  await rows(session, `LOCK TABLE ${name} IN SHARE ROW EXCLUSIVE MODE`)
+  const column = quoteIdent(item.column)
+  const now = await rows<{ type: string | null }>(
+    session,
+    `SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
+            || CASE WHEN a.attcollation <> t.typcollation THEN ' COLLATE ' || pg_catalog.format('%I.%I', cn.nspname, co.collname) ELSE '' END AS type
+       FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+       LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+       LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+      WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+    [item.relid, item.column],
+  )
+  const type = now[0]?.type
+  if (type === undefined || type === null) return [`${item.relation} no longer has its column ${column}`]
+  if (item.newType !== null && type !== item.newType) {
+    return [`${item.relation}.${column} changed type again since the run: it is ${type}, the run left ${item.newType}`]
+  }
+  const out: string[] = []
+  const present = await rows<{ name: string }>(
+    session,
+    `SELECT pg_catalog.quote_ident(attname) AS name FROM pg_catalog.pg_attribute
+      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped`,
+    [item.relid],
+  )
+  const names = new Set(present.map((p) => p.name))
+  for (const k of item.key) if (!names.has(k)) out.push(`${name} no longer has its key column ${k}`)
+  if (out.length > 0 || item.newTable === null) return out
+  const changed = await rows<{ n: string }>(
+    session,
+    `SELECT count(*)::text AS n FROM ${name} t JOIN ${qualify('ddl_undo', item.newTable)} k ON ${matchOn(item)}
+      WHERE t.${column} IS DISTINCT FROM k.${column}`,
+  )
+  const n = Number(changed[0]?.n ?? 0)
+  if (n > 0) out.push(`${item.relation}: ${n} value(s) of ${column} were changed since the run`)
+  if (item.match === 'row' && item.valuesTable !== null) {
+    const gone = await rows<{ n: string }>(
+      session,
+      `SELECT count(*)::text AS n FROM ${qualify('ddl_undo', item.valuesTable)} k
+        WHERE NOT EXISTS (SELECT 1 FROM ${name} t WHERE ${matchOn(item)})`,
+    )
+    const g = Number(gone[0]?.n ?? 0)
+    if (g > 0) {
+      out.push(
+        `${name}: ${g} row(s) changed or were deleted since the run, so the old values of ${column} cannot be matched back (the table has no primary key)`,
+      )
+    }
+  }
+  return out
+}
+
+async function schemaConflicts(session: Session, item: KeptSchema): Promise<string[]> {
+  const kept = await rows(session, 'SELECT 1 FROM pg_catalog.pg_namespace WHERE oid = $1 AND nspname = $2', [
+    item.oid,
+    item.keptName,
+  ])
+  if (kept.length === 0) return [`the kept copy of schema ${quoteIdent(item.name)} is gone`]
+  const out: string[] = []
+  const again = await rows(session, 'SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [item.name])
+  if (again.length > 0) out.push(`a new schema named ${quoteIdent(item.name)} exists`)
+  for (const fk of item.foreignKeys) {
+    if ((await relationName(session, fk.relid)) === undefined) {
+      out.push(`the table of foreign key ${quoteIdent(fk.name)} no longer exists`)
+    }
+  }
+  out.push(...(await definitionConflicts(session, item.dependents)))
+  return out
+}
+
+/**
+ * Sets a retyped column back: its old type (old values by key, later rows cast back through text),
+ * collation, default and NOT NULL. Postgres rebuilds the indexes and constraints on it.
+ */
+async function putBackRetype(session: Session, item: KeptRetype): Promise<void> {
+  const name = (await relationName(session, item.relid)) ?? item.relation
+  const column = quoteIdent(item.column)
+  const collate = item.collate === '' ? '' : ` ${item.collate}`
+  if (item.generated) {
+    await rows(session, `ALTER TABLE ${name} ALTER COLUMN ${column} TYPE ${item.type}${collate}`)
+    return
+  }
+  const identity = await rows<{ identity: string }>(
+    session,
+    'SELECT attidentity::text AS identity FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attname = $2',
+    [item.relid, item.column],
+  )
+  if (identity[0]?.identity === '') await rows(session, `ALTER TABLE ${name} ALTER COLUMN ${column} DROP DEFAULT`)
+  let using = `${column}::text::${item.type}`
+  if (item.valuesTable !== null) {
+    // The old values go in helper columns first: USING cannot read another table.
+    const helpers = [`${item.valuesTable}_v`, `${item.valuesTable}_k`]
+    const value = quoteIdent(helpers[0] ?? '')
+    const has = quoteIdent(helpers[1] ?? '')
+    await rows(session, `ALTER TABLE ${name} ADD COLUMN ${value} ${item.type}${collate}, ADD COLUMN ${has} boolean`)
+    await rows(
+      session,
+      `UPDATE ${name} t SET ${value} = k.${column}, ${has} = true FROM ${qualify('ddl_undo', item.valuesTable)} k
+        WHERE ${matchOn(item, helpers)}`,
+    )
+    using = `CASE WHEN ${has} THEN ${value} ELSE ${using} END`
+    await rows(
+      session,
+      `ALTER TABLE ${name} ALTER COLUMN ${column} TYPE ${item.type}${collate} USING ${using}, DROP COLUMN ${value}, DROP COLUMN ${has}`,
+    )
+  } else {
+    await rows(session, `ALTER TABLE ${name} ALTER COLUMN ${column} TYPE ${item.type}${collate} USING ${using}`)
+  }
+  if (item.default !== null)
+    await rows(session, `ALTER TABLE ${name} ALTER COLUMN ${column} SET DEFAULT ${item.default}`)
+  if (item.notNull) await rows(session, `ALTER TABLE ${name} ALTER COLUMN ${column} SET NOT NULL`)
+  await restoreRebuilt(session, item, name)
+}
+
+/** Check constraints and indexes whose text came back different from the rebuild: set back as they were. */
+async function restoreRebuilt(session: Session, item: KeptRetype, name: string): Promise<void> {
+  const schema = await rows<{ schema: string }>(
+    session,
+    'SELECT pg_catalog.quote_ident(n.nspname) AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1',
+    [item.relid],
+  )
+  const ns = schema[0]?.schema ?? ''
+  // Definitions were read with an empty search path (every name qualified): compared the same way.
+  const saved = await rows<{ path: string }>(session, "SELECT pg_catalog.current_setting('search_path') AS path")
+  await rows(session, "SELECT pg_catalog.set_config('search_path', '', true)")
+  try {
+    await setBackRebuilt(session, item, name, ns)
+  } finally {
+    await rows(session, "SELECT pg_catalog.set_config('search_path', $1, true)", [saved[0]?.path ?? ''])
+  }
+}
+
+async function setBackRebuilt(session: Session, item: KeptRetype, name: string, ns: string): Promise<void> {
+  for (const r of item.rebuilt ?? []) {
+    if (r.kind === 'constraint') {
+      const now = await rows<{ def: string }>(
+        session,
+        'SELECT pg_catalog.pg_get_constraintdef(oid) AS def FROM pg_catalog.pg_constraint WHERE conrelid = $1 AND conname = $2',
+        [item.relid, r.name],
+      )
+      if (now[0] === undefined || now[0].def === r.definition) continue
+      const constraint = quoteIdent(r.name)
+      await rows(
+        session,
+        `ALTER TABLE ${name} DROP CONSTRAINT ${constraint}, ADD CONSTRAINT ${constraint} ${r.definition}`,
+      )
+      if (r.comment !== null)
+        await rows(session, `COMMENT ON CONSTRAINT ${constraint} ON ${name} IS ${quoteLiteral(r.comment)}`)
+    } else {
+      const index = `${ns}.${quoteIdent(r.name)}`
+      const now = await rows<{ def: string | null }>(
+        session,
+        `SELECT pg_catalog.pg_get_indexdef(pg_catalog.to_regclass(${quoteLiteral(index)})) AS def`,
+      )
+      if (now[0]?.def == null || now[0].def === r.definition) continue
+      await rows(session, `DROP INDEX ${index}`)
+      await rows(session, r.definition)
+      if (r.comment !== null) await rows(session, `COMMENT ON INDEX ${index} IS ${quoteLiteral(r.comment)}`)
+    }
+  }
 }
 
 async function putBackColumn(session: Session, item: KeptColumn): Promise<void> {
@@ -212,11 +396,10 @@ async function putBackColumn(session: Session, item: KeptColumn): Promise<void> 
         WHERE (${keys.map((c) => `t.${c}`).join(', ')}) = (${keys.map((c) => `k.${c}`).join(', ')})`,
     )
   } else if (item.valuesTable !== null) {
-    const rest = `pg_catalog.to_jsonb(t) - ${quoteLiteral(item.column)}`
     const done = await rows<{ n: string }>(
       session,
       `WITH u AS (UPDATE ${name} t SET ${column} = k.${column} FROM ${qualify('ddl_undo', item.valuesTable)} k
-                   WHERE ${rest} = k.ddl_undo_rest RETURNING 1)
+                   WHERE ${matchOn(item)} RETURNING 1)
        SELECT count(*)::text AS n FROM u`,
     )
     const matched = Number(done[0]?.n ?? 0)
@@ -332,6 +515,12 @@ async function putBackTable(session: Session, item: KeptTable): Promise<void> {
   }
 }
 
+/** Renames a kept schema back, and gives it its privileges back. */
+async function putBackSchema(session: Session, item: KeptSchema): Promise<void> {
+  await rows(session, `ALTER SCHEMA ${quoteIdent(item.keptName)} RENAME TO ${quoteIdent(item.name)}`)
+  for (const sql of item.grants) await rows(session, sql)
+}
+
 async function putBackDefinitions(session: Session, objects: readonly ObjectDef[]): Promise<void> {
   for (const o of objects) for (const sql of o.create) await rows(session, sql)
 }
@@ -387,15 +576,26 @@ export async function restoreKept(session: Session, id: string): Promise<UndoRes
       for (const item of [...group].reverse()) if (item.kind === 'table') await putBackTable(session, item)
       for (const item of group)
         if (item.kind === 'rows') await putBackOldVersions(session, item, inPlace.get(item) ?? [])
+      for (const item of [...group].reverse()) if (item.kind === 'schema') await putBackSchema(session, item)
+      // Columns first (their old types), then the constraints a statement dropped.
       for (const item of group) {
-        if (item.kind === 'table') {
+        if (item.kind === 'column') await putBackColumn(session, item)
+        else if (item.kind === 'retype') await putBackRetype(session, item)
+      }
+      for (const item of group) {
+        if (item.kind === 'schema') {
+          for (const fk of item.foreignKeys) {
+            const on = await relationName(session, fk.relid)
+            await rows(session, `ALTER TABLE ${on} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`)
+          }
+          await putBackDefinitions(session, item.dependents)
+        } else if (item.kind === 'table') {
           for (const fk of item.foreignKeys) {
             const on = await relationName(session, fk.relid)
             await rows(session, `ALTER TABLE ${on} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`)
           }
           await putBackDefinitions(session, item.dependents)
         } else if (item.kind === 'definitions') await putBackDefinitions(session, item.objects)
-        else if (item.kind === 'column') await putBackColumn(session, item)
       }
     }
   } catch (error) {
