@@ -156,6 +156,19 @@ export const DEFINITION_ESCAPES: ReadonlySet<string> = new Set([
 ])
 
 /**
+ * Escapes whose call alone reaches outside: in a migration history read from its first migration
+ * (`MigrationHistory.fromStart`) every later call is judged by the carried body, so the definition
+ * itself loses nothing and gets a note. Code that may run when the function is created (a C library
+ * is loaded to check its symbol) or cannot be read keeps its tier everywhere.
+ */
+const CALL_TIME_ESCAPES: ReadonlySet<string> = new Set([
+  'dangerous-function',
+  'copy-server-file',
+  'alter-system',
+  'lexer-setting',
+])
+
+/**
  * The context rules get for one statement. A class so that the two getters live on its prototype:
  * an object literal with getters is built by a runtime call, about 0.7 µs per statement.
  */
@@ -267,7 +280,8 @@ export function analyzeStatement(
     for (const f of inner.findings) {
       // Unknown calls are collected by the rule itself; everything else counts as the body's own.
       if (calls !== undefined && f.rule !== 'unknown-function') calls.other = maxTier(calls.other, f.tier)
-      if (f.tier === 'safe' || DEFINITION_ESCAPES.has(f.rule)) {
+      const escapes = DEFINITION_ESCAPES.has(f.rule) && !(state.history.fromStart && CALL_TIME_ESCAPES.has(f.rule))
+      if (f.tier === 'safe' || escapes) {
         merge(f, `${where}: ${f.message}`)
         tier = maxTier(tier, f.tier)
       } else {

@@ -23,10 +23,38 @@ export interface FreshObjects {
   readonly columns: Set<string>
   /** The same columns by table, so that forgetting a table does not scan every column. */
   readonly columnsByTable: Map<string, Set<string>>
+  /** Fresh tables that a cascading foreign key of an older table references: a DELETE there reaches old rows. */
+  readonly deleteReaches: Set<string>
+  /**
+   * Fresh tables whose key columns a foreign key with ON UPDATE CASCADE / SET NULL / SET DEFAULT of an
+   * older table references (null: the columns are not named, any UPDATE may reach old rows).
+   */
+  readonly updateReaches: Map<string, Set<string> | null>
 }
 
 export function newFreshObjects(): FreshObjects {
-  return { tables: new Set(), columns: new Set(), columnsByTable: new Map() }
+  return {
+    tables: new Set(),
+    columns: new Set(),
+    columnsByTable: new Map(),
+    deleteReaches: new Set(),
+    updateReaches: new Map(),
+  }
+}
+
+const CASCADING: ReadonlySet<string> = new Set(['c', 'n', 'd'])
+
+/** Records a foreign key of `table` (not fresh) that cascades from a fresh table into its rows. */
+function recordCascade(fresh: FreshObjects, table: string, con: Fields | undefined): void {
+  if (con?.contype !== 'CONSTR_FOREIGN' || fresh.tables.has(key(table))) return
+  const target = key(rangeVarName(con.pktable))
+  if (CASCADING.has(String(con.fk_del_action))) fresh.deleteReaches.add(target)
+  if (CASCADING.has(String(con.fk_upd_action))) {
+    const named = (Array.isArray(con.pk_attrs) ? con.pk_attrs : []).map((a) => String(unwrap(a)?.[1].sval ?? ''))
+    const before = fresh.updateReaches.get(target)
+    if (named.length === 0 || before === null) fresh.updateReaches.set(target, null)
+    else fresh.updateReaches.set(target, new Set([...(before ?? []), ...named]))
+  }
 }
 
 // The parser already folds unquoted names to lower case; folding again would make `"USERS"` (a new
@@ -45,10 +73,17 @@ const BLIND: ReadonlySet<string> = new Set([
   'unknown-statement',
 ])
 
+/** True when a statement's findings say it may run code that could rename or re-point a name. */
+export function mayRunCode(findings: readonly Finding[]): boolean {
+  return findings.some((f) => BLIND.has(f.rule))
+}
+
 function forget(fresh: FreshObjects): void {
   fresh.tables.clear()
   fresh.columns.clear()
   fresh.columnsByTable.clear()
+  fresh.deleteReaches.clear()
+  fresh.updateReaches.clear()
 }
 
 function addColumn(fresh: FreshObjects, table: string, column: string): void {
@@ -62,6 +97,8 @@ function forgetTable(fresh: FreshObjects, table: string): void {
   fresh.tables.delete(key(table))
   for (const c of fresh.columnsByTable.get(key(table)) ?? []) fresh.columns.delete(key(`${table}.${c}`))
   fresh.columnsByTable.delete(key(table))
+  fresh.deleteReaches.delete(key(table))
+  fresh.updateReaches.delete(key(table))
 }
 
 function columnsOf(elements: unknown): string[] {
@@ -101,6 +138,12 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
       for (const c of Array.isArray(node.cmds) ? node.cmds : []) {
         const cmd = unwrap(c)?.[1]
         if (cmd === undefined) continue
+        if (cmd.subtype === 'AT_AddColumn') {
+          // A new column's own REFERENCES ... ON DELETE CASCADE reaches this table's rows too.
+          const def = unwrap(cmd.def)?.[1]
+          for (const c of Array.isArray(def?.constraints) ? def.constraints : [])
+            recordCascade(fresh, table, unwrap(c)?.[1])
+        }
         if (cmd.subtype === 'AT_AddColumn' && cmd.missing_ok !== true) {
           for (const col of columnsOf([cmd.def])) addColumn(fresh, table, col)
         } else if (cmd.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
@@ -115,11 +158,9 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
           const partition = rangeVarName(unwrap(cmd.def)?.[1]?.name ?? (cmd.def as Fields | undefined)?.name)
           if (!fresh.tables.has(key(partition))) forgetTable(fresh, table)
         } else if (cmd.subtype === 'AT_AddConstraint') {
-          // A foreign key that cascades from a fresh table: a delete there reaches this table's rows.
-          const con = unwrap(cmd.def)?.[1]
-          const cascades =
-            ['c', 'n', 'd'].includes(String(con?.fk_del_action)) || ['c', 'n', 'd'].includes(String(con?.fk_upd_action))
-          if (con?.contype === 'CONSTR_FOREIGN' && cascades) forgetTable(fresh, rangeVarName(con.pktable))
+          // A foreign key that cascades from a fresh table: a delete there (or an update of the
+          // referenced key) reaches this table's rows.
+          recordCascade(fresh, table, unwrap(cmd.def)?.[1])
         }
       }
       return
@@ -184,6 +225,17 @@ export function onlyFreshRows(s: { relation?: unknown; targetList?: unknown }, c
   if (ctx.ancestors.length > 0) return false
   const table = rangeVarName(s.relation)
   if (table === '') return false
-  if (freshTable(ctx.script, table)) return true
+  const fresh = ctx.script.fresh
+  if (freshTable(ctx.script, table)) {
+    if (ctx.statementKind !== 'UpdateStmt') return !fresh.deleteReaches.has(key(table))
+    const reaches = fresh.updateReaches.get(key(table))
+    if (reaches === undefined) return true
+    if (reaches === null) return false
+    const targets = Array.isArray(s.targetList) ? s.targetList : []
+    return targets.every((t) => {
+      const name = unwrap(t)?.[1].name
+      return typeof name === 'string' && !reaches.has(name)
+    })
+  }
   return ctx.statementKind === 'UpdateStmt' && setsOnlyFreshColumns(ctx.script, table, s.targetList)
 }

@@ -28,6 +28,8 @@ export interface KnownDefinition {
   readonly unique?: readonly string[]
   /** A PRIMARY KEY (unique and not null). */
   readonly primary?: boolean
+  /** For a key or a foreign key: the table's columns it is on (dropping them all drops it too). */
+  readonly columns?: readonly string[]
 }
 
 /**
@@ -159,7 +161,13 @@ export function constraintDefinition(
       : {}
   return {
     name,
-    definition: { shape, table: tableKey, ...(references === undefined ? {} : { references }), ...uniqueness },
+    definition: {
+      shape,
+      table: tableKey,
+      ...(references === undefined ? {} : { references }),
+      ...uniqueness,
+      ...(keys.length === 0 ? {} : { columns: keys }),
+    },
   }
 }
 
@@ -324,6 +332,7 @@ function renameDefinitions(known: KnownDefinitions, s: Fields): void {
           ...def,
           shape: `${def.shape}|renamed ${column}`,
           ...(def.unique === undefined ? {} : { unique: def.unique.map((c) => (c === column ? newName : c)).sort() }),
+          ...(def.columns === undefined ? {} : { columns: def.columns.map((c) => (c === column ? newName : c)) }),
         })
       }
       return

@@ -9,6 +9,7 @@
  * Only top-level statements of one script count (one transaction for the executor), and never a
  * drop with CASCADE, which can take objects the script never named.
  */
+import { mayRunCode } from './fresh-objects.js'
 import { definitionsMade, indexKey, type KnownDefinition } from './known-definitions.js'
 import { relationKey } from './locks.js'
 import { maxTier, type Tier } from './tier.js'
@@ -259,7 +260,9 @@ interface LaterIndex {
   readonly unique: Map<string, number[]>
   /** `DROP TABLE` statements of each table (lower case), ascending. */
   readonly tableDrops: Map<string, number[]>
-  /** True when nothing in (i, j) renames or re-points a name, or may hide code. */
+  /** `ALTER TABLE ... DROP COLUMN` statements of each `table.column` (lower case), ascending. */
+  readonly columnDrops: Map<string, number[]>
+  /** True when nothing in (i, j) renames or re-points a name, or may run code that could. */
   quiet(i: number, j: number): boolean
   /** True when a statement in (i, j] creates a relation named like `table` (a temporary table would shadow it). */
   shadowed(table: string, i: number, j: number): boolean
@@ -285,6 +288,7 @@ function laterIndex(
     made: new Map(),
     unique: new Map(),
     tableDrops: new Map(),
+    columnDrops: new Map(),
     quiet: () => false,
     shadowed: () => true,
   }
@@ -294,14 +298,11 @@ function laterIndex(
     if (list === undefined) map.set(key, [at])
     else if (list.at(-1) !== at) list.push(at)
   }
-  // loud[k]: statements before k that are not quiet kinds, or carry a non-drop finding above safe.
+  // loud[k]: statements before k that are not quiet kinds, or may run code (a data change is neither).
   const loud = new Array<number>(statements.length + 1).fill(0)
   for (let k = 0; k < statements.length; k++) {
     const kind = nodes[k]?.[0]
-    const noisy =
-      kind === undefined ||
-      !QUIET.has(kind) ||
-      (statements[k]?.verdict.findings.some((f) => f.tier !== 'safe' && !DROP_RULES.has(f.rule)) ?? true)
+    const noisy = kind === undefined || !QUIET.has(kind) || mayRunCode(statements[k]?.verdict.findings ?? [])
     loud[k + 1] = (loud[k] as number) + (noisy ? 1 : 0)
     for (const [key, def] of made[k] ?? []) {
       push(index.made, key, k)
@@ -312,6 +313,15 @@ function laterIndex(
     if (n !== undefined && maker !== undefined) {
       const rv = maker(n[1]) as Fields | undefined
       push(creates, String(rv?.relname ?? '').toLowerCase(), k)
+    }
+    if (n?.[0] === 'AlterTableStmt') {
+      const table = relationKey(rangeVarName(n[1].relation)).toLowerCase()
+      for (const c of Array.isArray(n[1].cmds) ? n[1].cmds : []) {
+        const cmd = unwrap(c)?.[1]
+        if (cmd?.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
+          push(index.columnDrops, `${table}.${cmd.name.toLowerCase()}`, k)
+        }
+      }
     }
     if (n?.[0] === 'DropStmt' && n[1].removeType === 'OBJECT_TABLE') {
       for (const o of Array.isArray(n[1].objects) ? n[1].objects : []) {
@@ -436,6 +446,24 @@ export function applyScriptContext(
           }
           if (key.kind === 'index' && old.guards !== true) {
             reasons.push(`${key.name} is a plain index (no uniqueness): no rows and no guarantee go with it`)
+            return true
+          }
+        }
+        // A key or foreign key whose columns the script drops (later, or in the same ALTER TABLE) goes with them.
+        if (old?.columns !== undefined && key.kind === 'constraint') {
+          let last = -1
+          for (const column of old.columns) {
+            const at = after(index.columnDrops.get(`${old.table.toLowerCase()}.${column.toLowerCase()}`), i)[0]
+            if (at === undefined || !index.quiet(i, at) || index.shadowed(old.table, i, at)) {
+              last = -1
+              break
+            }
+            last = Math.max(last, at)
+          }
+          if (last !== -1) {
+            reasons.push(
+              `${key.name} goes with column${old.columns.length > 1 ? 's' : ''} ${old.columns.join(', ')}, dropped by line ${statements[last]?.span.line}`,
+            )
             return true
           }
         }

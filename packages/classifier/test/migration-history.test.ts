@@ -107,6 +107,24 @@ RETURNS VOID AS $$ BEGIN DELETE FROM messages WHERE chat_id = p_chat_id; END; $$
     expect(plan(deleting).tier).toBe('cautious')
   })
 
+  it('rates a definition whose body calls another server by its calls, not at its creation', () => {
+    // chatbot-ui 20240108234540_setup.sql: delete_storage_object sends a DELETE with extensions.http.
+    const remote = `CREATE OR REPLACE FUNCTION delete_storage_object(bucket TEXT, object TEXT) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+  PERFORM extensions.http(('DELETE', bucket || '/' || object, NULL, NULL, NULL)::extensions.http_request);
+END; $$;`
+    const defined = run([remote], supabase)
+    expect(defined.tier).toBe('cautious') // SECURITY DEFINER, a security change of its own
+    expect(rules(defined)).not.toContain('dangerous-function')
+    expect(rules(defined)).toContain('function-body')
+    expect(run([remote, "SELECT delete_storage_object('b', 'o')"], supabase).tier).toBe('destructive')
+    // Without a history a later call cannot be followed: the definition keeps the call's tier.
+    expect(plan(remote, supabase).tier).toBe('destructive')
+    // A C function's library is loaded when it is created: never lowered.
+    expect(run(["CREATE FUNCTION f() RETURNS int AS '/tmp/x.so', 'f' LANGUAGE C"]).tier).toBe('destructive')
+  })
+
   it('never takes a dropped-and-emptied table for new: IF NOT EXISTS then DELETE keeps its tier alone', () => {
     const sql = 'CREATE TABLE IF NOT EXISTS folders (id int); DELETE FROM folders'
     expect(run([sql]).tier).toBe('safe')
@@ -270,6 +288,20 @@ DROP TABLE "ApiToken";`
     expect(tiers(plan(banner))).toEqual(['safe', 'cautious', 'destructive'])
   })
 
+  it('counts a foreign key whose column the script drops later as part of that column drop', () => {
+    // documenso 20250522054050_add_organisations: DropForeignKey, then the column goes at the end.
+    const subscription = `CREATE TABLE "Subscription" ("id" SERIAL NOT NULL, "teamId" INTEGER, CONSTRAINT "Subscription_pkey" PRIMARY KEY ("id"));
+ALTER TABLE "Subscription" ADD CONSTRAINT "Subscription_teamId_fkey" FOREIGN KEY ("teamId") REFERENCES "Team"("id") ON DELETE CASCADE;`
+    const organisations = `ALTER TABLE "Subscription" DROP CONSTRAINT "Subscription_teamId_fkey";
+UPDATE "Team" SET "name" = 'x' WHERE "id" = 0;
+ALTER TABLE "Subscription" DROP COLUMN "teamId";`
+    expect(tiers(run([subscription, organisations]))).toEqual(['safe', 'cautious', 'cautious'])
+    // Alone: the constraint's columns are unknown.
+    expect(tiers(plan(organisations))[0]).toBe('destructive')
+    // The column stays: the guarantee is lost.
+    expect(tiers(run([subscription, organisations.split('\n')[0] as string]))[0]).toBe('destructive')
+  })
+
   it('is not fooled by a temporary table that shadows the old one, nor by a search_path change', () => {
     // Red team: the later DROP TABLE (or the re-added key) would reach a new temporary table, and the
     // real table would have lost its constraint.
@@ -332,5 +364,40 @@ describe('type changes a history knows the old type of', () => {
     expect(run([person, 'ALTER TABLE person ALTER COLUMN name TYPE varchar(255)']).tier).toBe('safe')
     expect(run([person, 'ALTER TABLE person ALTER COLUMN name TYPE text']).tier).toBe('safe')
     expect(run([person, 'ALTER TABLE person ALTER COLUMN name TYPE varchar(10)']).tier).toBe('cautious')
+  })
+})
+
+// documenso/documenso, packages/prisma/migrations/20250522054050_add_organisations: a table created by
+// the migration is backfilled after older tables got foreign keys to it.
+describe('rows a script wrote, when older tables reference them', () => {
+  it('lets a backfill of a column no cascading key references through', () => {
+    const sql = `CREATE TABLE "Organisation" ("id" TEXT NOT NULL, "settingsId" TEXT, CONSTRAINT "Organisation_pkey" PRIMARY KEY ("id"));
+ALTER TABLE "Subscription" ADD CONSTRAINT "Subscription_organisationId_fkey" FOREIGN KEY ("organisationId") REFERENCES "Organisation"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+UPDATE "Organisation" o SET "settingsId" = s."id" FROM "Settings" s WHERE s."organisationId" = o."id";`
+    expect(tiers(plan(sql)).at(-1)).toBe('safe')
+  })
+
+  it('keeps a DELETE, or an UPDATE of the referenced key, that cascades into older rows', () => {
+    const cases: [Tier, string][] = [
+      [
+        'destructive',
+        'CREATE TABLE f (id int PRIMARY KEY); ALTER TABLE users ADD CONSTRAINT u FOREIGN KEY (fid) REFERENCES f (id) ON DELETE CASCADE; DELETE FROM f',
+      ],
+      [
+        'cautious',
+        'CREATE TABLE f (id int PRIMARY KEY); ALTER TABLE users ADD CONSTRAINT u FOREIGN KEY (fid) REFERENCES f (id) ON UPDATE CASCADE; UPDATE f SET id = 2 WHERE id = 1',
+      ],
+      // Referenced columns not named: any UPDATE may reach the key.
+      [
+        'destructive',
+        'CREATE TABLE f (id int PRIMARY KEY, note text); ALTER TABLE users ADD CONSTRAINT u FOREIGN KEY (fid) REFERENCES f ON UPDATE SET NULL; UPDATE f SET note = 2',
+      ],
+      // Red team: the key arrives with a new column's own REFERENCES, then the column is filled.
+      [
+        'destructive',
+        'CREATE TABLE f (id int PRIMARY KEY); INSERT INTO f VALUES (1); ALTER TABLE users ADD COLUMN fid int REFERENCES f ON DELETE CASCADE; UPDATE users SET fid = 1; DELETE FROM f',
+      ],
+    ]
+    for (const [tier, sql] of cases) expect(tiers(plan(sql)).at(-1), sql).toBe(tier)
   })
 })
