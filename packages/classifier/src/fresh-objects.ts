@@ -200,13 +200,33 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
   }
 }
 
-/** True when the table was created by this script and has stayed in sight. */
+/**
+ * True when the table was created by this script and has stayed in sight. Never inside a function
+ * body: the body runs when it is called, perhaps in a later migration, when the table holds rows.
+ */
 export function freshTable(state: ScriptState, table: string): boolean {
-  return state.fresh.tables.has(key(table))
+  return state.bodyCalls === undefined && state.fresh.tables.has(key(table))
 }
+
+/**
+ * Nodes a data-changing statement can sit under and still run now, as part of the statement: a
+ * data-modifying WITH is only allowed at the top of a statement (`WITH x AS (UPDATE ...) ...`), and
+ * EXPLAIN ANALYZE runs what it explains. Not a rule's action or a prepared statement (they run later).
+ */
+const RUNS_NOW: ReadonlySet<string> = new Set([
+  'SelectStmt',
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'MergeStmt',
+  'WithClause',
+  'CommonTableExpr',
+  'ExplainStmt',
+])
 
 /** True when an UPDATE's SET names only columns this script added to the table (nothing old is overwritten). */
 export function setsOnlyFreshColumns(state: ScriptState, table: string, targetList: unknown): boolean {
+  if (state.bodyCalls !== undefined) return false
   const targets = Array.isArray(targetList) ? targetList : []
   if (targets.length === 0) return false
   return targets.every((t) => {
@@ -222,12 +242,12 @@ export function setsOnlyFreshColumns(state: ScriptState, table: string, targetLi
  * `deferred-code`).
  */
 export function onlyFreshRows(s: { relation?: unknown; targetList?: unknown }, ctx: RuleContext): boolean {
-  if (ctx.ancestors.length > 0) return false
+  if (!ctx.ancestors.every((a) => RUNS_NOW.has(a))) return false
   const table = rangeVarName(s.relation)
   if (table === '') return false
   const fresh = ctx.script.fresh
   if (freshTable(ctx.script, table)) {
-    if (ctx.statementKind !== 'UpdateStmt') return !fresh.deleteReaches.has(key(table))
+    if (ctx.nodeType !== 'UpdateStmt') return !fresh.deleteReaches.has(key(table))
     const reaches = fresh.updateReaches.get(key(table))
     if (reaches === undefined) return true
     if (reaches === null) return false
@@ -237,5 +257,5 @@ export function onlyFreshRows(s: { relation?: unknown; targetList?: unknown }, c
       return typeof name === 'string' && !reaches.has(name)
     })
   }
-  return ctx.statementKind === 'UpdateStmt' && setsOnlyFreshColumns(ctx.script, table, s.targetList)
+  return ctx.nodeType === 'UpdateStmt' && setsOnlyFreshColumns(ctx.script, table, s.targetList)
 }

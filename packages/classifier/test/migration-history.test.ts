@@ -377,6 +377,22 @@ UPDATE "Organisation" o SET "settingsId" = s."id" FROM "Settings" s WHERE s."org
     expect(tiers(plan(sql)).at(-1)).toBe('safe')
   })
 
+  it('lets a backfill in a data-modifying WITH through, as at the top level', () => {
+    // documenso add_organisations: WITH new_orgs AS (INSERT ...), update_teams AS (UPDATE "Team" SET "organisationId" ...)
+    const sql = `ALTER TABLE "Team" ADD COLUMN "organisationId" TEXT;
+WITH new_orgs AS (INSERT INTO "Organisation" ("id", "ownerUserId") SELECT 'org', u."id" FROM "User" u RETURNING "id", "ownerUserId")
+UPDATE "Team" t SET "organisationId" = o."id" FROM new_orgs o WHERE t."ownerUserId" = o."ownerUserId";`
+    expect(tiers(plan(sql)).at(-1)).toBe('safe')
+    expect(tiers(plan(sql.replace('SET "organisationId"', 'SET "name"'))).at(-1)).toBe('cautious')
+  })
+
+  it('never rates a function body by rows that were fresh when it was defined (red team)', () => {
+    // The body runs when called: in a later migration the table holds rows.
+    const define = 'CREATE TABLE t (id int); CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$ DELETE FROM t $$'
+    expect(run([define, 'SELECT wipe()']).tier).toBe('destructive')
+    expect(tiers(plan(`${define}; SELECT wipe()`)).at(-1)).toBe('destructive')
+  })
+
   it('keeps a DELETE, or an UPDATE of the referenced key, that cascades into older rows', () => {
     const cases: [Tier, string][] = [
       [
