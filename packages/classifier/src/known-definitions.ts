@@ -30,6 +30,24 @@ export interface KnownDefinition {
   readonly primary?: boolean
   /** For a key or a foreign key: the table's columns it is on (dropping them all drops it too). */
   readonly columns?: readonly string[]
+  /** For a trigger: the events it fires on, as the parser's bit mask, its `UPDATE OF` columns, and the rest. */
+  readonly trigger?: { readonly events: number; readonly columns: readonly string[]; readonly rest: string }
+}
+
+const UPDATE_EVENT = 16
+
+/**
+ * True when trigger `now` fires everywhere `before` fired, running the same function with the same
+ * arguments, timing, level and WHEN: on every event `before` had (for UPDATE, on its columns or on
+ * any column), perhaps on more.
+ */
+export function triggerCovers(before: KnownDefinition, now: KnownDefinition): boolean {
+  const a = before.trigger
+  const b = now.trigger
+  if (a === undefined || b === undefined || a.rest !== b.rest || before.table !== now.table) return false
+  if ((a.events & b.events) !== a.events) return false
+  if ((a.events & UPDATE_EVENT) === 0 || b.columns.length === 0) return true
+  return a.columns.length > 0 && a.columns.every((c) => b.columns.includes(c))
 }
 
 /**
@@ -224,11 +242,13 @@ export function definitionsMade(kind: string, s: Fields): [string, KnownDefiniti
     case 'CreateTrigStmt':
       if (typeof s.trigname === 'string') {
         const fn = lastName(s.funcname).toLowerCase()
+        const rest = `${fn}|${canonical({ ...s, funcname: undefined, events: undefined, columns: undefined })}`
         out.push([
           tableObjectKey('trigger', table, s.trigname),
           {
             shape: `${relationKey(rangeVarName(table))}|${fn}|${canonical({ ...s, funcname: undefined })}`,
             table: relationKey(rangeVarName(table)),
+            trigger: { events: Number(s.events ?? 0), columns: names(s.columns), rest },
           },
         ])
       }

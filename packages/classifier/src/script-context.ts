@@ -10,7 +10,7 @@
  * drop with CASCADE, which can take objects the script never named.
  */
 import { mayRunCode } from './fresh-objects.js'
-import { definitionsMade, indexKey, type KnownDefinition } from './known-definitions.js'
+import { definitionsMade, indexKey, type KnownDefinition, triggerCovers } from './known-definitions.js'
 import { relationKey } from './locks.js'
 import { maxTier, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding, Verdict } from './types.js'
@@ -419,8 +419,15 @@ export function applyScriptContext(
           // Made again the same, possibly by the same ALTER TABLE (`DROP CONSTRAINT "T_pkey", ..., ADD CONSTRAINT "T_pkey" ...`).
           for (const j of after(index.made.get(definitionKey(key)), i)) {
             if (!index.quiet(i, j) || index.shadowed(old.table, i, j)) break
-            if (facts[j]?.made?.get(definitionKey(key))?.shape === old.shape) {
+            const again = facts[j]?.made?.get(definitionKey(key))
+            if (again?.shape === old.shape) {
               reasons.push(`${key.name} is created again with the same definition at line ${statements[j]?.span.line}`)
+              return true
+            }
+            if (again !== undefined && triggerCovers(old, again)) {
+              reasons.push(
+                `${key.name} is created again at line ${statements[j]?.span.line}, firing on every event it fired on before`,
+              )
               return true
             }
           }

@@ -341,6 +341,16 @@ CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION
       'DROP TRIGGER orders_audit ON orders; CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION audit()'
     expect(tiers(run([audit, same]))[0]).toBe('safe')
     expect(tiers(run([audit, fewer]))[0]).toBe('cautious')
+    // lemmy 2022-04-04-183652_update_community_aggregates_on_soft_delete: the trigger fires on more.
+    const more =
+      'DROP TRIGGER orders_audit ON orders; CREATE TRIGGER orders_audit AFTER INSERT OR UPDATE OF status ON orders FOR EACH ROW EXECUTE FUNCTION audit()'
+    expect(tiers(run([audit, more]))[0]).toBe('safe')
+    const otherFunction = more.replace('audit()', 'noop()')
+    expect(tiers(run([audit, otherFunction]))[0]).toBe('cautious')
+    const narrowerUpdate = `${audit.replace('AFTER INSERT ON', 'AFTER UPDATE ON')}`
+    const ofOneColumn =
+      'DROP TRIGGER orders_audit ON orders; CREATE TRIGGER orders_audit AFTER UPDATE OF status ON orders FOR EACH ROW EXECUTE FUNCTION audit()'
+    expect(tiers(run([narrowerUpdate, ofOneColumn]))[0]).toBe('cautious')
   })
 })
 
