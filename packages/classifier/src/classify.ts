@@ -368,6 +368,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
       nodes,
       (name) => definedFunctionTier(state, name.split('.').at(-1)?.toLowerCase() ?? name),
       state.droppedDefinitions,
+      state.createdNew,
     )
     tier = statements.reduce<Tier>((t, s) => maxTier(t, s.verdict.tier), 'safe')
   }

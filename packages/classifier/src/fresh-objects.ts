@@ -224,6 +224,13 @@ const RUNS_NOW: ReadonlySet<string> = new Set([
   'ExplainStmt',
 ])
 
+/** True when this script added the column (or created its table) and has kept it in sight. */
+export function freshColumn(state: ScriptState, table: string, column: string): boolean {
+  return (
+    state.bodyCalls === undefined && (freshTable(state, table) || state.fresh.columns.has(key(`${table}.${column}`)))
+  )
+}
+
 /** True when an UPDATE's SET names only columns this script added to the table (nothing old is overwritten). */
 export function setsOnlyFreshColumns(state: ScriptState, table: string, targetList: unknown): boolean {
   if (state.bodyCalls !== undefined) return false

@@ -140,6 +140,7 @@ export function newScriptState(options: ClassifyOptions): ScriptState {
     fresh: newFreshObjects(),
     bodyCalls: undefined,
     droppedDefinitions: new Map(),
+    createdNew: new Set(),
     utc: false,
   }
 }
@@ -324,6 +325,13 @@ export function learnStatement(state: ScriptState, kind: string, s: Fields, stat
 function learn(state: ScriptState, kind: string, s: Fields, statement: number): void {
   const history = state.history
   const origin: Origin = { script: state.script, statement }
+  if (
+    (kind === 'CreateStmt' &&
+      s.if_not_exists === true &&
+      absentFromHistory(history, 'table', rangeVarName(s.relation))) ||
+    (kind === 'CreateFunctionStmt' && s.replace === true && absentFromHistory(history, 'function', nameOf(s.funcname)))
+  )
+    state.createdNew.add(statement)
   learnDefinitions(state, kind, s, statement)
   state.utc = utcAfter(state.utc, kind, s)
   switch (kind) {

@@ -94,6 +94,11 @@ export interface ScriptState {
   bodyCalls: { readonly refs: FunctionReference[]; other: Tier } | undefined
   /** Definitions a statement of this script dropped, as they were just before (by statement index, then key). */
   readonly droppedDefinitions: Map<number, Map<string, KnownDefinition>>
+  /**
+   * Statements that created an object the history proves new though the text allows an old one
+   * (`CREATE TABLE IF NOT EXISTS`, `CREATE OR REPLACE FUNCTION` in a run read from its first migration).
+   */
+  readonly createdNew: Set<number>
   /** The script set the session's time zone to UTC and nothing since could have changed it. */
   utc: boolean
 }

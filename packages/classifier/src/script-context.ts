@@ -351,12 +351,18 @@ export function applyScriptContext(
   nodes: readonly (readonly [string, Fields] | undefined)[],
   bodyTier: (name: string) => Tier | undefined,
   droppedDefinitions: ReadonlyMap<number, ReadonlyMap<string, KnownDefinition>> = new Map(),
+  createdNew: ReadonlySet<number> = new Set(),
 ): void {
   const facts = nodes.map((n) =>
     n === undefined
       ? undefined
       : { dropped: dropped(n[0], n[1]), created: created(n[0], n[1]), made: madeBy(n[0], n[1]) },
   )
+  // What the history proves new counts as created fresh, whatever IF NOT EXISTS / OR REPLACE allowed.
+  for (const at of createdNew) {
+    const f = facts[at]
+    if (f !== undefined) facts[at] = { ...f, created: { ...f.created, fresh: true } }
+  }
   // Fresh creations by key, latest first: the drop looks at the last one before it.
   let creations: Map<string, number[]> | undefined
   const earlier = () => {

@@ -396,6 +396,23 @@ UPDATE "Team" t SET "organisationId" = o."id" FROM new_orgs o WHERE t."ownerUser
     expect(tiers(plan(sql.replace('SET "organisationId"', 'SET "name"'))).at(-1)).toBe('cautious')
   })
 
+  it('lets a column the script added for a backfill go, and a helper function it made', () => {
+    // documenso add_organisations (temp_team_id) and lemmy 2025-08-01-000014_private-community
+    // (CREATE OR REPLACE FUNCTION convert_follower_state, used in a USING, then dropped).
+    const temp = `ALTER TABLE "OrganisationGroup" ADD COLUMN temp_team_id INT;
+UPDATE "OrganisationGroup" SET temp_team_id = 1 WHERE "id" = 'a';
+ALTER TABLE "OrganisationGroup" DROP COLUMN temp_team_id;`
+    expect(tiers(plan(temp))).toEqual(['safe', 'safe', 'safe'])
+    expect(tiers(plan(temp.replaceAll('temp_team_id', 'old_id').replace(/^ALTER TABLE[^;]*;\n/, '')))).toEqual([
+      'cautious',
+      'cautious',
+    ])
+    const helper = `CREATE OR REPLACE FUNCTION convert_follower_state (b bool) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN b THEN 'pending' ELSE 'accepted' END $$;
+DROP FUNCTION convert_follower_state;`
+    expect(tiers(run([helper]))[1]).toBe('safe')
+    expect(tiers(plan(helper))[1]).toBe('destructive')
+  })
+
   it('never rates a function body by rows that were fresh when it was defined (red team)', () => {
     // The body runs when called: in a later migration the table holds rows.
     const define = 'CREATE TABLE t (id int); CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$ DELETE FROM t $$'
