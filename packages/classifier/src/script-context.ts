@@ -213,9 +213,10 @@ function quietWindow(
   for (let k = from; k < to; k++) {
     const kind = nodes[k]?.[0]
     if (kind === undefined || !QUIET.has(kind)) return false
+    // Code that may run (an unknown function, a trigger, dynamic SQL) could rename or re-point a
+    // name; a plain data change or a drop cannot.
     const verdict = statements[k]?.verdict
-    // A drop answered earlier already became safe; any other finding that raises the tier may hide code.
-    if (verdict === undefined || verdict.tier !== 'safe') return false
+    if (verdict === undefined || mayRunCode(verdict.findings)) return false
   }
   return true
 }

@@ -408,9 +408,13 @@ ALTER TABLE "OrganisationGroup" DROP COLUMN temp_team_id;`
       'cautious',
     ])
     const helper = `CREATE OR REPLACE FUNCTION convert_follower_state (b bool) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN b THEN 'pending' ELSE 'accepted' END $$;
+ALTER TABLE community_follower ALTER COLUMN pending TYPE text USING convert_follower_state (pending);
 DROP FUNCTION convert_follower_state;`
-    expect(tiers(run([helper]))[1]).toBe('safe')
-    expect(tiers(plan(helper))[1]).toBe('destructive')
+    const [created, , dropped] = tiers(run([helper]))
+    expect([created, dropped]).toEqual(['safe', 'safe'])
+    expect(tiers(plan(helper))[2]).toBe('destructive')
+    // Code that may run in between (an unknown function) could have re-pointed the name.
+    expect(tiers(run([helper.replace('ALTER TABLE', 'SELECT purge(); ALTER TABLE')]))[3]).toBe('destructive')
   })
 
   it('never rates a function body by rows that were fresh when it was defined (red team)', () => {
