@@ -20,10 +20,16 @@ export interface FreshObjects {
   readonly tables: Set<string>
   /** `table.column`, as the parser folded them. */
   readonly columns: Set<string>
+  /**
+   * The entries of `columns` by each prefix of theirs that ends before a `.` (`s.t.c` under `s` and
+   * `s.t`): what {@link forgetTable} deletes, found without scanning every column (a script of 25,000
+   * CREATE and DROP TABLE pairs scanned 25,000 columns per DROP). May name columns since deleted.
+   */
+  readonly columnsUnder: Map<string, Set<string>>
 }
 
 export function newFreshObjects(): FreshObjects {
-  return { tables: new Set(), columns: new Set() }
+  return { tables: new Set(), columns: new Set(), columnsUnder: new Map() }
 }
 
 // The parser already folds unquoted names to lower case; folding again would make `"USERS"` (a new
@@ -45,11 +51,27 @@ const BLIND: ReadonlySet<string> = new Set([
 function forget(fresh: FreshObjects): void {
   fresh.tables.clear()
   fresh.columns.clear()
+  fresh.columnsUnder.clear()
 }
 
+function addColumn(fresh: FreshObjects, table: string, column: string): void {
+  const c = key(`${table}.${column}`)
+  fresh.columns.add(c)
+  for (let dot = c.indexOf('.'); dot !== -1; dot = c.indexOf('.', dot + 1)) {
+    const prefix = c.slice(0, dot)
+    let under = fresh.columnsUnder.get(prefix)
+    if (under === undefined) fresh.columnsUnder.set(prefix, (under = new Set()))
+    under.add(c)
+  }
+}
+
+/** Forgets the table and every column whose name starts with `table.`. */
 function forgetTable(fresh: FreshObjects, table: string): void {
   fresh.tables.delete(key(table))
-  for (const c of [...fresh.columns]) if (c.startsWith(`${key(table)}.`)) fresh.columns.delete(c)
+  const under = fresh.columnsUnder.get(key(table))
+  if (under === undefined) return
+  for (const c of under) fresh.columns.delete(c)
+  fresh.columnsUnder.delete(key(table))
 }
 
 function columnsOf(elements: unknown): string[] {
@@ -73,7 +95,7 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
       const table = rangeVarName(node.relation)
       if (node.if_not_exists === true || table === '') return
       fresh.tables.add(key(table))
-      for (const c of columnsOf(node.tableElts)) fresh.columns.add(key(`${table}.${c}`))
+      for (const c of columnsOf(node.tableElts)) addColumn(fresh, table, c)
       return
     }
     case 'CreateTableAsStmt': {
@@ -87,7 +109,7 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
         const cmd = unwrap(c)?.[1]
         if (cmd === undefined) continue
         if (cmd.subtype === 'AT_AddColumn' && cmd.missing_ok !== true) {
-          for (const col of columnsOf([cmd.def])) fresh.columns.add(key(`${table}.${col}`))
+          for (const col of columnsOf([cmd.def])) addColumn(fresh, table, col)
         } else if (cmd.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
           fresh.columns.delete(key(`${table}.${cmd.name}`))
         } else if (cmd.subtype === 'AT_AddInherit') {

@@ -225,6 +225,32 @@ function tierWithout(verdict: Verdict, findings: readonly Finding[]): Tier {
   return tier
 }
 
+/** The largest entry of an ascending list below `i`. */
+function lastBelow(list: readonly number[] | undefined, i: number): number | undefined {
+  if (list === undefined) return undefined
+  let lo = 0
+  let hi = list.length // the first entry >= i
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if ((list[mid] as number) < i) lo = mid + 1
+    else hi = mid
+  }
+  return lo === 0 ? undefined : list[lo - 1]
+}
+
+/** The smallest entry of an ascending list above `i`. */
+function firstAbove(list: readonly number[] | undefined, i: number): number | undefined {
+  if (list === undefined) return undefined
+  let lo = 0
+  let hi = list.length // the first entry > i
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if ((list[mid] as number) <= i) lo = mid + 1
+    else hi = mid
+  }
+  return list[lo]
+}
+
 /** Rewrites the verdicts of drops that the script around them shows lose nothing (see the module comment). */
 export function applyScriptContext(
   statements: ClassifiedStatement[],
@@ -234,6 +260,23 @@ export function applyScriptContext(
   const facts = nodes.map((n) =>
     n === undefined ? undefined : { dropped: dropped(n[0], n[1]), created: created(n[0], n[1]) },
   )
+  // The statements creating each object, in order, and those of them that create it fresh: a drop
+  // looks up its objects here instead of scanning the script (quadratic on 100,000 statements).
+  const createdAt = new Map<string, number[]>()
+  const freshAt = new Map<string, number[]>()
+  const note = (index: Map<string, number[]>, text: string, at: number) => {
+    const list = index.get(text)
+    if (list === undefined) index.set(text, [at])
+    else if (list[list.length - 1] !== at) list.push(at)
+  }
+  for (let j = 0; j < facts.length; j++) {
+    const c = facts[j]?.created
+    if (c === undefined) continue
+    for (const k of c.keys) {
+      note(createdAt, keyText(k), j)
+      if (c.fresh) note(freshAt, keyText(k), j)
+    }
+  }
   for (let i = 0; i < statements.length; i++) {
     const statement = statements[i] as ClassifiedStatement
     const drop = facts[i]?.dropped
@@ -249,25 +292,23 @@ export function applyScriptContext(
         reasons.push(`${key.name}: Postgres refuses to drop a type that any column still uses (no CASCADE)`)
         return true
       }
-      for (let j = i - 1; j >= 0; j--) {
-        const c = facts[j]?.created
-        if (c?.fresh === true && c.keys.some((k) => keyText(k) === text)) {
-          // Between the creation and the drop nothing may rename, move or re-point names: a
-          // `RENAME TO` or a search_path change could make the drop reach an object that was there before.
-          if (!quietWindow(statements, nodes, j + 1, i)) return false
-          reasons.push(`${key.name} was created by this script at line ${statements[j]?.span.line}`)
-          return true
-        }
+      // The last statement before the drop that created it fresh.
+      const before = lastBelow(freshAt.get(text), i)
+      if (before !== undefined) {
+        const j = before
+        // Between the creation and the drop nothing may rename, move or re-point names: a
+        // `RENAME TO` or a search_path change could make the drop reach an object that was there before.
+        if (!quietWindow(statements, nodes, j + 1, i)) return false
+        reasons.push(`${key.name} was created by this script at line ${statements[j]?.span.line}`)
+        return true
       }
       if (!DEFINITIONS.has(key.kind)) return false
-      for (let j = i + 1; j < statements.length; j++) {
-        if (facts[j]?.created.keys.some((k) => keyText(k) === text)) {
-          reasons.push(`${key.name} is created again at line ${statements[j]?.span.line}`)
-          if (key.kind === 'function') replaced.push({ at: j, name: key.name })
-          return true
-        }
-      }
-      return false
+      // The first statement after the drop that creates it again.
+      const j = firstAbove(createdAt.get(text), i)
+      if (j === undefined) return false
+      reasons.push(`${key.name} is created again at line ${statements[j]?.span.line}`)
+      if (key.kind === 'function') replaced.push({ at: j, name: key.name })
+      return true
     })
     if (!answered) continue
     const kept = statement.verdict.findings.filter((f) => !DROP_RULES.has(f.rule))
