@@ -114,7 +114,7 @@ describe('ddl check on two threads', () => {
     }
   }
 
-  it('stays on one thread for a few small files, for standard input, and when told to', () => {
+  it('stays on one thread by default and with standard input', () => {
     expect(check('', ['migrations']).startedWorker).toBe(false)
     const withStdin = spawnSync(process.execPath, [bin, 'check', 'migrations', '-'], {
       cwd: dir,

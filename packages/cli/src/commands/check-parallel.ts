@@ -1,6 +1,9 @@
 /**
- * `ddl check` on two threads: the main thread classifies the first files of the run, a worker thread
- * the rest, and the main thread reports every file in order.
+ * `ddl check` on two threads (`DDL_CHECK_THREADS=2`): the main thread classifies the first files of
+ * the run, a worker thread the rest, and the main thread reports every file in order. Not the default:
+ * on 2 cores one thread already keeps V8's compiler and GC threads busy on the other core, and the
+ * worker's extra work (learning the main thread's files, warming up its own JIT) cost more than it
+ * saved (measured in docs/cli/check.md).
  *
  * A migrations directory is one history: each file is classified with what the files before it
  * defined (packages/classifier/src/history.ts), so the files are not independent. The worker first
@@ -11,7 +14,6 @@
  * the script numbers and the end-of-run history are the same, so the output is too.
  */
 import { existsSync, statSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { MigrationHistory } from '@ddl/classifier'
@@ -35,22 +37,21 @@ export type WorkerMessage =
   | { readonly kind: 'failed'; readonly message: string }
 
 /**
- * Below this many bytes of SQL a run stays on one thread: starting the worker (a second Node
- * isolate, the classifier's modules and its own WebAssembly parser) costs more than it saves.
+ * The share of the bytes the main thread classifies itself (the worker learns them first, then
+ * classifies the rest): 0.5, 0.6 and 0.7 measured on the regression corpus, 0.6 the best median.
  */
-export const PARALLEL_MIN_BYTES = 256 * 1024
-
-/** The share of the bytes the main thread classifies itself; the worker also learns them first. */
-const MAIN_SHARE = 0.55
+const MAIN_SHARE = 0.6
 
 /** The worker's script, beside this module (dist/commands/, or bundle/ where it is an entry of its own). */
 const workerScript = new URL('./check-worker.js', import.meta.url)
 
-/** `DDL_CHECK_THREADS`: unset (two threads on large inputs), `1` (never) or `2` (whenever there are two files). */
-export function threadsSetting(env: NodeJS.ProcessEnv): Result<'auto' | 1 | 2> {
+/**
+ * `DDL_CHECK_THREADS`: unset or `1` (one thread, the default: on 2 cores a worker did not pay, see
+ * docs/cli/check.md), or `2` (a worker thread whenever there are two files or more).
+ */
+export function threadsSetting(env: NodeJS.ProcessEnv): Result<1 | 2> {
   const value = env.DDL_CHECK_THREADS
-  if (value === undefined || value === '') return { ok: true, value: 'auto' }
-  if (value === '1') return { ok: true, value: 1 }
+  if (value === undefined || value === '' || value === '1') return { ok: true, value: 1 }
   if (value === '2') return { ok: true, value: 2 }
   return { ok: false, error: `DDL_CHECK_THREADS must be 1 or 2 (or unset), not "${value}".` }
 }
@@ -58,14 +59,13 @@ export function threadsSetting(env: NodeJS.ProcessEnv): Result<'auto' | 1 | 2> {
 type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string }
 
 /**
- * Where the worker's share starts, or undefined to run on one thread: standard input among the
- * inputs, fewer than two files, one core, no worker script (running from the TypeScript sources),
- * or (unless forced) fewer than {@link PARALLEL_MIN_BYTES} bytes.
+ * Where the worker's share starts, or undefined to run on one thread: one thread asked for (the
+ * default), fewer than two files, standard input among the inputs, or no worker script (running from
+ * the TypeScript sources). The main thread takes the first files up to {@link MAIN_SHARE} of the bytes.
  */
-export function parallelSplit(inputs: readonly Input[], threads: 'auto' | 1 | 2): number | undefined {
+export function parallelSplit(inputs: readonly Input[], threads: 1 | 2): number | undefined {
   if (threads === 1 || inputs.length < 2) return undefined
   if (inputs.some((input) => input.kind === 'stdin')) return undefined
-  if (threads === 'auto' && availableParallelism() < 2) return undefined
   if (!existsSync(fileURLToPath(workerScript))) return undefined
   const sizes = (inputs as readonly FileInput[]).map((input) => {
     try {
@@ -75,12 +75,10 @@ export function parallelSplit(inputs: readonly Input[], threads: 'auto' | 1 | 2)
     }
   })
   const total = sizes.reduce((a, b) => a + b, 0)
-  if (threads === 'auto' && total < PARALLEL_MIN_BYTES) return undefined
-  const share = Number(process.env.DDL_CHECK_SPLIT ?? MAIN_SHARE)
   let bytes = 0
   for (let i = 0; i < sizes.length - 1; i++) {
     bytes += sizes[i] as number
-    if (bytes >= total * share) return i + 1
+    if (bytes >= total * MAIN_SHARE) return i + 1
   }
   return sizes.length - 1
 }

@@ -198,7 +198,7 @@ async function check(io: Io, paths: readonly string[], options: CheckOptions): P
     else report(file)
   }
 
-  // Many bytes of files: a worker thread classifies the last ones (check-parallel.ts). The main
+  // DDL_CHECK_THREADS=2: a worker thread classifies the last files (check-parallel.ts). The main
   // thread classifies the others, then reports every file in order.
   const split = parallelSplit(inputs.value, threads.value)
   const end = split ?? inputs.value.length
