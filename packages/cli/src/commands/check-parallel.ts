@@ -95,6 +95,7 @@ export interface WorkerShare {
  * Starts the worker on `inputs[start..]`. `history` is the main thread's: it classifies
  * `inputs[..start)` with it before asking for the worker's outcomes. Should the worker fail, the main
  * thread learns what the worker had classified and classifies the rest itself: the output is the same.
+ * `script` is the worker's script (tests pass one that fails).
  */
 export function startWorker(
   inputs: readonly FileInput[],
@@ -102,6 +103,7 @@ export function startWorker(
   settings: Omit<CheckSettings, 'history'>,
   wantHistory: boolean,
   history: MigrationHistory,
+  script: URL = workerScript,
 ): WorkerShare {
   const data: WorkerData = { inputs, start, settings, wantHistory }
   const queue: WorkerMessage[] = []
@@ -112,7 +114,7 @@ export function startWorker(
     waiting = undefined
     w?.()
   }
-  const worker = new Worker(workerScript, { workerData: data })
+  const worker = new Worker(script, { workerData: data })
   worker.on('message', (message: WorkerMessage) => {
     if (message.kind !== 'outcome') finished = true
     queue.push(message)
