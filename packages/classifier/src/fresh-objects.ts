@@ -59,9 +59,9 @@ function addColumn(fresh: FreshObjects, table: string, column: string): void {
   fresh.columns.add(c)
   for (let dot = c.indexOf('.'); dot !== -1; dot = c.indexOf('.', dot + 1)) {
     const prefix = c.slice(0, dot)
-    let under = fresh.columnsUnder.get(prefix)
-    if (under === undefined) fresh.columnsUnder.set(prefix, (under = new Set()))
-    under.add(c)
+    const under = fresh.columnsUnder.get(prefix)
+    if (under === undefined) fresh.columnsUnder.set(prefix, new Set([c]))
+    else under.add(c)
   }
 }
 
