@@ -70,17 +70,17 @@ async function timeCommands(commands, runs) {
 
 /**
  * One input set: ddl and floor on `files`; squawk, and ddl again, on the files squawk can read; and
- * ddl kept on one thread (`DDL_CHECK_THREADS=1`), which large runs otherwise split with a worker.
+ * ddl on two threads (`DDL_CHECK_THREADS=2`: a worker classifies the last files).
  */
 export async function checkInput({ files, squawkFiles, runs, squawk }) {
   const paths = files.map((f) => f.path)
   const commands = {
     ddl: { cmd: 'node', args: [ddlBin, 'check', ...paths], codes: [0, 1] },
-    ddlOneThread: {
+    ddlTwoThreads: {
       cmd: 'node',
       args: [ddlBin, 'check', ...paths],
       codes: [0, 1],
-      env: { DDL_CHECK_THREADS: '1' },
+      env: { DDL_CHECK_THREADS: '2' },
     },
     floor: { cmd: 'node', args: [floorScript, ...paths], codes: [0] },
     // The floor with the V8 setting ddl uses for itself (no WebAssembly tier-up): same work, fairer clock.
@@ -101,7 +101,7 @@ export async function checkInput({ files, squawkFiles, runs, squawk }) {
     ratio: ratioOf(ms('ddl'), ms('floor')),
     target: 1.3,
     floorLiftoff: { ...summarizeRuns(r.floorLiftoff), ratio: ratioOf(ms('ddl'), ms('floorLiftoff')) },
-    oneThread: { ...summarizeRuns(r.ddlOneThread), ratio: ratioOf(ms('ddl'), ms('ddlOneThread')) },
+    twoThreads: { ...summarizeRuns(r.ddlTwoThreads), ratio: ratioOf(ms('ddlTwoThreads'), ms('ddl')) },
   }
   if (r.squawk !== undefined) {
     const ddlForSquawk = sameForSquawk ? 'ddl' : 'ddlOnSquawkFiles'
