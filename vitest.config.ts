@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -25,5 +26,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one file at a time per core but one (a single file on 2 cores), and this
+    // suite spends about half its time waiting (Postgres commits and fsyncs, child processes, the
+    // network on loopback): three files at a time on 2 cores keep both busy. Each file has its own
+    // database on the one server (test/support/global-setup.ts) and its own temp directories.
+    maxWorkers: Math.max(3, availableParallelism() - 1),
   },
 })

@@ -7,7 +7,9 @@
 //   --out PATH       where to write the results (default bench/results.local.json, ignored by git)
 //   --publish        write bench/results.json instead: the tracked run the README quotes
 //   --strict         exit 1 when a memory guard is exceeded (CI runs the nodes row this way)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+//   --history DIR    also time ddl check on a real migrations directory, every *.sql below DIR in
+//                    path order (also $DDL_BENCH_HISTORY; e.g. documenso's packages/prisma/migrations)
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     publish: { type: 'boolean' },
     strict: { type: 'boolean', default: false },
+    history: { type: 'string' },
   },
 })
 const runs = Math.max(5, Number.parseInt(values.runs, 10) || 7)
@@ -52,6 +55,20 @@ const results = {
   rssMethod,
   notes: [],
   rows: {},
+}
+
+/** Every *.sql below `dir`, in path order, as `ddl check` reads a directory. */
+function sqlFilesUnder(dir) {
+  const found = []
+  const walk = (at) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name)
+      if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules') walk(path)
+      else if (entry.isFile() && entry.name.toLowerCase().endsWith('.sql')) found.push({ name: entry.name, path })
+    }
+  }
+  walk(dir)
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
 
 const scratch = mkdtempSync(join(os.tmpdir(), 'safe-ddl-bench-'))
@@ -97,6 +114,12 @@ try {
     }
     log(`2. ddl check vs floor vs squawk on ${migrationFiles.length} migration files, ${runs} runs...`)
     check.migrations = await checkInput({ files: migrationFiles, squawkFiles: migrationFiles, runs, squawk })
+    const historyDir = values.history ?? process.env.DDL_BENCH_HISTORY
+    if (historyDir !== undefined && historyDir !== '') {
+      const files = sqlFilesUnder(historyDir)
+      log(`2. ddl check vs floor vs squawk on ${files.length} files of ${historyDir}, ${runs} runs...`)
+      check.history = { dir: historyDir, ...(await checkInput({ files, squawkFiles: files, runs, squawk })) }
+    }
     results.rows.check = check
   }
 
@@ -228,8 +251,10 @@ function render(res) {
   for (const [key, label] of [
     ['regress', 'regress files'],
     ['migrations', 'migration files'],
+    ['history', 'files of --history'],
   ]) {
     const c = r.check?.[key]
+    if (c === undefined && key === 'history') continue
     if (c === undefined) {
       rows.push(['2', `ddl check vs floor process, ${label}`, 'skipped', '', '', '<= 1.3', ''])
       continue
@@ -242,6 +267,15 @@ function render(res) {
       ratio(c.ratio),
       `<= ${c.target}`,
       met(c.ratio, c.target),
+    ])
+    rows.push([
+      '',
+      '  ddl check with DDL_CHECK_THREADS=2 (a worker thread) vs ddl check (one thread)',
+      `${fig(c.twoThreads)}; ${rss(c.twoThreads.peakRssMiB)}; ${Math.round(c.twoThreads.cpuMs)} ms CPU`,
+      `${fig(c.ddl)}; ${Math.round(c.ddl.cpuMs)} ms CPU`,
+      ratio(c.twoThreads.ratio),
+      'report',
+      '',
     ])
     rows.push([
       '',

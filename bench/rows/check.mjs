@@ -56,10 +56,10 @@ function summarizeRuns(list) {
 async function timeCommands(commands, runs) {
   const results = Object.fromEntries(Object.keys(commands).map((k) => [k, []]))
   for (let i = -1; i < runs; i++) {
-    for (const [name, { cmd, args, codes }] of Object.entries(commands)) {
-      const r = await runProcess(cmd, args, { cwd: root })
+    for (const [name, { cmd, args, codes, env }] of Object.entries(commands)) {
+      const r = await runProcess(cmd, args, { cwd: root, env })
       if (!codes.includes(r.code)) {
-        const again = await runProcess(cmd, args, { cwd: root, capture: true })
+        const again = await runProcess(cmd, args, { cwd: root, env, capture: true })
         throw new Error(`${name} exited ${r.code}: ${again.stderr.slice(0, 800)}`)
       }
       if (i >= 0) results[name].push(r)
@@ -68,11 +68,20 @@ async function timeCommands(commands, runs) {
   return results
 }
 
-/** One input set: ddl and floor on `files`; squawk, and ddl again, on the files squawk can read. */
+/**
+ * One input set: ddl and floor on `files`; squawk, and ddl again, on the files squawk can read; and
+ * ddl on two threads (`DDL_CHECK_THREADS=2`: a worker classifies the last files).
+ */
 export async function checkInput({ files, squawkFiles, runs, squawk }) {
   const paths = files.map((f) => f.path)
   const commands = {
     ddl: { cmd: 'node', args: [ddlBin, 'check', ...paths], codes: [0, 1] },
+    ddlTwoThreads: {
+      cmd: 'node',
+      args: [ddlBin, 'check', ...paths],
+      codes: [0, 1],
+      env: { DDL_CHECK_THREADS: '2' },
+    },
     floor: { cmd: 'node', args: [floorScript, ...paths], codes: [0] },
     // The floor with the V8 setting ddl uses for itself (no WebAssembly tier-up): same work, fairer clock.
     floorLiftoff: { cmd: 'node', args: ['--liftoff-only', floorScript, ...paths], codes: [0] },
@@ -92,6 +101,7 @@ export async function checkInput({ files, squawkFiles, runs, squawk }) {
     ratio: ratioOf(ms('ddl'), ms('floor')),
     target: 1.3,
     floorLiftoff: { ...summarizeRuns(r.floorLiftoff), ratio: ratioOf(ms('ddl'), ms('floorLiftoff')) },
+    twoThreads: { ...summarizeRuns(r.ddlTwoThreads), ratio: ratioOf(ms('ddlTwoThreads'), ms('ddl')) },
   }
   if (r.squawk !== undefined) {
     const ddlForSquawk = sameForSquawk ? 'ddl' : 'ddlOnSquawkFiles'

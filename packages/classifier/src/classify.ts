@@ -8,7 +8,7 @@ import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
 import { definedFunctionTier } from './function-refs.js'
-import { finishScript, learnStatement, newScriptState } from './history.js'
+import { finishScript, learnStatement, type MigrationHistory, newScriptState } from './history.js'
 import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
 import type { ClassifyOptions } from './policy.js'
@@ -374,4 +374,29 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
   }
   if (options.history === undefined) tier = finishScript(state, statements, options, tier)
   return ok({ statements, tier, requires: requiredFlag(tier), hasParseErrors })
+}
+
+/**
+ * Records in `history` what `sql` defines, exactly as `classify(sql, { ...options, history })` would
+ * (the same script number, statements, origins and function tiers), and returns no plan. The history
+ * holds the tier of each function body, which only the rules decide, so this runs the classifier:
+ * give it the same options as the run. `ddl check` uses it to split a migrations directory between
+ * threads: each thread learns the files before its share, then classifies its share.
+ *
+ * Fails and leaves the history untouched where `classify` would (`InputError`, or
+ * `NotInitializedError` while a crashed parser is replaced); throws `NotInitializedError` before
+ * {@link init} resolved, as `classify` does.
+ *
+ * @example
+ * await init()
+ * const history = newMigrationHistory()
+ * learnHistory('CREATE TABLE t (c varchar(100))', history)
+ * const plan = classify('ALTER TABLE t ALTER c TYPE varchar(10)', { history }) // knows the old type
+ */
+export function learnHistory(
+  sql: string,
+  history: MigrationHistory,
+  options: Omit<ClassifyOptions, 'history'> = {},
+): Result<void, ClassifierError> {
+  return classify(sql, { ...options, history, keepAst: false }).map(() => undefined)
 }

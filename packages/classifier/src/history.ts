@@ -14,7 +14,7 @@ import { type ColumnType, columnType } from './column-types.js'
 import { newFreshObjects } from './fresh-objects.js'
 import type { FunctionReference } from './function-refs.js'
 import { newHazardState } from './hazard-state.js'
-import { KnownDefinitions, learnDefinitions } from './known-definitions.js'
+import { type KnownDefinitions, learnDefinitions, newKnownDefinitions } from './known-definitions.js'
 import { relationKey } from './locks.js'
 import type { ClassifyOptions } from './policy.js'
 import { type Profile, SUPABASE_EXPOSED_SCHEMAS, schemaOf } from './profile.js'
@@ -102,7 +102,7 @@ export function newMigrationHistory(options: { readonly fromStart?: boolean } = 
     fromStart: options.fromStart === true,
     functionTiers: new Map(),
     pendingCalls: new Map(),
-    definitions: new KnownDefinitions(),
+    definitions: newKnownDefinitions(),
   }
 }
 

@@ -1,4 +1,4 @@
-export { classify, DEFAULT_PG_VERSION, init, MAX_INPUT_LENGTH } from './classify.js'
+export { classify, DEFAULT_PG_VERSION, init, learnHistory, MAX_INPUT_LENGTH } from './classify.js'
 export type { ClassifierError } from './errors.js'
 export { InputError, NotInitializedError } from './errors.js'
 export { fallbackVerdict } from './fallback.js'

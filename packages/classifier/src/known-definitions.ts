@@ -55,41 +55,46 @@ export function triggerCovers(before: KnownDefinition, now: KnownDefinition): bo
  * with the keys of each table (its own and the foreign keys that reference it) at hand, so that a
  * script of many drops stays linear.
  */
-export class KnownDefinitions {
-  readonly #byKey = new Map<string, KnownDefinition>()
-  readonly #byTable = new Map<string, Set<string>>()
+export interface KnownDefinitions {
+  readonly byKey: Map<string, KnownDefinition>
+  readonly byTable: Map<string, Set<string>>
+}
 
-  get(key: string): KnownDefinition | undefined {
-    return this.#byKey.get(key)
-  }
+/** An empty set of definitions (plain data: a history crosses to a worker thread by structured clone). */
+export function newKnownDefinitions(): KnownDefinitions {
+  return { byKey: new Map(), byTable: new Map() }
+}
 
-  set(key: string, def: KnownDefinition): void {
-    this.delete(key)
-    this.#byKey.set(key, def)
-    for (const table of [def.table, def.references]) {
-      if (table === undefined) continue
-      const keys = this.#byTable.get(table)
-      if (keys === undefined) this.#byTable.set(table, new Set([key]))
-      else keys.add(key)
-    }
-  }
+function getDef(known: KnownDefinitions, key: string): KnownDefinition | undefined {
+  return known.byKey.get(key)
+}
 
-  delete(key: string): void {
-    const def = this.#byKey.get(key)
-    if (def === undefined) return
-    this.#byKey.delete(key)
-    for (const table of [def.table, def.references]) if (table !== undefined) this.#byTable.get(table)?.delete(key)
+function setDef(known: KnownDefinitions, key: string, def: KnownDefinition): void {
+  deleteDef(known, key)
+  known.byKey.set(key, def)
+  for (const table of [def.table, def.references]) {
+    if (table === undefined) continue
+    const keys = known.byTable.get(table)
+    if (keys === undefined) known.byTable.set(table, new Set([key]))
+    else keys.add(key)
   }
+}
 
-  /** The definitions on or referencing a table, as [key, definition] pairs (a copy: safe to change the map). */
-  ofTable(table: string): [string, KnownDefinition][] {
-    const out: [string, KnownDefinition][] = []
-    for (const key of this.#byTable.get(table) ?? []) {
-      const def = this.#byKey.get(key)
-      if (def !== undefined) out.push([key, def])
-    }
-    return out
+function deleteDef(known: KnownDefinitions, key: string): void {
+  const def = known.byKey.get(key)
+  if (def === undefined) return
+  known.byKey.delete(key)
+  for (const table of [def.table, def.references]) if (table !== undefined) known.byTable.get(table)?.delete(key)
+}
+
+/** The definitions on or referencing a table, as [key, definition] pairs (a copy: safe to change the set). */
+function ofTable(known: KnownDefinitions, table: string): [string, KnownDefinition][] {
+  const out: [string, KnownDefinition][] = []
+  for (const key of known.byTable.get(table) ?? []) {
+    const def = known.byKey.get(key)
+    if (def !== undefined) out.push([key, def])
   }
+  return out
 }
 
 const IGNORED: ReadonlySet<string> = new Set([
@@ -294,23 +299,23 @@ export function learnDefinitions(state: ScriptState, kind: string, s: Fields, st
   if (kind === 'AlterObjectSchemaStmt') {
     // A table moved to another schema: what we hold under its old name goes (fail closed).
     const table = relationKey(rangeVarName(s.relation))
-    for (const [key] of known.ofTable(table)) known.delete(key)
+    for (const [key] of ofTable(known, table)) deleteDef(known, key)
     return
   }
   const { keys, tables } = definitionsDropped(kind, s)
   if (keys.length > 0 || tables.length > 0) {
     const before = new Map<string, KnownDefinition>()
     for (const key of keys) {
-      const def = known.get(key)
+      const def = getDef(known, key)
       if (def !== undefined) before.set(key, def)
-      known.delete(key)
+      deleteDef(known, key)
     }
     for (const table of tables) {
-      for (const [key, def] of known.ofTable(table)) if (def.table === table) known.delete(key)
+      for (const [key, def] of ofTable(known, table)) if (def.table === table) deleteDef(known, key)
     }
     if (before.size > 0) state.droppedDefinitions.set(statement, before)
   }
-  for (const [key, def] of definitionsMade(kind, s)) known.set(key, def)
+  for (const [key, def] of definitionsMade(kind, s)) setDef(known, key, def)
 }
 
 /**
@@ -326,8 +331,8 @@ function renameDefinitions(known: KnownDefinitions, s: Fields): void {
     case 'OBJECT_TABLE': {
       const schema = (s.relation as Fields | undefined)?.schemaname
       const renamed = relationKey(typeof schema === 'string' ? `${schema}.${newName}` : newName)
-      for (const [key, def] of known.ofTable(table)) {
-        known.delete(key)
+      for (const [key, def] of ofTable(known, table)) {
+        deleteDef(known, key)
         const moved: KnownDefinition = {
           ...def,
           table: def.table === table ? renamed : def.table,
@@ -340,15 +345,15 @@ function renameDefinitions(known: KnownDefinitions, s: Fields): void {
           def.table === table && rest.startsWith(own)
             ? `${prefix}${typeof schema === 'string' ? `${schema}.` : ''}${newName}.${rest.slice(own.length)}`.toLowerCase()
             : key
-        known.set(rekeyed, moved)
+        setDef(known, rekeyed, moved)
       }
       return
     }
     case 'OBJECT_COLUMN': {
       const column = typeof s.subname === 'string' ? s.subname : ''
-      for (const [key, def] of known.ofTable(table)) {
+      for (const [key, def] of ofTable(known, table)) {
         if (def.table !== table || !def.shape.includes(JSON.stringify(column))) continue
-        known.set(key, {
+        setDef(known, key, {
           ...def,
           shape: `${def.shape}|renamed ${column}`,
           ...(def.unique === undefined ? {} : { unique: def.unique.map((c) => (c === column ? newName : c)).sort() }),
@@ -359,18 +364,18 @@ function renameDefinitions(known: KnownDefinitions, s: Fields): void {
     }
     case 'OBJECT_INDEX': {
       const relname = String((s.relation as Fields | undefined)?.relname ?? '')
-      const def = known.get(indexKey(relname))
-      known.delete(indexKey(relname))
-      if (def !== undefined) known.set(indexKey(newName), def)
+      const def = getDef(known, indexKey(relname))
+      deleteDef(known, indexKey(relname))
+      if (def !== undefined) setDef(known, indexKey(newName), def)
       return
     }
     case 'OBJECT_TABCONSTRAINT':
     case 'OBJECT_TRIGGER': {
       const kind = s.renameType === 'OBJECT_TRIGGER' ? 'trigger' : 'constraint'
       const from = tableObjectKey(kind, s.relation, String(s.subname ?? ''))
-      const def = known.get(from)
-      known.delete(from)
-      if (def !== undefined) known.set(tableObjectKey(kind, s.relation, newName), def)
+      const def = getDef(known, from)
+      deleteDef(known, from)
+      if (def !== undefined) setDef(known, tableObjectKey(kind, s.relation, newName), def)
       return
     }
   }

@@ -9,6 +9,8 @@ import {
   classify,
   historyFindings,
   init,
+  learnHistory,
+  type MigrationHistory,
   newMigrationHistory,
   type Plan,
   profileOptions,
@@ -313,5 +315,53 @@ CREATE FUNCTION public.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELEC
     for (const f of on.statements.flatMap((s) => s.verdict.findings)) {
       if (f.rule.startsWith('supabase-')) expect(f.tier).toBe('safe')
     }
+  })
+})
+
+describe('learnHistory', () => {
+  // Every kind of statement the history learns from, a script the grammar rejects in part (its cuts
+  // and statement numbers come from the pieces), and one classify() refuses (a NUL byte: no script number).
+  const scripts = [
+    `CREATE TABLE public.profiles (id uuid PRIMARY KEY, name varchar(100), bio text);
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE FUNCTION public.secret() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;`,
+    'ALTER TABLE profiles ADD COLUMN age int; ALTER TABLE profiles ENABLE ROW LEVEL SECURITY;',
+    'SELEKT 1; ALTER TABLE profiles RENAME COLUMN bio TO about; CREATE TABLE notes (id int, body varchar(20));',
+    'bad\u0000input',
+    `CREATE POLICY "own" ON profiles FOR SELECT USING (true);
+REVOKE EXECUTE ON FUNCTION public.secret() FROM anon, public;
+ALTER TABLE notes RENAME TO memos; DROP TYPE mood;`,
+    `ALTER TABLE memos ALTER COLUMN body TYPE varchar(10);
+ALTER TABLE profiles ALTER COLUMN name TYPE varchar(50); ALTER TABLE profiles DISABLE ROW LEVEL SECURITY;`,
+  ]
+  const options = { ...supabase, profile: 'supabase' as const, keepAst: false }
+  const snapshot = (h: MigrationHistory) =>
+    JSON.stringify(h, (_key, value: unknown) =>
+      value instanceof Map ? [...value] : value instanceof Set ? [...value] : value,
+    )
+
+  it('leaves the history classify() leaves, so the scripts after it are classified the same', () => {
+    const all = newMigrationHistory()
+    const classified = scripts.map((sql) => classify(sql, { ...options, history: all }))
+    for (let k = 0; k <= scripts.length; k++) {
+      const learned = newMigrationHistory()
+      for (const sql of scripts.slice(0, k)) learnHistory(sql, learned, options)
+      const rest = scripts.slice(k).map((sql) => classify(sql, { ...options, history: learned }))
+      expect(rest).toEqual(classified.slice(k))
+      expect(snapshot(learned)).toBe(snapshot(all))
+    }
+    expect(all.scripts).toBe(scripts.length - 1)
+    expect(findings(classified[5]?._unsafeUnwrap() as Plan, 'alter-column-type-narrowing')).toHaveLength(2)
+    expect(historyFindings(all, { profile: 'supabase' }).map((f) => f.finding.rule)).toEqual([
+      'supabase-rls-disabled-in-public',
+      'supabase-rls-disabled-in-public',
+    ])
+  })
+
+  it('fails where classify() fails, and learns nothing then', () => {
+    const history = newMigrationHistory()
+    const learned = learnHistory('SELECT 1\u0000', history)
+    expect(learned._unsafeUnwrapErr().kind).toBe('InputError')
+    expect(history.scripts).toBe(0)
   })
 })

@@ -40,12 +40,17 @@ function fromBundle(file) {
 // A module that finds files (or packages, through createRequire) relative to itself, with
 // `import.meta.url`, must still do so from its original place: each use becomes the URL of the
 // original file, reached from the bundle's own URL.
-// The entry keeps its own: it reads help-entries.json from the bundle.
+// The entry keeps its own: it reads help-entries.json from the bundle. So does the module that
+// starts `ddl check`'s worker thread: its script is an entry of the bundle too (check-worker.js,
+// beside every chunk, as dist/commands/check-worker.js is beside it), so a bundled run starts the
+// bundled worker.
 const entry = join(cliDir, 'dist', 'main.js')
+const checkWorker = join(cliDir, 'dist', 'commands', 'check-worker.js')
+const ownUrls = new Set([entry, join(cliDir, 'dist', 'commands', 'check-parallel.js')])
 const keepModuleUrls = {
   name: 'keep-module-urls',
   transform(code, id) {
-    if (!isAbsolute(id) || id === entry || !code.includes('import.meta.url')) return null
+    if (!isAbsolute(id) || ownUrls.has(id) || !code.includes('import.meta.url')) return null
     const original = `new URL(${JSON.stringify(fromBundle(id))}, import.meta.url).href`
     return { code: code.replaceAll('import.meta.url', original), map: null }
   },
@@ -66,7 +71,7 @@ const externalsFromImporter = {
 }
 
 const bundle = await rolldown({
-  input: entry,
+  input: { main: entry, 'check-worker': checkWorker },
   platform: 'node',
   external: [/^node:/],
   makeAbsoluteExternalsRelative: true,

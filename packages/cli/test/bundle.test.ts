@@ -2,6 +2,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -27,11 +28,11 @@ afterAll(async () => {
 })
 
 /** Runs one entry with `args`; never rejects on a non-zero exit. */
-async function ddl(entry: string, args: readonly string[]) {
+async function ddl(entry: string, args: readonly string[], env: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await run(process.execPath, [entry, ...args], {
       cwd: work,
-      env: { ...process.env, NO_COLOR: '1', DDL_AUDIT_LOG: join(work, 'audit.jsonl') },
+      env: { ...process.env, NO_COLOR: '1', DDL_AUDIT_LOG: join(work, 'audit.jsonl'), ...env },
     })
     return { code: 0, stdout, stderr }
   } catch (error) {
@@ -65,6 +66,22 @@ describe('the bundled CLI', () => {
     // Not vacuous: the check found the DROP TABLE.
     expect((await ddl(join(bundleDir, 'main.js'), ['check', file])).code).toBe(1)
   }, 120_000)
+
+  it("starts its own worker thread for ddl check, which answers as the modules' does", async () => {
+    const files = ['a.sql', 'b.sql', 'c.sql'].map((name) => join(work, name))
+    await writeFile(files[0] as string, 'CREATE TABLE w (c varchar(100));\n')
+    await writeFile(files[1] as string, 'INSERT INTO w VALUES (1);\n')
+    await writeFile(files[2] as string, 'ALTER TABLE w ALTER c TYPE varchar(10);\nDROP TABLE w;\n')
+    const args = ['check', '--format', 'json', ...files]
+    const env = { DDL_CHECK_THREADS: '2', NODE_DEBUG: 'worker' }
+    const bundled = await ddl(join(bundleDir, 'main.js'), args, env)
+    const modules = await ddl(join(cliDir, 'dist', 'main.js'), args, env)
+    expect(bundled.stderr).toContain(`${pathToFileURL(bundleDir).href}/check-worker.js`)
+    expect(modules.stderr).toContain(pathToFileURL(join(cliDir, 'dist', 'commands', 'check-worker.js')).href)
+    expect(bundled.stdout).toBe(modules.stdout)
+    expect(bundled.code).toBe(1)
+    expect(bundled.stdout).toContain('changes it from varchar(100)')
+  }, 60_000)
 
   it('lists the build witnesses of every package in it, so the launcher can tell a stale bundle', async () => {
     const inputs = JSON.parse(await readFile(join(bundleDir, 'inputs.json'), 'utf8')) as [string, number, number][]
