@@ -23,13 +23,20 @@ export interface FreshObjects {
   readonly columns: Set<string>
   /** The same columns by table, so that forgetting a table does not scan every column. */
   readonly columnsByTable: Map<string, Set<string>>
-  /** Fresh tables that a cascading foreign key of an older table references: a DELETE there reaches old rows. */
-  readonly deleteReaches: Set<string>
   /**
-   * Fresh tables whose key columns a foreign key with ON UPDATE CASCADE / SET NULL / SET DEFAULT of an
-   * older table references (null: the columns are not named, any UPDATE may reach old rows).
+   * Foreign keys whose action writes to the referencing rows (CASCADE, SET NULL, SET DEFAULT), by the
+   * referenced table: a DELETE there (or an UPDATE of the referenced columns) reaches the referencing
+   * table, which must still be fresh when it runs (a partition attached since brings old rows).
    */
-  readonly updateReaches: Map<string, Set<string> | null>
+  readonly cascades: Map<string, Cascade[]>
+}
+
+/** A foreign key of `table` whose action writes there. `columns`: the referenced ones (null: not named). */
+interface Cascade {
+  readonly table: string
+  readonly onDelete: boolean
+  readonly onUpdate: boolean
+  readonly columns: ReadonlySet<string> | null
 }
 
 export function newFreshObjects(): FreshObjects {
@@ -37,24 +44,48 @@ export function newFreshObjects(): FreshObjects {
     tables: new Set(),
     columns: new Set(),
     columnsByTable: new Map(),
-    deleteReaches: new Set(),
-    updateReaches: new Map(),
+    cascades: new Map(),
   }
 }
 
 const CASCADING: ReadonlySet<string> = new Set(['c', 'n', 'd'])
 
-/** Records a foreign key of `table` (not fresh) that cascades from a fresh table into its rows. */
+/** Records a foreign key of `table` whose action writes to its rows when the referenced rows change. */
 function recordCascade(fresh: FreshObjects, table: string, con: Fields | undefined): void {
-  if (con?.contype !== 'CONSTR_FOREIGN' || fresh.tables.has(key(table))) return
+  if (con?.contype !== 'CONSTR_FOREIGN') return
+  const onDelete = CASCADING.has(String(con.fk_del_action))
+  const onUpdate = CASCADING.has(String(con.fk_upd_action))
+  if (!onDelete && !onUpdate) return
+  const named = (Array.isArray(con.pk_attrs) ? con.pk_attrs : []).map((a) => String(unwrap(a)?.[1].sval ?? ''))
   const target = key(rangeVarName(con.pktable))
-  if (CASCADING.has(String(con.fk_del_action))) fresh.deleteReaches.add(target)
-  if (CASCADING.has(String(con.fk_upd_action))) {
-    const named = (Array.isArray(con.pk_attrs) ? con.pk_attrs : []).map((a) => String(unwrap(a)?.[1].sval ?? ''))
-    const before = fresh.updateReaches.get(target)
-    if (named.length === 0 || before === null) fresh.updateReaches.set(target, null)
-    else fresh.updateReaches.set(target, new Set([...(before ?? []), ...named]))
+  const list = fresh.cascades.get(target) ?? []
+  list.push({ table: key(table), onDelete, onUpdate, columns: named.length === 0 ? null : new Set(named) })
+  fresh.cascades.set(target, list)
+}
+
+/**
+ * True when deleting rows of `table` (or updating `columns` of them; undefined: a delete) can write
+ * to a table that is not fresh, through foreign keys that cascade, transitively for deletes.
+ */
+function reachesOldRows(
+  fresh: FreshObjects,
+  table: string,
+  columns?: readonly string[],
+  seen = new Set<string>(),
+): boolean {
+  if (seen.has(table)) return false
+  seen.add(table)
+  for (const c of fresh.cascades.get(table) ?? []) {
+    const hit =
+      columns === undefined
+        ? c.onDelete
+        : c.onUpdate && (c.columns === null || columns.some((col) => c.columns?.has(col) === true))
+    if (!hit) continue
+    if (!fresh.tables.has(c.table)) return true
+    // A delete that cascades deletes there too; an update cascade rewrites the key columns there.
+    if (columns === undefined && reachesOldRows(fresh, c.table, undefined, seen)) return true
   }
+  return false
 }
 
 // The parser already folds unquoted names to lower case; folding again would make `"USERS"` (a new
@@ -82,8 +113,7 @@ function forget(fresh: FreshObjects): void {
   fresh.tables.clear()
   fresh.columns.clear()
   fresh.columnsByTable.clear()
-  fresh.deleteReaches.clear()
-  fresh.updateReaches.clear()
+  fresh.cascades.clear()
 }
 
 function addColumn(fresh: FreshObjects, table: string, column: string): void {
@@ -97,8 +127,6 @@ function forgetTable(fresh: FreshObjects, table: string): void {
   fresh.tables.delete(key(table))
   for (const c of fresh.columnsByTable.get(key(table)) ?? []) fresh.columns.delete(key(`${table}.${c}`))
   fresh.columnsByTable.delete(key(table))
-  fresh.deleteReaches.delete(key(table))
-  fresh.updateReaches.delete(key(table))
 }
 
 function columnsOf(elements: unknown): string[] {
@@ -126,6 +154,14 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
       if (node.if_not_exists === true && !absentFromHistory(state.history, 'table', table)) return
       fresh.tables.add(key(table))
       for (const c of columnsOf(node.tableElts)) addColumn(fresh, table, c)
+      for (const e of Array.isArray(node.tableElts) ? node.tableElts : []) {
+        const w = unwrap(e)
+        if (w?.[0] === 'Constraint') recordCascade(fresh, table, w[1])
+        if (w?.[0] === 'ColumnDef') {
+          for (const c of Array.isArray(w[1].constraints) ? w[1].constraints : [])
+            recordCascade(fresh, table, unwrap(c)?.[1])
+        }
+      }
       return
     }
     case 'CreateTableAsStmt': {
@@ -254,15 +290,9 @@ export function onlyFreshRows(s: { relation?: unknown; targetList?: unknown }, c
   if (table === '') return false
   const fresh = ctx.script.fresh
   if (freshTable(ctx.script, table)) {
-    if (ctx.nodeType !== 'UpdateStmt') return !fresh.deleteReaches.has(key(table))
-    const reaches = fresh.updateReaches.get(key(table))
-    if (reaches === undefined) return true
-    if (reaches === null) return false
-    const targets = Array.isArray(s.targetList) ? s.targetList : []
-    return targets.every((t) => {
-      const name = unwrap(t)?.[1].name
-      return typeof name === 'string' && !reaches.has(name)
-    })
+    if (ctx.nodeType !== 'UpdateStmt') return !reachesOldRows(fresh, key(table))
+    const targets = (Array.isArray(s.targetList) ? s.targetList : []).map((t) => String(unwrap(t)?.[1].name ?? ''))
+    return !reachesOldRows(fresh, key(table), targets)
   }
   return ctx.nodeType === 'UpdateStmt' && setsOnlyFreshColumns(ctx.script, table, s.targetList)
 }

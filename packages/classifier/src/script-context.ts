@@ -381,6 +381,21 @@ export function applyScriptContext(
     }
     return creations
   }
+  // Drops by key, ascending.
+  let drops: Map<string, number[]> | undefined
+  const dropsOf = () => {
+    if (drops === undefined) {
+      drops = new Map()
+      for (let j = 0; j < facts.length; j++) {
+        for (const k of facts[j]?.dropped?.keys ?? []) {
+          const list = drops.get(keyText(k))
+          if (list === undefined) drops.set(keyText(k), [j])
+          else if (list.at(-1) !== j) list.push(j)
+        }
+      }
+    }
+    return drops
+  }
   let index: LaterIndex | undefined
   const later = () => {
     index ??= laterIndex(
@@ -407,6 +422,10 @@ export function applyScriptContext(
       }
       for (const j of earlier().get(text) ?? []) {
         if (j >= i) continue
+        // A drop in between took the script's object: this drop reaches another one of that name
+        // (an older table a temporary one shadowed, or one further down the search_path).
+        const consumed = after(dropsOf().get(text), j + 1)[0]
+        if (consumed !== undefined && consumed < i) return false
         const c = facts[j]?.created
         if (c?.fresh === true && c.keys.some((k) => keyText(k) === text)) {
           // Between the creation and the drop nothing may rename, move or re-point names: a

@@ -316,6 +316,19 @@ ALTER TABLE "Subscription" DROP COLUMN "teamId";`
     expect(tiers(run(['CREATE TABLE t (id int, CONSTRAINT c UNIQUE (id))', readd]))[0]).toBe('destructive')
   })
 
+  it('never lets one creation answer two drops: the second reaches an older object of that name (red team)', () => {
+    // Found by comparing tiers over the regression corpus: a temporary table shadowed users, the first
+    // DROP took it, and the second DROP took the real users table, both rated safe.
+    for (const sql of [
+      'CREATE TEMP TABLE users (id int); DROP TABLE users; DROP TABLE users',
+      'CREATE TABLE x (id int); DROP TABLE x; DROP TABLE x',
+      'CREATE VIEW v AS SELECT 1; DROP VIEW v; DROP VIEW v',
+    ]) {
+      expect(tiers(plan(sql)), sql).toEqual(['safe', 'safe', 'destructive'])
+      expect(tiers(run([sql])), sql).toEqual(['safe', 'safe', 'destructive'])
+    }
+  })
+
   it('follows renames, and forgets a definition whose column was renamed', () => {
     const renamed = run([
       apiToken,
@@ -438,6 +451,20 @@ DROP FUNCTION convert_follower_state;`
       [
         'destructive',
         'CREATE TABLE f (id int PRIMARY KEY, note text); ALTER TABLE users ADD CONSTRAINT u FOREIGN KEY (fid) REFERENCES f ON UPDATE SET NULL; UPDATE f SET note = 2',
+      ],
+      // Red team: a partition with old rows attached under the fresh referencing table, and a
+      // cascade that goes on from a fresh table into an old one.
+      [
+        'destructive',
+        'CREATE TABLE pk (id int PRIMARY KEY); CREATE TABLE fk (pid int REFERENCES pk ON DELETE CASCADE) PARTITION BY RANGE (pid); ALTER TABLE fk ATTACH PARTITION old_rows FOR VALUES FROM (0) TO (10); DELETE FROM pk',
+      ],
+      [
+        'destructive',
+        'CREATE TABLE pk (id int PRIMARY KEY); CREATE TABLE mid (id int PRIMARY KEY, pid int REFERENCES pk ON DELETE CASCADE); ALTER TABLE old ADD CONSTRAINT o FOREIGN KEY (mid) REFERENCES mid ON DELETE CASCADE; DELETE FROM pk',
+      ],
+      [
+        'safe',
+        'CREATE TABLE pk (id int PRIMARY KEY); CREATE TABLE fk (pid int REFERENCES pk ON DELETE CASCADE); DELETE FROM pk',
       ],
       // Red team: the key arrives with a new column's own REFERENCES, then the column is filled.
       [
