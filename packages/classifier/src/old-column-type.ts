@@ -105,10 +105,27 @@ export function losslessTypeChange(cmd: Fields, ctx: RuleContext): boolean {
   const from = ctx.script.history.tables.get(relationKey(ctx.relation))?.columns.get(cmd.name)
   const to = columnType(def[1].typeName)
   if (from === undefined || to === undefined) return false
-  if (isLosslessChange(from, to)) return true
-  // timestamp <-> timestamptz reads each value in the session's time zone: UTC, set by the script.
+  return isLosslessChange(from, to) || utcTimestampSwap(from, to, ctx)
+}
+
+/** timestamp <-> timestamptz reads each value in the session's time zone: UTC, set by the script. */
+function utcTimestampSwap(from: ColumnType, to: ColumnType, ctx: RuleContext): boolean {
   const zones = new Set([from.name, to.name])
   return (
     ctx.script.utc && zones.size === 2 && zones.has('timestamp') && zones.has('timestamptz') && from.array === to.array
   )
+}
+
+/**
+ * ALTER COLUMN ... TYPE between timestamp and timestamptz (no USING but the column itself), with the
+ * old type known and the session's time zone UTC: Postgres 12 and later change the catalog only (the
+ * values are the same bytes), rebuilding the column's indexes.
+ */
+export function utcTimestampChange(cmd: Fields, ctx: RuleContext): boolean {
+  if (cmd.subtype !== 'AT_AlterColumnType' || typeof cmd.name !== 'string' || ctx.pgVersion < 12) return false
+  const def = unwrap(cmd.def)
+  if (def?.[0] !== 'ColumnDef' || !losslessTypeChange(cmd, ctx)) return false
+  const from = ctx.script.history.tables.get(relationKey(ctx.relation))?.columns.get(cmd.name)
+  const to = columnType(def[1].typeName)
+  return from !== undefined && to !== undefined && utcTimestampSwap(from, to, ctx)
 }

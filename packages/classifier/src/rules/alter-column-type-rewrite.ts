@@ -1,6 +1,7 @@
 import type { AlterTableCmd } from '@pgsql/types'
 import { columnType, typeChangeRewrites, typeWords } from '../column-types.js'
 import { existingRelation } from '../hazard-state.js'
+import { utcTimestampChange } from '../old-column-type.js'
 import { defineRule } from '../rule.js'
 import { type Fields, unwrap } from '../walk.js'
 
@@ -22,6 +23,8 @@ export const alterColumnTypeRewrite = defineRule<AlterTableCmd>({
   kinds: ['AlterTableCmd'],
   check: (cmd, ctx) => {
     const def = columnDef(cmd)
+    // timestamp <-> timestamptz under UTC, old type known: the catalog alone (Postgres 12+).
+    if (utcTimestampChange(cmd as unknown as Fields, ctx)) return undefined
     return def !== undefined && typeChangeRewrites(def) && existingRelation(ctx)
       ? `${ctx.relation}.${cmd.name ?? ''}`
       : undefined
