@@ -16,7 +16,8 @@ export interface CatalogLine {
 }
 
 /** Schemas no user migration owns. */
-const SYSTEM_SCHEMA = `(n.nspname IN ('pg_catalog', 'information_schema', 'pg_toast') OR n.nspname LIKE 'pg\\_temp\\_%' OR n.nspname LIKE 'pg\\_toast\\_temp\\_%')`
+// Postgres's own schemas, and the ones undo keeps its copies in (the tool's, like its tables).
+const SYSTEM_SCHEMA = `(n.nspname IN ('pg_catalog', 'information_schema', 'pg_toast', 'ddl_undo') OR n.nspname LIKE 'pg\\_temp\\_%' OR n.nspname LIKE 'pg\\_toast\\_temp\\_%' OR n.nspname LIKE 'ddl\\_undo\\_u%')`
 
 /** Objects that belong to an extension are the extension's, not the schema's. */
 const notExtensionMember = (classid: string, objid: string) =>
@@ -142,6 +143,8 @@ const QUERIES: readonly string[] = [
     WHERE (pg_identify_object(d.classoid, d.objoid, d.objsubid)).schema IS DISTINCT FROM 'pg_catalog'
       AND (pg_identify_object(d.classoid, d.objoid, d.objsubid)).schema IS DISTINCT FROM 'information_schema'
       AND NOT (d.classoid = 'pg_namespace'::regclass AND d.objoid = 'pg_catalog'::regnamespace)
+      AND NOT (d.classoid = 'pg_namespace'::regclass AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.oid = d.objoid AND ${SYSTEM_SCHEMA}))
+      AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = (pg_identify_object(d.classoid, d.objoid, d.objsubid)).schema AND ${SYSTEM_SCHEMA})
       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')
       AND d.classoid <> 'pg_extension'::regclass AND d.objoid >= 16384`,
   // grants on relations, functions, schemas and types

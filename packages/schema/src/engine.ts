@@ -6,7 +6,7 @@
  */
 import { buildFactBase, encodeId, extract, type FactBase, plan, type StableId } from '@supabase/pg-delta'
 import pg from 'pg'
-import { isToolRelation } from './tool-tables.js'
+import { isToolRelation, isToolSchema } from './tool-tables.js'
 
 /** One statement the engine proposes, with what it says about it (reported, never trusted). */
 export interface EngineAction {
@@ -67,6 +67,7 @@ function managedView(base: FactBase): FactBase {
     const fields = id as unknown as Record<string, unknown>
     if ('target' in fields && excluded(fields.target as StableId, depth + 1)) return true
     if (isToolRelation(fields.schema, fields.table)) return true
+    if (isToolSchema(fields.schema) || (id.kind === 'schema' && isToolSchema(fields.name))) return true
     if (
       (id.kind === 'table' || id.kind === 'index' || id.kind === 'sequence') &&
       isToolRelation(fields.schema, fields.name)

@@ -12,3 +12,11 @@ export function isToolTable(object: string): boolean {
 export function isToolRelation(schema: unknown, name: unknown): boolean {
   return schema === 'public' && typeof name === 'string' && (TOOL_TABLES as readonly string[]).includes(name)
 }
+
+/**
+ * True for the schemas undo keeps its copies in (`ddl_undo`, and `ddl_undo_u<id>_<n>`: a dropped
+ * schema kept whole): the tool's own, never part of a diff or a drift.
+ */
+export function isToolSchema(name: unknown): boolean {
+  return typeof name === 'string' && (name === 'ddl_undo' || name.startsWith('ddl_undo_u'))
+}

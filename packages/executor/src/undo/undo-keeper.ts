@@ -981,17 +981,28 @@ export class UndoKeeper implements StatementObserver {
   ): Promise<{ table: string; rows: number }> {
     const kept = this.#name(suffix)
     const col = quoteIdent(column)
+    // A value of a type the database defines (an enum, a domain, a composite) is kept as its text: a
+    // kept column of that type would stop the script dropping the type after the change (Prisma's
+    // enum migration: new type, ALTER ... TYPE, DROP TYPE old). The restore casts it back.
+    const own = await rows<{ own: boolean }>(
+      session,
+      `SELECT t.typnamespace <> 'pg_catalog'::pg_catalog.regnamespace AS own
+         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+        WHERE a.attrelid = $1::pg_catalog.regclass AND a.attname = $2`,
+      [table, column],
+    )
+    const value = own[0]?.own === false ? col : `${col}::text AS ${col}`
     if (values.match === 'key') {
       await rows(
         session,
-        `CREATE TABLE ${qualify('ddl_undo', kept)} AS SELECT ${values.key.join(', ')}, ${col} FROM ${table}`,
+        `CREATE TABLE ${qualify('ddl_undo', kept)} AS SELECT ${values.key.join(', ')}, ${value} FROM ${table}`,
       )
       return { table: kept, rows: await this.#count(session, kept) }
     }
     await rows(
       session,
       `CREATE TABLE ${qualify('ddl_undo', kept)} AS
-         SELECT DISTINCT ON (${restOf('t', lost)}) ${restOf('t', lost)} AS ddl_undo_rest, t.${col} FROM ${table} t`,
+         SELECT DISTINCT ON (${restOf('t', lost)}) ${restOf('t', lost)} AS ddl_undo_rest, t.${value} FROM ${table} t`,
     )
     const all = await rows<{ n: string }>(session, `SELECT count(*)::text AS n FROM ${table}`)
     return { table: kept, rows: Number(all[0]?.n ?? 0) }

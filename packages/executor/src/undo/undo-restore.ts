@@ -254,7 +254,7 @@ async function retypeConflicts(session: Session, item: KeptRetype): Promise<stri
   const changed = await rows<{ n: string }>(
     session,
     `SELECT count(*)::text AS n FROM ${name} t JOIN ${qualify('ddl_undo', item.newTable)} k ON ${matchOn(item)}
-      WHERE t.${column} IS DISTINCT FROM k.${column}`,
+      WHERE t.${column}::text IS DISTINCT FROM k.${column}::text`,
   )
   const n = Number(changed[0]?.n ?? 0)
   if (n > 0) out.push(`${item.relation}: ${n} value(s) of ${column} were changed since the run`)
@@ -319,7 +319,7 @@ async function putBackRetype(session: Session, item: KeptRetype): Promise<void> 
     await rows(session, `ALTER TABLE ${name} ADD COLUMN ${value} ${item.type}${collate}, ADD COLUMN ${has} boolean`)
     await rows(
       session,
-      `UPDATE ${name} t SET ${value} = k.${column}, ${has} = true FROM ${qualify('ddl_undo', item.valuesTable)} k
+      `UPDATE ${name} t SET ${value} = k.${column}::${item.type}, ${has} = true FROM ${qualify('ddl_undo', item.valuesTable)} k
         WHERE ${matchOn(item, helpers)}`,
     )
     using = `CASE WHEN ${has} THEN ${value} ELSE ${using} END`
@@ -388,17 +388,25 @@ async function putBackColumn(session: Session, item: KeptColumn): Promise<void> 
   const name = (await relationName(session, item.relid)) ?? item.relation
   const column = quoteIdent(item.column)
   await rows(session, `ALTER TABLE ${name} ADD COLUMN ${column} ${item.definition}`)
+  // Values of a type the database defines were kept as text: cast them to the column's type.
+  const typed = await rows<{ type: string }>(
+    session,
+    `SELECT pg_catalog.format_type(atttypid, atttypmod) AS type FROM pg_catalog.pg_attribute
+      WHERE attrelid = $1 AND attname = $2 AND NOT attisdropped`,
+    [item.relid, item.column],
+  )
+  const cast = typed[0] === undefined ? '' : `::${typed[0].type}`
   if (item.valuesTable !== null && item.match === 'key') {
     const keys = item.key
     await rows(
       session,
-      `UPDATE ${name} t SET ${column} = k.${column} FROM ${qualify('ddl_undo', item.valuesTable)} k
+      `UPDATE ${name} t SET ${column} = k.${column}${cast} FROM ${qualify('ddl_undo', item.valuesTable)} k
         WHERE (${keys.map((c) => `t.${c}`).join(', ')}) = (${keys.map((c) => `k.${c}`).join(', ')})`,
     )
   } else if (item.valuesTable !== null) {
     const done = await rows<{ n: string }>(
       session,
-      `WITH u AS (UPDATE ${name} t SET ${column} = k.${column} FROM ${qualify('ddl_undo', item.valuesTable)} k
+      `WITH u AS (UPDATE ${name} t SET ${column} = k.${column}${cast} FROM ${qualify('ddl_undo', item.valuesTable)} k
                    WHERE ${matchOn(item)} RETURNING 1)
        SELECT count(*)::text AS n FROM u`,
     )
