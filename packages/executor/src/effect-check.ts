@@ -303,6 +303,7 @@ export class EffectProbe {
    * judging: `SAVEPOINT`, the measuring statements, each of which also divides by zero when it sees
    * anything the check must judge (a pre-existing table dropped, rewritten, or with rows updated or
    * deleted, a trigger or rule disabled, a guard setting moved; inserts alone pass every check), then
+   * `tail` (the migrations engine's tracking row: SQL built by this library, never the caller's),
    * `COMMIT`. A failing statement makes the server skip the rest of the message, so COMMIT is never
    * reached when anything needs judging; the transaction is then rolled back to the savepoint (which
    * undoes only the measuring) and measured again, for {@link judgeEffects} to decide as before.
@@ -310,14 +311,14 @@ export class EffectProbe {
    * caller rolls back). A connection lost during the message leaves the COMMIT's fate unknown: the
    * caller says so.
    */
-  async measureAndCommit(session: Session): Promise<FastCommit> {
+  async measureAndCommit(session: Session, tail?: string): Promise<FastCommit> {
     const baseline = this.#baseline
     if (baseline === undefined) throw new Error('effect check: no baseline was taken at BEGIN')
     const { base, seqs } = splitBaseline(baseline)
     const measure = measureSql(base, seqs)
     // A name no text of the caller's can know, so no savepoint of theirs can stand in for it.
     const savepoint = `ddl_effect_check_${randomBytes(8).toString('hex')}`
-    const text = `SAVEPOINT ${savepoint}; ${measureSql(base, seqs, baseline.guards)}; COMMIT`
+    const text = `SAVEPOINT ${savepoint}; ${measureSql(base, seqs, baseline.guards)}; ${tail === undefined ? '' : `${tail}; `}COMMIT`
     let results: QueryRows[]
     try {
       results = (await session.client.query(text)) as unknown as QueryRows[]
@@ -901,8 +902,11 @@ export async function checkEffects(
   return judgeMeasured(session, await probe.measure(session), limits, truncated)
 }
 
-/** {@link checkEffects} on effects already measured. Never throws. */
-async function judgeMeasured(
+/**
+ * {@link checkEffects} on effects already measured (by {@link EffectProbe.measureAndCommit}'s review
+ * path): judge, and name the server-side causes when the check fails. Never throws.
+ */
+export async function judgeMeasured(
   session: Session,
   effects: MeasuredEffects,
   limits: EffectLimits,
