@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path'
 import pg from 'pg'
 import { AuditLog } from '../../packages/audit/dist/index.js'
 import { classify, init } from '../../packages/classifier/dist/index.js'
+// EffectProbe is internal to the executor: the bench rebuilds the check's round trip with it.
+import { EffectProbe } from '../../packages/executor/dist/effect-check.js'
 import { PostgresAPI } from '../../packages/executor/dist/index.js'
 import { ratioOf, summarize } from '../lib/measure.mjs'
 
@@ -114,19 +116,37 @@ async function traceExecutor(url, statements, auditPath) {
     proto.query = original
   }
   const last = sequences[sequences.length - 1]
-  const key = (seq) => JSON.stringify(seq.map((q) => (q.statement ? '<statement>' : q.config)))
+  // The effect check's savepoint has a random name per run: not a difference in the round trips.
+  const key = (seq) =>
+    JSON.stringify(seq.map((q) => (q.statement ? '<statement>' : q.config))).replace(/ddl_effect_check_[0-9a-f]+/g, '')
   const steady = sequences.slice(2).every((seq) => key(seq) === key(last))
   return { sequence: last, steady }
 }
 
-/** The executor's round trips (as traced), sent by a bare client: no classification, no audit. */
+/**
+ * The executor's round trips (as traced), sent by a bare client: no classification, no audit. The
+ * effect check's message holds the baseline of the traced database, so it is built again here from
+ * this run's baseline (taken by the traced opening round trip), as execute() builds it.
+ */
 function viaPgLikeExecutor(url, statements, sequence) {
+  const snapshot = new EffectProbe().snapshotSql
   return withClient(url, async (client) => {
     const started = performance.now()
     for (const sql of statements) {
+      let probe
       for (const q of sequence) {
-        if (!q.statement) await client.query(q.config)
-        else await client.query(typeof q.config === 'string' ? sql : { ...q.config, text: sql })
+        const text = typeof q.config === 'string' ? q.config : q.config.text
+        if (q.statement) await client.query(typeof q.config === 'string' ? sql : { ...q.config, text: sql })
+        else if (probe !== undefined && text.startsWith('SAVEPOINT ddl_effect_check_')) {
+          const done = await probe.measureAndCommit({ client })
+          if (done.kind !== 'committed') throw new Error(`the effect check did not commit: ${done.kind}`)
+        } else {
+          const results = await client.query(q.config)
+          if (text.endsWith(snapshot)) {
+            probe = new EffectProbe()
+            probe.begun(results.at(-2).rows, results.at(-1).rows)
+          }
+        }
       }
     }
     return performance.now() - started

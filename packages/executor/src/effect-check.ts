@@ -991,14 +991,29 @@ function watchOf<E>(probe: EffectProbe, end: (session: Session) => Promise<Resul
   }
 }
 
+/** Statement kinds whose own text deletes, updates, empties or drops rows or tables. */
+const EFFECT_KINDS = new Set(['DeleteStmt', 'UpdateStmt', 'MergeStmt', 'TruncateStmt', 'DropStmt'])
+
+/**
+ * True when the statements' own text already does something the check must judge (a DELETE, UPDATE,
+ * MERGE, TRUNCATE, DROP, or a rewrite): the server would stop the one-round-trip COMMIT, and the
+ * check would measure twice. Such runs take the check and COMMIT in two round trips instead. Only a
+ * choice of speed: the check is the same either way. Never throws.
+ */
+export function expectsEffects(statements: readonly ClassifiedStatement[]): boolean {
+  return statements.some((s) => EFFECT_KINDS.has(s.kind) || s.verdict.rewrite === true)
+}
+
 /**
  * The commit-time effect check: limits are read when the work is done (a `transaction()` callback
- * raises its flags as it goes). `onMeasured` receives the effects of a run that passed.
+ * raises its flags as it goes). `onMeasured` receives the effects of a run that passed. `fast` says
+ * whether to try the check and COMMIT in one round trip ({@link expectsEffects}).
  */
 export function commitCheck(
   limits: () => EffectLimits,
   truncated: () => readonly string[],
   onMeasured?: (effects: MeasuredEffects) => void,
+  fast: () => boolean = () => true,
 ): EffectWatch<SafetyError> {
   const probe = new EffectProbe()
   const watch = watchOf(probe, async (session) => {
@@ -1010,13 +1025,14 @@ export function commitCheck(
   return {
     ...watch,
     async commitIfClean(session): Promise<WatchedCommit<SafetyError>> {
-      const fast = await probe.measureAndCommit(session)
-      if (fast.kind === 'commit-failed') return fast
-      if (fast.kind === 'committed') {
-        onMeasured?.(fast.effects)
-        return { kind: 'committed', command: fast.command }
+      if (!fast()) return { kind: 'review', checked: await watch.beforeEnd(session) }
+      const done = await probe.measureAndCommit(session)
+      if (done.kind === 'commit-failed') return done
+      if (done.kind === 'committed') {
+        onMeasured?.(done.effects)
+        return { kind: 'committed', command: done.command }
       }
-      const checked = await judgeMeasured(session, fast.effects, limits(), truncated())
+      const checked = await judgeMeasured(session, done.effects, limits(), truncated())
       if (checked.isErr()) return { kind: 'review', checked: err(checked.error) }
       onMeasured?.(checked.value)
       return { kind: 'review', checked: ok(undefined) }

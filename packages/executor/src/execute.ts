@@ -17,6 +17,7 @@ import {
   allowedTier,
   commitCheck,
   effectTier,
+  expectsEffects,
   type MeasuredEffects,
   NO_EFFECTS,
   truncatedNames,
@@ -246,6 +247,7 @@ export async function executeSql(
     (measured) => {
       effects = measured
     },
+    () => !expectsEffects(plan.statements),
   )
   const keeper = keeperFor(ctx, options, plan, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true')
   const runContext = runContextOf(connector.value)

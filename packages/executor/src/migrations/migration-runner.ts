@@ -1,6 +1,13 @@
 import type { ClassifiedStatement } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
-import { checkEffects, type EffectLimits, EffectProbe, judgeMeasured, truncatedNames } from '../effect-check.js'
+import {
+  checkEffects,
+  type EffectLimits,
+  EffectProbe,
+  expectsEffects,
+  judgeMeasured,
+  truncatedNames,
+} from '../effect-check.js'
 import { ConnectionError, PostgresError } from '../errors.js'
 import { type RunContext, type RunError, rollback, runStatements, type StatementObserver } from '../plan-runner.js'
 import { PIN_READING_LOCAL, pinReadingCalls } from '../reading-settings.js'
@@ -246,7 +253,12 @@ async function applyInTransaction(
   }
   const durationMs = performance.now() - started
   const migration = appliedOf(file, durationMs)
-  if (probe !== undefined && settings.effects !== undefined && keeper?.kept !== true) {
+  if (
+    probe !== undefined &&
+    settings.effects !== undefined &&
+    keeper?.kept !== true &&
+    !expectsEffects(file.statements)
+  ) {
     // Nothing kept for undo: the check, the tracking row and COMMIT in one round trip when the server
     // finds nothing to judge (EffectProbe.measureAndCommit); else judged here, then as below.
     const fast = await fastCommit(session, file, probe, settings.effects, context, recordSql(migration, file, settings))
