@@ -123,13 +123,14 @@ export class AuditLog {
    * Appends entries as records: redacts `statement` and `error` ({@link redactSecrets}), takes the
    * file lock, reads the last line for the previous hash and seq, writes every line in one write,
    * flushes it to disk (fsync), and only then resolves. A batch is one lock and one fsync; it is
-   * recorded whole or not at all.
+   * recorded whole or not at all. With `{ flush: 'with-next' }` it resolves after the write, and the
+   * records become durable with the next fsync of the file ({@link AppendOptions}).
    *
    * Fails with an {@link AuditError} when an entry is invalid (`EINVALID`), the file cannot be
    * written (`EISDIR`, `ENOTDIR`, `EACCES`, `ENOSPC`, ...), another process holds the lock past
    * `lockTimeoutMs` (`ELOCKED`), the file's last line is damaged (`ETAIL`), or the file ends before
    * the head noted beside it in `<log>.head` (`EHEAD`). Then nothing was recorded, and gated work must
-   * not run. After a successful write it notes the new head in `<log>.head`. Never throws.
+   * not run. After a successful fsync it notes the new head in `<log>.head`. Never throws.
    */
   append(
     entries: AuditEntry | readonly AuditEntry[],
