@@ -1,10 +1,12 @@
 /**
  * Row 4: 150 generated migration files through `ddl migrate` (one process: tracked, gated, audited,
- * one transaction per file) against a shell loop of `psql -1 -f` per file. Each run gets a fresh
- * database; both pay their own process start-up.
+ * one transaction per file) against one psql session applying each file in its own transaction
+ * (`BEGIN; \i file; COMMIT;` per file, one process: the issue's reference), and against a shell loop
+ * of `psql -1 -f` per file (a process and a login per file). Each run gets a fresh database; each
+ * pays its own process start-up.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,19 +31,38 @@ export function migrationRunner() {
   return { name: 'ddl migrate', args: (dir) => [ddlBin, 'migrate', dir, ...confirm] }
 }
 
+/** A psql script applying each file of `dir` in its own transaction, in name order (as the shell glob). */
+function sessionScript(dir, path) {
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+  const quoted = (f) => `'${join(dir, f).replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
+  writeFileSync(path, names.map((f) => `BEGIN;\n\\i ${quoted(f)}\nCOMMIT;\n`).join(''))
+  return path
+}
+
 export async function migrateRow({ server, dir, files, runs, runner, psql }) {
-  const times = { ddl: [], psql: [] }
-  const rss = { ddl: [], psql: [] }
+  const kinds = ['ddl', 'psqlSession', 'psql']
+  const times = { ddl: [], psqlSession: [], psql: [] }
+  const rss = { ddl: [], psqlSession: [], psql: [] }
   const scratch = mkdtempSync(join(tmpdir(), 'safe-ddl-bench-migrate-'))
   const loop = 'for f in "$1"/*.sql; do "$2" -X -q -1 -v ON_ERROR_STOP=1 -f "$f" >/dev/null || exit 1; done'
+  const script = sessionScript(dir, join(scratch, 'session.psql'))
   let n = 0
   try {
     for (let i = -1; i < runs; i++) {
-      const order = i % 2 === 0 ? ['ddl', 'psql'] : ['psql', 'ddl']
+      const order = i % 2 === 0 ? kinds : [...kinds].reverse()
       for (const kind of order) {
         const db = `bench_migrate_${n++}`
         await server.createDatabase(db)
         const url = server.url(db)
+        const pgEnv = {
+          PGHOST: '127.0.0.1',
+          PGPORT: String(server.port),
+          PGUSER: 'postgres',
+          PGPASSWORD: server.password,
+          PGDATABASE: db,
+        }
         const r =
           kind === 'ddl'
             ? await runProcess('node', runner.args(dir), {
@@ -49,17 +70,13 @@ export async function migrateRow({ server, dir, files, runs, runner, psql }) {
                 capture: true,
                 env: { DDL_DATABASE_URL: url, DATABASE_URL: url, DDL_AUDIT_LOG: join(scratch, `audit-${n}.jsonl`) },
               })
-            : await runProcess('sh', ['-c', loop, 'sh', dir, psql.path], {
-                cwd: scratch,
-                capture: true,
-                env: {
-                  PGHOST: '127.0.0.1',
-                  PGPORT: String(server.port),
-                  PGUSER: 'postgres',
-                  PGPASSWORD: server.password,
-                  PGDATABASE: db,
-                },
-              })
+            : kind === 'psqlSession'
+              ? await runProcess(psql.path, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script], {
+                  cwd: scratch,
+                  capture: true,
+                  env: pgEnv,
+                })
+              : await runProcess('sh', ['-c', loop, 'sh', dir, psql.path], { cwd: scratch, capture: true, env: pgEnv })
         await server.dropDatabase(db)
         if (r.code !== 0) throw new Error(`${kind} failed (exit ${r.code}): ${r.stderr.slice(0, 800)}`)
         if (i >= 0) {
@@ -76,6 +93,13 @@ export async function migrateRow({ server, dir, files, runs, runner, psql }) {
     runner: runner.name,
     files,
     ddl: { ...summarize(times.ddl), peakRssMiB: peak(rss.ddl) },
+    psqlSession: {
+      ...summarize(times.psqlSession),
+      peakRssMiB: peak(rss.psqlSession),
+      version: psql.version,
+      ratio: ratioOf(times.ddl, times.psqlSession),
+      target: 1.5,
+    },
     psql: { ...summarize(times.psql), peakRssMiB: peak(rss.psql), version: psql.version },
     ratio: ratioOf(times.ddl, times.psql),
     target: 0.3,

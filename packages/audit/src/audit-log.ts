@@ -9,7 +9,15 @@ import { ChainVerifier, decodeLine, type VerifyReport } from './chain-verifier.j
 import { type HeldLock, lockStillHeld, withFileLock } from './file-lock.js'
 import { GENESIS_HASH, hashRecord } from './hash-chain.js'
 import { type HeadNote, headPath, readHead, writeHead } from './head-file.js'
-import { type KeptFile, type KnownTail, keptFile, releaseKept } from './kept-file.js'
+import {
+  flushKept,
+  type KeptFile,
+  type KnownTail,
+  keptFile,
+  keptIfOpen,
+  markUnflushed,
+  releaseKept,
+} from './kept-file.js'
 import { appendAll, readLines, readTail } from './log-file.js'
 import { coreOf, entryProblem, serializeRecord } from './record-codec.js'
 import { redactSecrets } from './redact-secrets.js'
@@ -46,6 +54,18 @@ export interface VerifyOptions {
 }
 
 /** An entry as it is written: its core fields, redacted, with its actor. */
+/** Options of {@link AuditLog.append}. */
+export interface AppendOptions {
+  /**
+   * `now` (default): the records are fsynced before `append` resolves. `with-next`: they are
+   * written at once (visible to every reader and writer) and made durable by the next fsync of the
+   * file: the next `now` append in any process, {@link AuditLog.flush}, or this process's exit. Only
+   * for records nothing waits on, such as an outcome: never for an intent (the write-ahead promise
+   * needs it on disk before the statement is sent). See docs/audit.md ("Durability").
+   */
+  readonly flush?: 'now' | 'with-next'
+}
+
 type PreparedEntry = ReturnType<typeof coreOf> & { readonly actor: string }
 
 /** A lock directory older than this belongs to a dead process (the value proper-lockfile writers use too). */
@@ -103,17 +123,38 @@ export class AuditLog {
    * Appends entries as records: redacts `statement` and `error` ({@link redactSecrets}), takes the
    * file lock, reads the last line for the previous hash and seq, writes every line in one write,
    * flushes it to disk (fsync), and only then resolves. A batch is one lock and one fsync; it is
-   * recorded whole or not at all.
+   * recorded whole or not at all. With `{ flush: 'with-next' }` it resolves after the write, and the
+   * records become durable with the next fsync of the file ({@link AppendOptions}).
    *
    * Fails with an {@link AuditError} when an entry is invalid (`EINVALID`), the file cannot be
    * written (`EISDIR`, `ENOTDIR`, `EACCES`, `ENOSPC`, ...), another process holds the lock past
    * `lockTimeoutMs` (`ELOCKED`), the file's last line is damaged (`ETAIL`), or the file ends before
    * the head noted beside it in `<log>.head` (`EHEAD`). Then nothing was recorded, and gated work must
-   * not run. After a successful write it notes the new head in `<log>.head`. Never throws.
+   * not run. After a successful fsync it notes the new head in `<log>.head`. Never throws.
    */
-  append(entries: AuditEntry | readonly AuditEntry[]): ResultAsync<readonly AuditRecord[], AuditError> {
+  append(
+    entries: AuditEntry | readonly AuditEntry[],
+    options: AppendOptions = {},
+  ): ResultAsync<readonly AuditRecord[], AuditError> {
     const list: readonly AuditEntry[] = isEntryList(entries) ? entries : [entries]
-    return new ResultAsync(this.#append(list).catch((error: unknown) => err(toAuditError(error, this.path, 'write'))))
+    const now = options.flush !== 'with-next'
+    return new ResultAsync(
+      this.#append(list, now).catch((error: unknown) => err(toAuditError(error, this.path, 'write'))),
+    )
+  }
+
+  /**
+   * Makes records appended with `flush: 'with-next'` durable now (fsync, then the head note). A
+   * no-op when there are none. Fails with an {@link AuditError} when the fsync fails. Never throws.
+   */
+  flush(): ResultAsync<void, AuditError> {
+    return new ResultAsync(
+      (async (): Promise<Result<void, AuditError>> => {
+        const file = keptIfOpen(this.path)
+        if (file !== undefined) flushKept(file)
+        return ok(undefined)
+      })().catch((error: unknown) => err(toAuditError(error, this.path, 'write'))),
+    )
   }
 
   /**
@@ -145,7 +186,10 @@ export class AuditLog {
     return new ResultAsync(this.#verify(options).catch((error: unknown) => err(toAuditError(error, this.path, 'read'))))
   }
 
-  async #append(entries: readonly AuditEntry[]): Promise<Result<readonly AuditRecord[], AuditError>> {
+  async #append(
+    entries: readonly AuditEntry[],
+    flushNow: boolean,
+  ): Promise<Result<readonly AuditRecord[], AuditError>> {
     for (const [index, entry] of entries.entries()) {
       const problem = entryProblem(entry)
       if (problem !== undefined) {
@@ -177,7 +221,7 @@ export class AuditLog {
       // Lock the real directory, so two spellings of one path (a symlinked directory) share the lock.
       const target = join(file.realDirectory, basename(this.path))
       const settings = { timeoutMs: this.#lockTimeoutMs, staleMs: STALE_LOCK_MS, path: this.path }
-      return await withFileLock(target, settings, (lock) => this.#appendLocked(file, prepared, lock))
+      return await withFileLock(target, settings, (lock) => this.#appendLocked(file, prepared, lock, flushNow))
     } finally {
       releaseKept(file)
     }
@@ -191,6 +235,7 @@ export class AuditLog {
     file: KeptFile,
     prepared: readonly PreparedEntry[],
     lock: HeldLock,
+    flushNow: boolean,
   ): Result<readonly AuditRecord[], AuditError> {
     const known = file.known
     file.known = undefined
@@ -224,10 +269,15 @@ export class AuditLog {
       prevHash = record.hash
     }
     const data = Buffer.from(`${records.map(serializeRecord).join('\n')}\n`, 'utf8')
-    appendAll(file.fd, data, size, this.#durable)
+    const sync = this.#durable && flushNow
+    // An fsync makes durable every byte written to the file before it, deferred records included.
+    appendAll(file.fd, data, size, sync)
+    if (sync) file.unflushed = undefined
     if (size === 0 && this.#durable) syncDirectory(dirname(this.path))
     if (!lockStillHeld(lock)) return err(this.#lockLost())
-    this.#noteHead({ seq, hash: prevHash })
+    // The note never names a record the log could still lose: a deferred one is noted when flushed.
+    if (this.#durable && !flushNow) markUnflushed(file, this.path, { seq, hash: prevHash })
+    else this.#noteHead({ seq, hash: prevHash })
     const after = fstatSync(file.fd, { bigint: true })
     // Still under the lock: the file is ours plus our lines, unless something wrote without the lock.
     if (after.size === stat.size + BigInt(data.length) && after.ino === stat.ino && after.dev === stat.dev) {

@@ -10,7 +10,7 @@ export type {
 export { AUDIT_OUTCOMES, AUDIT_RECORD_VERSION, AUDIT_TIERS } from './audit-entry.js'
 export type { AuditErrorOptions } from './audit-error.js'
 export { AuditError } from './audit-error.js'
-export type { AuditOptions, VerifyOptions } from './audit-log.js'
+export type { AppendOptions, AuditOptions, VerifyOptions } from './audit-log.js'
 export { AuditLog } from './audit-log.js'
 export type { HeadChecks, VerifyProblem, VerifyReport } from './chain-verifier.js'
 export { canonicalJson, GENESIS_HASH, hashRecord } from './hash-chain.js'

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { type HeadNote, writeHead } from './head-file.js'
 
 /**
  * The file as an append left it, with that append's last hash and seq. When the file (size, mtime
@@ -26,6 +27,11 @@ export interface KeptFile {
   /** Appends using it now: it is not closed while any does. */
   busy: number
   closed: boolean
+  /**
+   * Records written with `flush: 'with-next'` and not fsynced yet: the head they reach, and the log
+   * path to note it beside. Cleared by the next fsync of this descriptor.
+   */
+  unflushed: { readonly logPath: string; readonly note: HeadNote } | undefined
 }
 
 /** Open descriptors are kept for this many log paths at most (least recently used closed first). */
@@ -70,6 +76,7 @@ export function keptFile(path: string): KeptFile | NotAFile {
       known: undefined,
       busy: 1,
       closed: false,
+      unflushed: undefined,
     }
   } catch (error) {
     closeSync(fd)
@@ -97,8 +104,58 @@ export function releaseKept(file: KeptFile): void {
   if (file.busy === 0 && !file.closed && ![...kept.values()].includes(file)) close(file)
 }
 
+/**
+ * Makes records written with `flush: 'with-next'` durable: fsync, then the head note. Throws the
+ * system's error when the fsync fails (the records stay unflushed). A note that cannot be written
+ * only lags (verify accepts that).
+ */
+export function flushKept(file: KeptFile): void {
+  const pending = file.unflushed
+  if (pending === undefined || file.closed) return
+  fsyncSync(file.fd)
+  file.unflushed = undefined
+  try {
+    // Only beside this very file: a log moved aside and begun anew at the path has its own note.
+    const now = statSync(pending.logPath, { throwIfNoEntry: false })
+    if (now !== undefined && now.ino === file.ino && now.dev === file.dev) writeHead(pending.logPath, pending.note)
+  } catch {
+    // Lags; verify accepts a note behind the log.
+  }
+}
+
+/** The kept descriptor of `path` when this process has one open (no system call). */
+export function keptIfOpen(path: string): KeptFile | undefined {
+  return kept.get(path)
+}
+
+let exitHooked = false
+
+/**
+ * Records the unflushed head and, once per process, flushes every kept file at exit (`process.on('exit')`
+ * runs synchronous code only: fsync and the note are synchronous).
+ */
+export function markUnflushed(file: KeptFile, logPath: string, note: HeadNote): void {
+  file.unflushed = { logPath, note }
+  if (exitHooked) return
+  exitHooked = true
+  process.on('exit', () => {
+    for (const f of [...kept.values()]) {
+      try {
+        flushKept(f)
+      } catch {
+        // Nothing more can be done at exit; the records are in the file, not yet on disk.
+      }
+    }
+  })
+}
+
 function close(file: KeptFile): void {
   if (file.closed) return
+  try {
+    flushKept(file)
+  } catch {
+    // The records are written; only their fsync failed. Closing cannot do better.
+  }
   file.closed = true
   try {
     closeSync(file.fd)

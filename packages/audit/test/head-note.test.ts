@@ -157,3 +157,48 @@ describe('the lock beside the log', () => {
     expect((await log.read())._unsafeUnwrap()).toHaveLength(1)
   })
 })
+
+describe('records appended with flush: with-next', () => {
+  const noted = async (path: string) => (await readFile(`${path}.head`, 'utf8')).split(' ')[2]
+
+  it('are written at once, and noted only once an fsync made them durable', async () => {
+    const log = await logWith(2)
+    ;(await log.append(entry({ statement: 'SELECT later' }), { flush: 'with-next' }))._unsafeUnwrap()
+    // Readers and verify see it at once; the note still names record 2 (it never names a record the
+    // log could lose).
+    expect((await log.read())._unsafeUnwrap().map((r) => r.statement)).toEqual(['SELECT 0', 'SELECT 1', 'SELECT later'])
+    expect(await noted(log.path)).toBe('0000000000000002')
+    expect((await log.verify())._unsafeUnwrap()).toMatchObject({ ok: true, records: 3 })
+    ;(await log.flush())._unsafeUnwrap()
+    expect(await noted(log.path)).toBe('0000000000000003')
+  })
+
+  it('are made durable by the next append that waits for its fsync', async () => {
+    const log = await logWith(1)
+    ;(await log.append(entry({ statement: 'SELECT outcome' }), { flush: 'with-next' }))._unsafeUnwrap()
+    ;(await log.append(entry({ statement: 'SELECT intent' })))._unsafeUnwrap()
+    expect(await noted(log.path)).toBe('0000000000000003')
+    ;(await log.flush())._unsafeUnwrap() // nothing left to flush
+    expect((await log.verify())._unsafeUnwrap()).toMatchObject({ ok: true, records: 3 })
+  })
+
+  it('are flushed and noted when the process exits without flush()', async () => {
+    const path = join(await tempDir(), 'audit.jsonl')
+    await run(process.execPath, [worker, 'with-next', path, '1', '3', '0'])
+    expect(await noted(path)).toBe('0000000000000004')
+    const log = AuditLog.open({ path })
+    expect((await log.verify())._unsafeUnwrap()).toMatchObject({ ok: true, records: 4 })
+  })
+
+  it('do not note their head beside a new log begun at the path', async () => {
+    const log = await logWith(3)
+    ;(await log.append(entry({ statement: 'SELECT later' }), { flush: 'with-next' }))._unsafeUnwrap()
+    await rename(log.path, `${log.path}.old`)
+    await rename(`${log.path}.head`, `${log.path}.head.old`)
+    const fresh = AuditLog.open({ path: log.path })
+    ;(await fresh.append(entry({ statement: 'SELECT new' })))._unsafeUnwrap()
+    ;(await log.flush())._unsafeUnwrap()
+    expect(await noted(log.path)).toBe('0000000000000001')
+    expect((await fresh.verify())._unsafeUnwrap()).toMatchObject({ ok: true, records: 1 })
+  })
+})

@@ -92,8 +92,10 @@ function policyOf(statement: ClassifiedStatement): Pick<AuditEntry, 'policy'> {
 }
 
 /**
- * Appends one entry per statement, all in one fsynced batch. Used for intents (before anything is
- * sent), outcomes, refusals and dry runs. Fails with `AuditError` when nothing could be recorded.
+ * Appends one entry per statement, all in one batch: fsynced before it resolves (`flush: 'now'`,
+ * always for intents), or made durable by the next fsync of the log (`with-next`, for outcomes; see
+ * docs/audit.md). Used for intents (before anything is sent), outcomes, refusals and dry runs. Fails
+ * with `AuditError` when nothing could be recorded.
  */
 export function recordAll(
   scope: AuditScope,
@@ -101,6 +103,7 @@ export function recordAll(
   flags: AuditFlags,
   outcome: AuditOutcome | ((item: AuditedStatement, index: number) => AuditOutcome),
   details: (item: AuditedStatement, index: number) => OutcomeDetails = () => ({}),
+  flush: 'now' | 'with-next' = 'now',
 ): ResultAsync<unknown, AuditError> {
   const entries = items.map((item, index) =>
     auditEntry(
@@ -111,5 +114,5 @@ export function recordAll(
       details(item, index),
     ),
   )
-  return scope.log.append(entries)
+  return scope.log.append(entries, { flush })
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { type ClassifiedStatement, compareTiers, type Plan, type Tier } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { SafetyError } from './errors.js'
@@ -193,9 +194,9 @@ function baselineSql(sequences: boolean): string {
     `WHERE (c.relkind IN ${kinds} AND c.relpersistence <> 't' ` +
     "AND c.relnamespace <> 'pg_catalog'::pg_catalog.regnamespace " +
     "AND c.relnamespace <> 'information_schema'::pg_catalog.regnamespace " +
-    "AND c.relnamespace <> COALESCE(pg_catalog.to_regnamespace('ddl_undo')::pg_catalog.oid, 0) " +
-    "AND c.oid <> COALESCE(pg_catalog.to_regclass('public.ddl_migrations')::pg_catalog.oid, 0) " +
-    "AND c.oid <> COALESCE(pg_catalog.to_regclass('public.ddl_migration_claims')::pg_catalog.oid, 0)) " +
+    "AND c.relnamespace <> (SELECT COALESCE(pg_catalog.to_regnamespace('ddl_undo')::pg_catalog.oid, 0)) " +
+    "AND c.oid <> (SELECT COALESCE(pg_catalog.to_regclass('public.ddl_migrations')::pg_catalog.oid, 0)) " +
+    "AND c.oid <> (SELECT COALESCE(pg_catalog.to_regclass('public.ddl_migration_claims')::pg_catalog.oid, 0))) " +
     "OR c.oid = 'pg_catalog.pg_largeobject_metadata'::pg_catalog.regclass"
   )
 }
@@ -292,74 +293,142 @@ export class EffectProbe {
   async measure(session: Session): Promise<MeasuredEffects> {
     const baseline = this.#baseline
     if (baseline === undefined) throw new Error('effect check: no baseline was taken at BEGIN')
-    const base = [...baseline.relations.values()].filter((r) => r.kind !== 'S')
-    const seqs = [...baseline.relations.values()].filter((r) => r.kind === 'S')
-    const text = measureSql(base, seqs)
-    const results = (await session.client.query(text)) as unknown as { rows: Record<string, unknown>[] }[]
-    const guardsRow = results[1]?.rows[0] ?? {}
-    const tableRows = (results[2]?.rows ?? []) as unknown as MeasureRow[]
-    const disabledRows = (results[3]?.rows ?? []) as unknown as {
-      w: string
-      n: string
-      r: string
-      s: string
-    }[]
-    const seqRows = (results[4]?.rows ?? []) as unknown as { o: string; q: string | null }[]
+    const { base, seqs } = splitBaseline(baseline)
+    const results = (await session.client.query(measureSql(base, seqs))) as unknown as QueryRows[]
+    return readMeasure(baseline, seqs, results)
+  }
 
-    const guards: GuardChange[] = []
-    GUARDS.forEach((setting, i) => {
-      const expected = baseline.guards[i] ?? ''
-      const actual = String(guardsRow[`g${i}`] ?? '')
-      if (expected !== actual) guards.push({ setting, expected, actual })
-    })
-    let largeObjectsUnlinked = 0
-    const tables: TableEffect[] = []
-    for (const row of tableRows) {
-      const b = baseline.relations.get(row.o)
-      if (b === undefined) continue
-      const inserted = Number(row.ins)
-      const updated = Number(row.upd)
-      const deleted = Number(row.del)
-      if (b.name === 'pg_catalog.pg_largeobject_metadata') {
-        largeObjectsUnlinked = deleted
-        continue
+  /**
+   * The check and COMMIT in one simple-query message, when the server can tell that nothing needs
+   * judging: `SAVEPOINT`, the measuring statements, each of which also divides by zero when it sees
+   * anything the check must judge (a pre-existing table dropped, rewritten, or with rows updated or
+   * deleted, a trigger or rule disabled, a guard setting moved; inserts alone pass every check), then
+   * `tail` (the migrations engine's tracking row: SQL built by this library, never the caller's),
+   * `COMMIT`. A failing statement makes the server skip the rest of the message, so COMMIT is never
+   * reached when anything needs judging; the transaction is then rolled back to the savepoint (which
+   * undoes only the measuring) and measured again, for {@link judgeEffects} to decide as before.
+   * Resolves to what happened; throws what the client throws while measuring (a failed check: the
+   * caller rolls back). A connection lost during the message leaves the COMMIT's fate unknown: the
+   * caller says so.
+   */
+  async measureAndCommit(session: Session, tail?: string): Promise<FastCommit> {
+    const baseline = this.#baseline
+    if (baseline === undefined) throw new Error('effect check: no baseline was taken at BEGIN')
+    const { base, seqs } = splitBaseline(baseline)
+    const measure = measureSql(base, seqs)
+    // A name no text of the caller's can know, so no savepoint of theirs can stand in for it.
+    const savepoint = `ddl_effect_check_${randomBytes(8).toString('hex')}`
+    const text = `SAVEPOINT ${savepoint}; ${measureSql(base, seqs, baseline.guards)}; ${tail === undefined ? '' : `${tail}; `}COMMIT`
+    let results: QueryRows[]
+    try {
+      results = (await session.client.query(text)) as unknown as QueryRows[]
+    } catch (error) {
+      if (!isServerErrorLike(error)) throw error
+      // Which statement failed? Going back to the savepoint tells: it works when the measuring (the
+      // check) failed; it fails with 25P01 when the transaction is over (COMMIT itself failed: a
+      // deferred constraint or trigger; the server rolled back).
+      let again: QueryRows[]
+      try {
+        again = (await session.client.query(`ROLLBACK TO SAVEPOINT ${savepoint}; ${measure}`)) as unknown as QueryRows[]
+      } catch (second) {
+        if (isServerErrorLike(second) && second.code === '25P01') return { kind: 'commit-failed', error }
+        throw error
       }
-      const probe = parseProbe(row.p)
-      const moved = row.moved === true
-      // No row the table had at BEGIN is left unmodified (or its rows could not be read: fail closed).
-      const noneLeft = probe === 'unreadable' || (probe !== undefined && !probe.untouched)
-      const emptied = b.had && noneLeft && (moved ? probe === 'unreadable' || !probe?.any || inserted > 0 : deleted > 0)
-      const everyRowUpdated = b.had && !emptied && noneLeft && updated >= 2
-      tables.push({
-        table: b.name,
-        inserted,
-        updated,
-        deleted,
-        emptied,
-        everyRowUpdated,
-        dropped: row.gone === true,
-        rewritten: moved,
-        truncated: moved && emptied,
-        estimatedRows: b.estimate,
-      })
+      if (error.code !== '22012') throw error
+      return { kind: 'review', effects: readMeasure(baseline, seqs, again.slice(1)) }
     }
-    const sequences: SequenceMove[] = []
-    const seqNow = new Map(seqRows.map((r) => [r.o, r.q]))
-    for (const s of seqs) {
-      if (!seqNow.has(s.oid)) continue
-      const now = seqNow.get(s.oid) ?? null
-      if (now !== s.last) sequences.push({ sequence: s.name, from: s.last, to: now })
+    const done = results[results.length - 1] as { command?: string | null } | undefined
+    return { kind: 'committed', effects: readMeasure(baseline, seqs, results.slice(1)), command: done?.command ?? null }
+  }
+}
+
+/** What {@link EffectProbe.measureAndCommit} did. */
+export type FastCommit =
+  /** Nothing needed judging: committed in the same message (`command` is `ROLLBACK` if the server refused). */
+  | { readonly kind: 'committed'; readonly effects: MeasuredEffects; readonly command: string | null }
+  /** Something needs judging: not committed, the transaction open and usable, the effects measured. */
+  | { readonly kind: 'review'; readonly effects: MeasuredEffects }
+  /** The check passed and COMMIT failed: the server rolled the transaction back. */
+  | { readonly kind: 'commit-failed'; readonly error: { readonly code?: string } }
+
+function isServerErrorLike(error: unknown): error is { readonly code: string } {
+  if (typeof error !== 'object' || error === null) return false
+  const e = error as { code?: unknown; severity?: unknown }
+  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string'
+}
+
+function splitBaseline(baseline: EffectBaseline): { base: BaseRelation[]; seqs: BaseRelation[] } {
+  const all = [...baseline.relations.values()]
+  return { base: all.filter((r) => r.kind !== 'S'), seqs: all.filter((r) => r.kind === 'S') }
+}
+
+/** Reads the results of {@link measureSql} (its first five) against the baseline. */
+function readMeasure(
+  baseline: EffectBaseline,
+  seqs: readonly BaseRelation[],
+  results: readonly QueryRows[],
+): MeasuredEffects {
+  const guardsRow = results[1]?.rows[0] ?? {}
+  const tableRows = (results[2]?.rows ?? []) as unknown as MeasureRow[]
+  const disabledRows = (results[3]?.rows ?? []) as unknown as {
+    w: string
+    n: string
+    r: string
+    s: string
+  }[]
+  const seqRows = (results[4]?.rows ?? []) as unknown as { o: string; q: string | null }[]
+
+  const guards: GuardChange[] = []
+  GUARDS.forEach((setting, i) => {
+    const expected = baseline.guards[i] ?? ''
+    const actual = String(guardsRow[`g${i}`] ?? '')
+    if (expected !== actual) guards.push({ setting, expected, actual })
+  })
+  let largeObjectsUnlinked = 0
+  const tables: TableEffect[] = []
+  for (const row of tableRows) {
+    const b = baseline.relations.get(row.o)
+    if (b === undefined) continue
+    const inserted = Number(row.ins)
+    const updated = Number(row.upd)
+    const deleted = Number(row.del)
+    if (b.name === 'pg_catalog.pg_largeobject_metadata') {
+      largeObjectsUnlinked = deleted
+      continue
     }
-    return {
-      tables: tables.sort((a, b) => a.table.localeCompare(b.table)),
-      largeObjectsUnlinked,
-      disabledTriggers: disabledRows
-        .filter((r) => r.w === 'trigger')
-        .map((r) => ({ table: r.r, name: r.n, state: r.s })),
-      disabledRules: disabledRows.filter((r) => r.w === 'rule').map((r) => ({ table: r.r, name: r.n, state: r.s })),
-      guards,
-      sequences,
-    }
+    const probe = parseProbe(row.p)
+    const moved = row.moved === true
+    // No row the table had at BEGIN is left unmodified (or its rows could not be read: fail closed).
+    const noneLeft = probe === 'unreadable' || (probe !== undefined && !probe.untouched)
+    const emptied = b.had && noneLeft && (moved ? probe === 'unreadable' || !probe?.any || inserted > 0 : deleted > 0)
+    const everyRowUpdated = b.had && !emptied && noneLeft && updated >= 2
+    tables.push({
+      table: b.name,
+      inserted,
+      updated,
+      deleted,
+      emptied,
+      everyRowUpdated,
+      dropped: row.gone === true,
+      rewritten: moved,
+      truncated: moved && emptied,
+      estimatedRows: b.estimate,
+    })
+  }
+  const sequences: SequenceMove[] = []
+  const seqNow = new Map(seqRows.map((r) => [r.o, r.q]))
+  for (const s of seqs) {
+    if (!seqNow.has(s.oid)) continue
+    const now = seqNow.get(s.oid) ?? null
+    if (now !== s.last) sequences.push({ sequence: s.name, from: s.last, to: now })
+  }
+  return {
+    tables: tables.sort((a, b) => a.table.localeCompare(b.table)),
+    largeObjectsUnlinked,
+    disabledTriggers: disabledRows.filter((r) => r.w === 'trigger').map((r) => ({ table: r.r, name: r.n, state: r.s })),
+    disabledRules: disabledRows.filter((r) => r.w === 'rule').map((r) => ({ table: r.r, name: r.n, state: r.s })),
+    guards,
+    sequences,
   }
 }
 
@@ -387,7 +456,22 @@ function numbers(values: readonly string[]): string {
  * text of the caller's goes into it. `search_path` is pinned first, so no object the transaction
  * created can stand in for a catalog.
  */
-function measureSql(base: readonly BaseRelation[], seqs: readonly BaseRelation[]): string {
+function measureSql(
+  base: readonly BaseRelation[],
+  seqs: readonly BaseRelation[],
+  checkGuards?: readonly string[],
+): string {
+  // With `checkGuards` (the fast path, EffectProbe.measureAndCommit), each statement also divides by
+  // zero when it sees what the check must judge: a guard moved, a relation gone, rewritten, or with
+  // rows updated or deleted (inserts alone pass every check), a trigger or rule disabled. Written so
+  // that a NULL anywhere divides by zero too (fail closed).
+  const check = (ok: string) =>
+    checkGuards === undefined ? '' : `, 1 OPERATOR(pg_catalog./) (CASE WHEN ${ok} THEN 1 ELSE 0 END) AS clean`
+  const quotable =
+    checkGuards !== undefined && checkGuards.length === GUARDS.length && checkGuards.every((g) => PLAIN_SETTING.test(g))
+  const guardsSame = quotable
+    ? GUARDS.map((g, i) => `pg_catalog.current_setting('${g}') = '${checkGuards[i]}'`).join(' AND ')
+    : 'false'
   const kept = base.filter((r) => /^\d+$/.test(r.oid) && /^\d+$/.test(r.filenode))
   const oids = numbers(kept.map((r) => r.oid))
   const nodes = numbers(kept.map((r) => r.filenode))
@@ -408,7 +492,7 @@ function measureSql(base: readonly BaseRelation[], seqs: readonly BaseRelation[]
         'JOIN pg_catalog.pg_class c ON c.oid = s.o'
   return [
     'SET LOCAL search_path = pg_catalog, pg_temp',
-    GUARDS_SQL,
+    `${GUARDS_SQL}${check(guardsSame)}`,
     'WITH b AS (SELECT * FROM unnest(' +
       `${oids}::pg_catalog.oid[], ${nodes}::pg_catalog.oid[], ${had}::pg_catalog.bool[], ${est}::pg_catalog.float8[], ` +
       `${i0}::pg_catalog.int8[], ${u0}::pg_catalog.int8[], ${d0}::pg_catalog.int8[]) AS b(o, f, h, e, i0, u0, d0)), ` +
@@ -422,15 +506,21 @@ function measureSql(base: readonly BaseRelation[], seqs: readonly BaseRelation[]
       "CASE WHEN NOT t.gone AND t.relkind = 'r' AND t.h AND t.o <> 'pg_catalog.pg_largeobject_metadata'::pg_catalog.regclass " +
       'AND (t.upd + t.del > 0 OR t.nf <> t.f) ' +
       `AND (t.nf <> t.f OR t.e < 0 OR (t.upd + t.del) * 2 >= t.e OR pg_catalog.pg_relation_size(t.o) <= ${PROBE_ALWAYS_BYTES}) ` +
-      `THEN CASE WHEN pg_catalog.has_table_privilege(t.o, 'SELECT') THEN ${probe} ELSE 'unreadable' END END AS p ` +
-      'FROM t WHERE t.gone OR (t.f <> 0 AND t.nf <> t.f) OR t.ins + t.upd + t.del > 0',
-    "SELECT 'trigger' AS w, tg.tgname::text AS n, tg.tgrelid::pg_catalog.regclass::text AS r, tg.tgenabled::text AS s " +
-      "FROM pg_catalog.pg_trigger tg WHERE tg.tgenabled IN ('D', 'R') AND pg_catalog.age(tg.xmin) <= 0 " +
-      "UNION ALL SELECT 'rule', rw.rulename::text, rw.ev_class::pg_catalog.regclass::text, rw.ev_enabled::text " +
-      "FROM pg_catalog.pg_rewrite rw WHERE rw.ev_enabled IN ('D', 'R') AND pg_catalog.age(rw.xmin) <= 0",
+      `THEN CASE WHEN pg_catalog.has_table_privilege(t.o, 'SELECT') THEN ${probe} ELSE 'unreadable' END END AS p` +
+      check('t.gone IS FALSE AND (t.f = 0 OR t.nf = t.f) IS TRUE AND t.upd = 0 AND t.del = 0') +
+      ' FROM t WHERE t.gone OR (t.f <> 0 AND t.nf <> t.f) OR t.ins + t.upd + t.del > 0',
+    "SELECT 'trigger' AS w, tg.tgname::text AS n, tg.tgrelid::pg_catalog.regclass::text AS r, tg.tgenabled::text AS s" +
+      check("tg.tgenabled NOT IN ('D', 'R')") +
+      " FROM pg_catalog.pg_trigger tg WHERE tg.tgenabled IN ('D', 'R') AND pg_catalog.age(tg.xmin) <= 0 " +
+      "UNION ALL SELECT 'rule', rw.rulename::text, rw.ev_class::pg_catalog.regclass::text, rw.ev_enabled::text" +
+      check("rw.ev_enabled NOT IN ('D', 'R')") +
+      " FROM pg_catalog.pg_rewrite rw WHERE rw.ev_enabled IN ('D', 'R') AND pg_catalog.age(rw.xmin) <= 0",
     seqSql,
   ].join('; ')
 }
+
+/** Guard values the clean check may quote: settings such as `5000ms`, `0`, `origin`. */
+const PLAIN_SETTING = /^[A-Za-z0-9_.:+-]*$/
 
 type Probe = { readonly untouched: boolean; readonly any: boolean } | 'unreadable' | undefined
 
@@ -809,7 +899,19 @@ export async function checkEffects(
   limits: EffectLimits,
   truncated: readonly string[],
 ): Promise<Result<MeasuredEffects, SafetyError>> {
-  const effects = await probe.measure(session)
+  return judgeMeasured(session, await probe.measure(session), limits, truncated)
+}
+
+/**
+ * {@link checkEffects} on effects already measured (by {@link EffectProbe.measureAndCommit}'s review
+ * path): judge, and name the server-side causes when the check fails. Never throws.
+ */
+export async function judgeMeasured(
+  session: Session,
+  effects: MeasuredEffects,
+  limits: EffectLimits,
+  truncated: readonly string[],
+): Promise<Result<MeasuredEffects, SafetyError>> {
   const verdict = judgeEffects(effects, limits, truncated)
   if (verdict === undefined) return ok(effects)
   const involved = effects.tables
@@ -863,7 +965,20 @@ export interface EffectWatch<E> {
   readonly snapshotSql: string
   begun(results: readonly QueryRows[]): void
   beforeEnd(session: Session): Promise<Result<void, E>>
+  /**
+   * The check and COMMIT in one round trip when nothing needs judging (see
+   * {@link EffectProbe.measureAndCommit}); otherwise the check's verdict with the transaction still
+   * open, for the caller to COMMIT or roll back. Absent: the caller uses `beforeEnd`, then COMMIT.
+   * Throws what the client throws while measuring.
+   */
+  commitIfClean?(session: Session): Promise<WatchedCommit<E>>
 }
+
+/** What {@link EffectWatch.commitIfClean} did. */
+export type WatchedCommit<E> =
+  | { readonly kind: 'committed'; readonly command: string | null }
+  | { readonly kind: 'review'; readonly checked: Result<void, E> }
+  | { readonly kind: 'commit-failed'; readonly error: unknown }
 
 function watchOf<E>(probe: EffectProbe, end: (session: Session) => Promise<Result<void, E>>): EffectWatch<E> {
   return {
@@ -876,22 +991,53 @@ function watchOf<E>(probe: EffectProbe, end: (session: Session) => Promise<Resul
   }
 }
 
+/** Statement kinds whose own text deletes, updates, empties or drops rows or tables. */
+const EFFECT_KINDS = new Set(['DeleteStmt', 'UpdateStmt', 'MergeStmt', 'TruncateStmt', 'DropStmt'])
+
+/**
+ * True when the statements' own text already does something the check must judge (a DELETE, UPDATE,
+ * MERGE, TRUNCATE, DROP, or a rewrite): the server would stop the one-round-trip COMMIT, and the
+ * check would measure twice. Such runs take the check and COMMIT in two round trips instead. Only a
+ * choice of speed: the check is the same either way. Never throws.
+ */
+export function expectsEffects(statements: readonly ClassifiedStatement[]): boolean {
+  return statements.some((s) => EFFECT_KINDS.has(s.kind) || s.verdict.rewrite === true)
+}
+
 /**
  * The commit-time effect check: limits are read when the work is done (a `transaction()` callback
- * raises its flags as it goes). `onMeasured` receives the effects of a run that passed.
+ * raises its flags as it goes). `onMeasured` receives the effects of a run that passed. `fast` says
+ * whether to try the check and COMMIT in one round trip ({@link expectsEffects}).
  */
 export function commitCheck(
   limits: () => EffectLimits,
   truncated: () => readonly string[],
   onMeasured?: (effects: MeasuredEffects) => void,
+  fast: () => boolean = () => true,
 ): EffectWatch<SafetyError> {
   const probe = new EffectProbe()
-  return watchOf(probe, async (session) => {
+  const watch = watchOf(probe, async (session) => {
     const checked = await checkEffects(session, probe, limits(), truncated())
     if (checked.isErr()) return err(checked.error)
     onMeasured?.(checked.value)
     return ok(undefined)
   })
+  return {
+    ...watch,
+    async commitIfClean(session): Promise<WatchedCommit<SafetyError>> {
+      if (!fast()) return { kind: 'review', checked: await watch.beforeEnd(session) }
+      const done = await probe.measureAndCommit(session)
+      if (done.kind === 'commit-failed') return done
+      if (done.kind === 'committed') {
+        onMeasured?.(done.effects)
+        return { kind: 'committed', command: done.command }
+      }
+      const checked = await judgeMeasured(session, done.effects, limits(), truncated())
+      if (checked.isErr()) return { kind: 'review', checked: err(checked.error) }
+      onMeasured?.(checked.value)
+      return { kind: 'review', checked: ok(undefined) }
+    },
+  }
 }
 
 /** A rehearsal's measurement: effects and sequence moves, never a refusal. */

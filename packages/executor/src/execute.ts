@@ -1,4 +1,4 @@
-import type { AuditFlags, AuditOutcome } from '@ddl/audit'
+import type { AuditError, AuditFlags, AuditOutcome } from '@ddl/audit'
 import type { Plan, Tier } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import {
@@ -17,6 +17,7 @@ import {
   allowedTier,
   commitCheck,
   effectTier,
+  expectsEffects,
   type MeasuredEffects,
   NO_EFFECTS,
   truncatedNames,
@@ -129,6 +130,7 @@ export async function recordOutcomes(
   result: Result<readonly StatementRun[], RunError | ExecutorError>,
   success: AuditOutcome,
   extra: (index: number) => OutcomeDetails = () => ({}),
+  flush: 'now' | 'with-next' = 'now',
 ): Promise<string[]> {
   const runs = result.isOk() ? result.value : []
   const failedIndex = result.isErr() && 'statementIndex' in result.error ? result.error.statementIndex : undefined
@@ -156,6 +158,7 @@ export async function recordOutcomes(
         error: index < failedIndex ? 'rolled back: a later statement failed' : 'not sent: an earlier statement failed',
       }
     },
+    flush,
   )
   return recorded.isErr() ? [`The audit outcome could not be written: ${recorded.error.message}`] : []
 }
@@ -210,15 +213,24 @@ export async function executeSql(
   const connector = ctx.connector()
   if (connector.isErr()) return err(connector.error)
 
-  // Write-ahead: nothing is sent unless every intent of the plan is on disk.
-  const intents = await recordAll(scope, items, flags, 'intent', () =>
-    options.noUndo === true ? { undo: 'given-up' } : {},
-  )
-  if (intents.isErr()) return err(intents.error)
+  // Write-ahead: no statement is sent unless every intent of the plan is on disk.
+  const recordIntents = () =>
+    recordAll(scope, items, flags, 'intent', () => (options.noUndo === true ? { undo: 'given-up' } : {}))
 
   if (options.rehearse === true) {
+    const intents = await recordIntents()
+    if (intents.isErr()) return err(intents.error)
     const rehearsed = await rehearse(ctx, connector.value, plan, scope, items, flags)
     return rehearsed.map((r) => ({ ...r, warnings: [...notes, ...r.warnings] }))
+  }
+
+  // The intents are written while the opening round trip (BEGIN, the limits, the effect baseline,
+  // none of which changes anything) is in flight; the statements wait for them (plan-runner.ts).
+  let intent: 'pending' | 'written' | 'failed' = 'pending'
+  const opening = async (): Promise<Result<unknown, AuditError>> => {
+    const written = await recordIntents()
+    intent = written.isOk() ? 'written' : 'failed'
+    return written
   }
 
   const started = performance.now()
@@ -235,6 +247,7 @@ export async function executeSql(
     (measured) => {
       effects = measured
     },
+    () => !expectsEffects(plan.statements),
   )
   const keeper = keeperFor(ctx, options, plan, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true')
   const runContext = runContextOf(connector.value)
@@ -242,10 +255,11 @@ export async function executeSql(
   const { result: run, after: warnings } = await withSessionThen(
     connector.value,
     (session) =>
-      runPlan<RunError | SafetyError>(session, plan, runContext, {
+      runPlan<RunError | SafetyError | AuditError>(session, plan, runContext, {
         settings: { lockTimeoutMs: ctx.timeouts.lockTimeoutMs, statementTimeoutMs: ctx.timeouts.statementTimeoutMs },
         nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
         watch,
+        opening,
         ...(keeper !== undefined
           ? {
               observer: keeper,
@@ -264,8 +278,15 @@ export async function executeSql(
             }
           : {}),
       }),
-    (result) =>
-      recordOutcomes(
+    async (result) => {
+      // No intent on disk: nothing was sent, and there is no outcome to record.
+      if (intent === 'failed') return []
+      if (intent === 'pending') {
+        // No connection: the attempt is recorded as before (its intent, then `failed`).
+        const written = await recordIntents()
+        if (written.isErr()) return [`The audit intent could not be written: ${written.error.message}`]
+      }
+      return recordOutcomes(
         scope,
         items,
         flags,
@@ -275,7 +296,11 @@ export async function executeSql(
           const link = undoAuditLink(options, undo, index)
           return link === undefined ? {} : { undo: link }
         },
-      ),
+        // Durable with the next intent's fsync, flush() or exit: nothing waits on an outcome
+        // (docs/audit.md, "Durability").
+        'with-next',
+      )
+    },
   )
   if (run.isErr()) return err(keeper?.failure ?? run.error)
   const durationMs = Math.round(performance.now() - started)

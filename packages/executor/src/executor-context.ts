@@ -195,6 +195,8 @@ export function createContext(
     },
     async close(): Promise<void> {
       closed = true
+      // Outcomes are written with `flush: 'with-next'` (docs/audit.md): make them durable now.
+      await audit.log.flush()
       await connector?.end()
     },
   })

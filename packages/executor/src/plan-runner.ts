@@ -2,7 +2,7 @@ import type { ClassifiedStatement, Plan } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
 import { safeCause } from './connection.js'
 import { displayStatement } from './display.js'
-import type { EffectWatch } from './effect-check.js'
+import type { EffectWatch, WatchedCommit } from './effect-check.js'
 import { ConnectionError, PostgresError, type PostgresPhase } from './errors.js'
 import { PIN_READING_LOCAL, pinReadingCalls } from './reading-settings.js'
 import type { StatementRun } from './results.js'
@@ -117,12 +117,31 @@ export async function inTransaction<T, E>(
   work: () => Promise<Result<T, E>>,
   end: 'commit' | 'rollback' = 'commit',
   watch?: EffectWatch<E>,
+  opening?: () => PromiseLike<Result<unknown, E>>,
 ): Promise<Result<T, E | RunError>> {
   const aftermath = settings.readOnly === true ? 'read-only' : 'rolled-back'
+  // Sent now (node-postgres writes it to the socket at once); read below.
+  const begin = session.client.query(
+    watch === undefined ? beginWithLimits(settings) : `${beginWithLimits(settings)}; ${watch.snapshotSql}`,
+  )
+  begin.catch(() => undefined) // read below; no unhandled rejection while `opening` runs
+  if (opening !== undefined) {
+    // The opening round trip changes nothing (BEGIN, SET LOCAL, catalog reads): it may be in flight
+    // while `opening` (the audit intent's fsync) runs. No statement is sent before `opening` is Ok.
+    let opened: Result<unknown, E>
+    try {
+      opened = await opening()
+    } catch (error) {
+      await settle(session, begin)
+      throw error
+    }
+    if (opened.isErr()) {
+      await settle(session, begin)
+      return err(opened.error)
+    }
+  }
   try {
-    const begun = await session.client.query(
-      watch === undefined ? beginWithLimits(settings) : `${beginWithLimits(settings)}; ${watch.snapshotSql}`,
-    )
+    const begun = await begin
     watch?.begun(begun as unknown as { rows: Record<string, unknown>[] }[])
   } catch (error) {
     if (!isServerError(error)) {
@@ -140,7 +159,31 @@ export async function inTransaction<T, E>(
     await rollback(session)
     throw error
   }
-  if (result.isOk() && watch !== undefined) {
+  if (result.isOk() && end === 'commit' && watch?.commitIfClean !== undefined) {
+    // The effect check and COMMIT in one round trip when the server finds nothing to judge.
+    let fast: WatchedCommit<E>
+    try {
+      fast = await watch.commitIfClean(session)
+    } catch (error) {
+      if (!isServerError(error)) {
+        // The message held COMMIT: whether it ran is unknown.
+        session.broken = true
+        return err(commitLost(error, context))
+      }
+      await rollback(session)
+      return err(toRunError(error, site(context, 'inspect', aftermath)))
+    }
+    if (fast.kind === 'committed') return fast.command === 'ROLLBACK' ? err(rolledBackAtCommit()) : result
+    if (fast.kind === 'commit-failed') {
+      // The server rolled back; a ROLLBACK now only warns, and settles any doubt.
+      await rollback(session)
+      return err(toRunError(fast.error, site(context, 'commit', aftermath)))
+    }
+    if (fast.checked.isErr()) {
+      await rollback(session)
+      return err(fast.checked.error)
+    }
+  } else if (result.isOk() && watch !== undefined) {
     // The effect check (effect-check.ts): after the last statement, before COMMIT or the rehearsal's ROLLBACK.
     let checked: Result<void, E>
     try {
@@ -161,32 +204,50 @@ export async function inTransaction<T, E>(
   }
   try {
     const done = await session.client.query('COMMIT')
-    if (done.command === 'ROLLBACK') {
-      return err(
-        new PostgresError(
-          'Postgres error 25P02 at COMMIT: the server rolled the transaction back instead of committing it ' +
-            '(an earlier statement failed). Nothing was changed.',
-          { code: '25P02', serverMessage: 'transaction rolled back at COMMIT', phase: 'commit' },
-        ),
-      )
-    }
+    if (done.command === 'ROLLBACK') return err(rolledBackAtCommit())
   } catch (error) {
     if (!isServerError(error)) {
       session.broken = true
-      const lost = context.connectionError(error)
-      return err(
-        new ConnectionError(
-          'The connection was lost during COMMIT: the changes may or may not have been committed. ' +
-            'Check the database (ddl schema, ddl query) before running the script again.',
-          { project: lost.project, variable: lost.variable, target: lost.target, code: lost.code },
-          { cause: safeCause(error, context.secrets) },
-        ),
-      )
+      return err(commitLost(error, context))
     }
     await rollback(session)
     return err(toRunError(error, site(context, 'commit', aftermath)))
   }
   return result
+}
+
+function rolledBackAtCommit(): PostgresError {
+  return new PostgresError(
+    'Postgres error 25P02 at COMMIT: the server rolled the transaction back instead of committing it ' +
+      '(an earlier statement failed). Nothing was changed.',
+    { code: '25P02', serverMessage: 'transaction rolled back at COMMIT', phase: 'commit' },
+  )
+}
+
+function commitLost(error: unknown, context: RunContext): ConnectionError {
+  const lost = context.connectionError(error)
+  return new ConnectionError(
+    'The connection was lost during COMMIT: the changes may or may not have been committed. ' +
+      'Check the database (ddl schema, ddl query) before running the script again.',
+    { project: lost.project, variable: lost.variable, target: lost.target, code: lost.code },
+    { cause: safeCause(error, context.secrets) },
+  )
+}
+
+/**
+ * Waits for the opening round trip after `opening` failed, then rolls it back (nothing ran in it).
+ * A connection error marks the session broken. Never rejects.
+ */
+async function settle(session: Session, begin: Promise<unknown>): Promise<void> {
+  try {
+    await begin
+  } catch (error) {
+    if (!isServerError(error)) {
+      session.broken = true
+      return
+    }
+  }
+  await rollback(session)
 }
 
 /** ROLLBACK; when even that fails, the connection is destroyed on release (the server then rolls back). */
@@ -288,6 +349,12 @@ export interface PlanRunOptions<E = never> {
   readonly beforeCommit?: (session: Session) => Promise<Result<void, E>>
   /** The effect check of the transaction (see effect-check.ts); not applied to a statement run alone. */
   readonly watch?: EffectWatch<E>
+  /**
+   * Runs while the opening round trip (BEGIN and the limits, or the session limits of a statement run
+   * alone) is in flight: the audit intent. No statement is sent before it resolves `Ok`; an `Err`
+   * rolls back and is returned.
+   */
+  readonly opening?: () => PromiseLike<Result<unknown, E>>
 }
 
 /**
@@ -309,12 +376,27 @@ export async function runPlan<E = never>(
   const only = plan.statements.length === 1 ? plan.statements[0] : undefined
   if (only !== undefined && !only.verdict.transactional) {
     session.dirty = true
+    const limits = applyLimits(
+      session,
+      { ...options.settings, statementTimeoutMs: options.nonTransactionalStatementTimeoutMs },
+      false,
+    )
+    limits.catch(() => undefined) // read below; no unhandled rejection while `opening` runs
+    if (options.opening !== undefined) {
+      let opened: Result<unknown, E>
+      try {
+        opened = await options.opening()
+      } catch (error) {
+        await limits.catch(() => undefined)
+        throw error
+      }
+      if (opened.isErr()) {
+        await limits.catch(() => undefined)
+        return err(opened.error)
+      }
+    }
     try {
-      await applyLimits(
-        session,
-        { ...options.settings, statementTimeoutMs: options.nonTransactionalStatementTimeoutMs },
-        false,
-      )
+      await limits
     } catch (error) {
       return err(toRunError(error, site(context, 'settings', 'none')))
     }
@@ -347,5 +429,6 @@ export async function runPlan<E = never>(
     },
     options.end ?? 'commit',
     options.watch,
+    options.opening,
   )
 }

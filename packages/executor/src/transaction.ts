@@ -10,7 +10,7 @@ import {
   recordAll,
 } from './audit-trail.js'
 import { classifySql } from './classify-sql.js'
-import { allowedTier, commitCheck, truncatedNames } from './effect-check.js'
+import { allowedTier, commitCheck, expectsEffects, truncatedNames } from './effect-check.js'
 import { CallbackError, type ExecutorError, InputError, isExecutorError, type TransactionError } from './errors.js'
 import { auditError, scopeOf, withSession } from './execute.js'
 import { type ExecutorContext, runContextOf } from './executor-context.js'
@@ -131,6 +131,11 @@ export class Transaction {
   /** @internal The highest tier any call's flags allowed (what the effect check holds the whole transaction to). */
   get allowed(): Tier {
     return this.#allowed
+  }
+
+  /** @internal The statements the calls sent, in order. */
+  get statements(): readonly ClassifiedStatement[] {
+    return this.#statements
   }
 
   /** @internal Tables the calls named in TRUNCATE. */
@@ -377,6 +382,8 @@ export async function runTransaction<T, E = never>(
           style: ctx.flagStyle,
         }),
         () => tx?.truncated ?? [],
+        undefined,
+        () => tx === undefined || !expectsEffects(tx.statements),
       ),
     ),
   )

@@ -48,6 +48,12 @@ describe('the audit trail', () => {
     expect(error.kind).toBe('AuditError')
     expect(error.message).toContain('is a directory')
     expect(await exists('never_created')).toBe(false)
+    // The opening round trip (BEGIN, limits, baseline) was in flight during the append: rolled back.
+    const open = await direct<{ n: number }>(
+      database.url,
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    expect(open[0]?.n).toBe(0)
   })
 
   it('blocks a rehearsal too when the audit log cannot be written', async () => {

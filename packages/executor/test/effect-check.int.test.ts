@@ -300,3 +300,57 @@ describe('transaction() and session hygiene', () => {
     }
   })
 })
+
+describe('the check and COMMIT in one round trip', () => {
+  beforeAll(async () => {
+    await direct(
+      database.url,
+      `CREATE TABLE fast_kept (id int PRIMARY KEY);
+       INSERT INTO fast_kept SELECT generate_series(1, 4);
+       CREATE TABLE fast_log (id int PRIMARY KEY);
+       INSERT INTO fast_log SELECT generate_series(1, 10);
+       CREATE TABLE fast_events (id int PRIMARY KEY);
+       CREATE FUNCTION fast_purge() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN DELETE FROM fast_log WHERE id <= 3; RETURN NEW; END $$;
+       CREATE TRIGGER fast_events_purge AFTER INSERT ON fast_events FOR EACH ROW EXECUTE FUNCTION fast_purge();
+       CREATE TABLE parents (id int PRIMARY KEY);
+       CREATE TABLE children (id int, parent_id int REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)`,
+    )
+  })
+
+  it('commits a run with nothing to judge in the check round trip, and still reports what it measured', async () => {
+    const result = await unwrap(h.db.execute('INSERT INTO fast_kept VALUES (5)'))
+    expect(result.mode).toBe('executed')
+    if (result.mode !== 'executed') return
+    expect(result.effects?.tables).toContainEqual(
+      expect.objectContaining({ table: 'public.fast_kept', inserted: 1, deleted: 0, updated: 0 }),
+    )
+    expect(await tableRows(database.url, 'fast_kept')).toBe(5)
+  })
+
+  it('rolls back when the check fails, though its COMMIT was sent in the same message', async () => {
+    // A trigger's delete is something to judge: the server stops before COMMIT, the client judges, and rolls back.
+    const error = safetyError(await h.db.execute('INSERT INTO fast_events VALUES (1)'))
+    expect(error.reason).toBe('effect-exceeds-tier')
+    expect(error.message).toContain('3 rows deleted from public.fast_log')
+    expect(await tableRows(database.url, 'fast_events')).toBe(0)
+    expect(await tableRows(database.url, 'fast_log')).toBe(10)
+    // The same connection serves the next run.
+    await unwrap(h.db.execute('INSERT INTO fast_kept VALUES (6)'))
+    expect(await tableRows(database.url, 'fast_kept')).toBe(6)
+  })
+
+  it('reports a deferred constraint that fails at COMMIT as a COMMIT error, and commits nothing', async () => {
+    const error = (await h.db.execute('INSERT INTO children VALUES (1, 42)'))._unsafeUnwrapErr()
+    expect(error).toMatchObject({ kind: 'PostgresError', code: '23503', phase: 'commit' })
+    expect(await tableRows(database.url, 'children')).toBe(0)
+    const records = h.records().filter((r) => r.statement === 'INSERT INTO children VALUES (1, 42)')
+    expect(records.map((r) => [r.outcome, r.sqlstate])).toEqual([
+      ['intent', undefined],
+      ['failed', '23503'],
+    ])
+    await unwrap(h.db.execute('INSERT INTO parents VALUES (42)'))
+    await unwrap(h.db.execute('INSERT INTO children VALUES (1, 42)'))
+    expect(await tableRows(database.url, 'children')).toBe(1)
+  })
+})

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   type MigrationEvent,
@@ -444,6 +444,23 @@ describe('audit', () => {
     ])
     expect(records[3]?.rowsAffected).toBe(2)
     expect(new Set(records.slice(0, 4).map((r) => r.runId)).size).toBe(2)
+  })
+
+  it('sends no statement of a file whose intent cannot be written, and leaves no transaction open', async () => {
+    const url = await freshDatabase()
+    const dir = migrationDir({ '1_a.sql': 'CREATE TABLE never_made (id int);\n' })
+    // The log's path is a directory: every append fails, after the file's opening round trip was sent.
+    const options = runOptions(url)
+    mkdirSync(options.auditPath)
+    const error = migrationError((await runMigrationsFromDir(dir, options))._unsafeUnwrapErr())
+    expect(error.problem).toBe('audit')
+    expect(await tableExists(url, 'never_made')).toBe(false)
+    expect(await trackingRows(url)).toEqual([])
+    const open = await sql<{ n: number }>(
+      url,
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    expect(open[0]?.n).toBe(0)
   })
 })
 

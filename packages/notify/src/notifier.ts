@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { AuditLog } from '@ddl/audit'
 import { ResultAsync } from 'neverthrow'
 import { readRecordsAfter } from './audit-reader.js'
 import { type Delivery, type DeliveryState, readState, statePath, withStateLock, writeState } from './delivery-state.js'
@@ -147,6 +148,10 @@ export class Notifier {
     const budget = Math.max(1, Math.min(options.budgetMs ?? ceiling, ceiling))
     const since = options.since ?? this.#now().toISOString()
     const notes: string[] = []
+    // Events come from durable records only: records this process wrote with `flush: 'with-next'`
+    // (an outcome of a long-running `ddl mcp`) are flushed first.
+    const flushed = await AuditLog.open({ path: this.#options.auditPath }).flush()
+    if (flushed.isErr()) notes.push(`the audit log could not be flushed: ${flushed.error.message}`)
 
     // 1. Under the lock: read new records, add deliveries, claim what is due.
     const claimed = await withStateLock(this.statePath, 1_000, async () => {

@@ -191,182 +191,218 @@ async function migrateSource(
   const context = runContextOf(connector.value)
   const emit = options.onProgress ?? (() => undefined)
 
-  return withSession(connector.value, async (session): Promise<Result<MigrationReport, ExecutorError>> => {
-    const state = await readState(session, context, source, files.value, options.acceptChanged ?? [], wholeDirectory)
-    if (state.isErr()) return err(state.error)
-    let { pending, alreadyApplied } = state.value
-    if (downSteps !== undefined) {
-      const downs = await downFiles(source, files.value, state.value.rows, downSteps)
-      if (downs.isErr()) return err(downs.error)
-      pending = downs.value
-      alreadyApplied = []
-    }
-    const toAccept = state.value.changed.filter((c) => (options.acceptChanged ?? []).includes(c.name))
-    const changed = state.value.changed.filter((c) => !(options.acceptChanged ?? []).includes(c.name))
-    emit({
-      type: 'found',
-      dir: source.dir,
-      layout: source.layout,
-      direction,
-      total: files.value.length,
-      pending: pending.length,
-      names: pending.map((f) => f.name),
-    })
-
-    const prepared: PreparedMigration[] = []
-    for (const file of pending) prepared.push(await prepareMigration(file, ctx.classifyOptions))
-    const flags = auditFlags(options)
-    const gate = gateMigrations(prepared, changed, options, ctx.flagStyle)
-    if (gate.isErr()) {
-      await recordRefusals(ctx.audit, prepared, options, flags, ctx.flagStyle)
-      return err(gate.error)
-    }
-
-    const settings = {
-      waitMs: options.waitMs ?? DEFAULT_MIGRATION_WAIT_MS,
-      lockTimeoutMs: options.lockTimeoutMs ?? ctx.timeouts.lockTimeoutMs,
-      statementTimeoutMs: options.statementTimeoutMs ?? ctx.timeouts.statementTimeoutMs,
-      nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
-      appliedBy: ctx.audit.actor ?? ctx.audit.log.actor,
-      direction,
-      keeper: () => keeperFor(ctx, options, undefined, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true'),
-      auditIds: (file: { readonly name: string }) => idsByFile.get(file.name) ?? [],
-      // Each file is held to the run's flags (the gate already held its text to them).
-      effects: {
-        allowed: allowedTier(options),
-        maxRows: options.maxRows ?? ctx.effects.maxRows,
-        allowEffects: ctx.effects.allowEffects,
-        style: ctx.flagStyle,
-      },
-    } as const
-    const idsByFile = new Map<string, readonly string[]>()
-    const notes = [...source.notes, ...state.value.notes]
-    const aborted = () => options.signal?.aborted === true
-    // Waiting for another runner's lock before the first file can be interrupted too.
-    const notStarted = (error: ExecutorError) =>
-      aborted() ? stopped(interruptedBefore(prepared[0]?.name ?? 'the first migration'), [], prepared.slice(1)) : error
-    if ((prepared.length > 0 || toAccept.length > 0) && !state.value.tracking) {
-      const created = await cancelOnAbort(session.client, options.signal, () =>
-        ensureTrackingTable(session, settings, context, (reason) =>
-          emit({ type: 'waiting', name: 'public.ddl_migrations', reason }),
-        ),
-      )
-      if (created.isErr()) return err(notStarted(created.error))
-    }
-
-    const accepted: AcceptedChange[] = []
-    for (const change of toAccept) {
-      const done = await cancelOnAbort(session.client, options.signal, () =>
-        acceptChange(session, ctx.audit, change, flags, settings, context, (reason) =>
-          emit({ type: 'waiting', name: change.name, reason }),
-        ),
-      )
-      if (done.isErr()) return err(notStarted(done.error))
-      accepted.push(done.value)
-      emit({ type: 'accepted', change: done.value })
-    }
-
-    const applied: AppliedMigration[] = []
-    const appliedByOthers: string[] = []
-    for (const [index, file] of prepared.entries()) {
-      if (aborted()) {
-        return err(
-          stopped(
-            interruptedBefore(file.name),
-            applied.map((a) => a.name),
-            prepared.slice(index + 1),
-          ),
-        )
+  const result = await withSession(
+    connector.value,
+    async (session): Promise<Result<MigrationReport, ExecutorError>> => {
+      const state = await readState(session, context, source, files.value, options.acceptChanged ?? [], wholeDirectory)
+      if (state.isErr()) return err(state.error)
+      let { pending, alreadyApplied } = state.value
+      if (downSteps !== undefined) {
+        const downs = await downFiles(source, files.value, state.value.rows, downSteps)
+        if (downs.isErr()) return err(downs.error)
+        pending = downs.value
+        alreadyApplied = []
       }
+      const toAccept = state.value.changed.filter((c) => (options.acceptChanged ?? []).includes(c.name))
+      const changed = state.value.changed.filter((c) => !(options.acceptChanged ?? []).includes(c.name))
       emit({
-        type: 'start',
-        name: file.name,
-        tier: file.tier,
-        transactional: file.transactional,
-        index,
-        count: prepared.length,
+        type: 'found',
+        dir: source.dir,
+        layout: source.layout,
+        direction,
+        total: files.value.length,
+        pending: pending.length,
+        names: pending.map((f) => f.name),
       })
-      const scope: AuditScope = { ...ctx.audit, source: direction === 'down' ? `${file.name} (down)` : file.name }
-      const items = auditIds(file.statements)
-      idsByFile.set(
-        file.name,
-        items.map((i) => i.runId),
-      )
-      const intent = await recordAll(scope, items, flags, 'intent', () =>
-        options.noUndo === true ? { undo: 'given-up' } : {},
-      )
-      if (intent.isErr()) {
-        const error = new MigrationRunError(
-          `The audit intent of migration ${file.name} could not be written, so it was not run: ${intent.error.message}`,
-          { problem: 'audit', file: file.name },
-          { cause: intent.error },
-        )
-        return err(
-          stopped(
-            error,
-            applied.map((a) => a.name),
-            prepared.slice(index + 1),
-          ),
-        )
-      }
-      const outcome = await cancelOnAbort(session.client, options.signal, () =>
-        applyMigration(session, file, settings, context, (reason) =>
-          emit({ type: 'waiting', name: file.name, reason }),
-        ),
-      )
-      if (outcome.isErr()) {
-        const failure = aborted()
-          ? { ...outcome.error, error: interruptedDuring(file.name, outcome.error.error) }
-          : outcome.error
-        await recordFailure(scope, items, flags, file, failure)
-        return err(
-          stopped(
-            failure.error,
-            applied.map((a) => a.name),
-            prepared.slice(index + 1),
-          ),
-        )
-      }
-      if (outcome.value.status === 'applied-by-other') {
-        await recordAll(scope, items, flags, 'rolled_back', () => ({ error: 'not sent: applied by another runner' }))
-        appliedByOthers.push(file.name)
-        emit({ type: 'skipped', name: file.name, reason: 'applied-by-another-runner' })
-        continue
-      }
-      const { migration, runs } = outcome.value
-      const recorded = await recordAll(scope, items, flags, 'committed', (_item, i): OutcomeDetails => {
-        const run = runs[i]
-        const link = undoAuditLink(options, outcome.value.status === 'applied' ? outcome.value.undo : undefined, i)
-        return {
-          rowsAffected: run?.rowCount ?? undefined,
-          durationMs: run?.durationMs,
-          ...(link !== undefined ? { undo: link } : {}),
-        }
-      })
-      if (recorded.isErr())
-        notes.push(`The audit outcome of ${file.name} could not be written: ${recorded.error.message}`)
-      applied.push(migration)
-      emit({ type: 'applied', migration, index, count: prepared.length })
-    }
 
-    const durationMs = Math.round(performance.now() - started)
+      const prepared: PreparedMigration[] = []
+      for (const file of pending) prepared.push(await prepareMigration(file, ctx.classifyOptions))
+      const flags = auditFlags(options)
+      const gate = gateMigrations(prepared, changed, options, ctx.flagStyle)
+      if (gate.isErr()) {
+        await recordRefusals(ctx.audit, prepared, options, flags, ctx.flagStyle)
+        return err(gate.error)
+      }
+
+      const settings = {
+        waitMs: options.waitMs ?? DEFAULT_MIGRATION_WAIT_MS,
+        lockTimeoutMs: options.lockTimeoutMs ?? ctx.timeouts.lockTimeoutMs,
+        statementTimeoutMs: options.statementTimeoutMs ?? ctx.timeouts.statementTimeoutMs,
+        nonTransactionalStatementTimeoutMs: ctx.timeouts.nonTransactionalStatementTimeoutMs,
+        appliedBy: ctx.audit.actor ?? ctx.audit.log.actor,
+        direction,
+        keeper: () => keeperFor(ctx, options, undefined, ctx.flagStyle === 'cli' ? '--no-undo' : 'noUndo: true'),
+        auditIds: (file: { readonly name: string }) => idsByFile.get(file.name) ?? [],
+        // Each file is held to the run's flags (the gate already held its text to them).
+        effects: {
+          allowed: allowedTier(options),
+          maxRows: options.maxRows ?? ctx.effects.maxRows,
+          allowEffects: ctx.effects.allowEffects,
+          style: ctx.flagStyle,
+        },
+      } as const
+      const idsByFile = new Map<string, readonly string[]>()
+      const notes = [...source.notes, ...state.value.notes]
+      const aborted = () => options.signal?.aborted === true
+      // Waiting for another runner's lock before the first file can be interrupted too.
+      const notStarted = (error: ExecutorError) =>
+        aborted()
+          ? stopped(interruptedBefore(prepared[0]?.name ?? 'the first migration'), [], prepared.slice(1))
+          : error
+      if ((prepared.length > 0 || toAccept.length > 0) && !state.value.tracking) {
+        const created = await cancelOnAbort(session.client, options.signal, () =>
+          ensureTrackingTable(session, settings, context, (reason) =>
+            emit({ type: 'waiting', name: 'public.ddl_migrations', reason }),
+          ),
+        )
+        if (created.isErr()) return err(notStarted(created.error))
+      }
+
+      const accepted: AcceptedChange[] = []
+      for (const change of toAccept) {
+        const done = await cancelOnAbort(session.client, options.signal, () =>
+          acceptChange(session, ctx.audit, change, flags, settings, context, (reason) =>
+            emit({ type: 'waiting', name: change.name, reason }),
+          ),
+        )
+        if (done.isErr()) return err(notStarted(done.error))
+        accepted.push(done.value)
+        emit({ type: 'accepted', change: done.value })
+      }
+
+      const applied: AppliedMigration[] = []
+      const appliedByOthers: string[] = []
+      for (const [index, file] of prepared.entries()) {
+        if (aborted()) {
+          return err(
+            stopped(
+              interruptedBefore(file.name),
+              applied.map((a) => a.name),
+              prepared.slice(index + 1),
+            ),
+          )
+        }
+        emit({
+          type: 'start',
+          name: file.name,
+          tier: file.tier,
+          transactional: file.transactional,
+          index,
+          count: prepared.length,
+        })
+        const scope: AuditScope = { ...ctx.audit, source: direction === 'down' ? `${file.name} (down)` : file.name }
+        const items = auditIds(file.statements)
+        idsByFile.set(
+          file.name,
+          items.map((i) => i.runId),
+        )
+        // Written while the file's opening round trip is in flight; no statement of it is sent before.
+        let intentFailed = false
+        const opening = async (): Promise<Result<unknown, MigrationRunError>> => {
+          const intent = await recordAll(scope, items, flags, 'intent', () =>
+            options.noUndo === true ? { undo: 'given-up' } : {},
+          )
+          if (intent.isOk()) return ok(undefined)
+          intentFailed = true
+          return err(
+            new MigrationRunError(
+              `The audit intent of migration ${file.name} could not be written, so it was not run: ${intent.error.message}`,
+              { problem: 'audit', file: file.name },
+              { cause: intent.error },
+            ),
+          )
+        }
+        const outcome = await cancelOnAbort(session.client, options.signal, () =>
+          applyMigration(
+            session,
+            file,
+            settings,
+            context,
+            (reason) => emit({ type: 'waiting', name: file.name, reason }),
+            opening,
+          ),
+        )
+        if (outcome.isErr() && intentFailed) {
+          // Nothing of the file was sent, and there is no intent to give an outcome to.
+          return err(
+            stopped(
+              outcome.error.error,
+              applied.map((a) => a.name),
+              prepared.slice(index + 1),
+            ),
+          )
+        }
+        if (outcome.isErr()) {
+          const failure = aborted()
+            ? { ...outcome.error, error: interruptedDuring(file.name, outcome.error.error) }
+            : outcome.error
+          await recordFailure(scope, items, flags, file, failure)
+          return err(
+            stopped(
+              failure.error,
+              applied.map((a) => a.name),
+              prepared.slice(index + 1),
+            ),
+          )
+        }
+        if (outcome.value.status === 'applied-by-other') {
+          await recordAll(scope, items, flags, 'rolled_back', () => ({ error: 'not sent: applied by another runner' }))
+          appliedByOthers.push(file.name)
+          emit({ type: 'skipped', name: file.name, reason: 'applied-by-another-runner' })
+          continue
+        }
+        const { migration, runs } = outcome.value
+        const recorded = await recordAll(
+          scope,
+          items,
+          flags,
+          'committed',
+          (_item, i): OutcomeDetails => {
+            const run = runs[i]
+            const link = undoAuditLink(options, outcome.value.status === 'applied' ? outcome.value.undo : undefined, i)
+            return {
+              rowsAffected: run?.rowCount ?? undefined,
+              durationMs: run?.durationMs,
+              ...(link !== undefined ? { undo: link } : {}),
+            }
+          },
+          // Durable with the next file's intent, or when the run ends (below): docs/audit.md.
+          'with-next',
+        )
+        if (recorded.isErr())
+          notes.push(`The audit outcome of ${file.name} could not be written: ${recorded.error.message}`)
+        applied.push(migration)
+        emit({ type: 'applied', migration, index, count: prepared.length })
+      }
+
+      const durationMs = Math.round(performance.now() - started)
+      return ok({
+        dir: source.dir,
+        layout: source.layout,
+        direction,
+        total: files.value.length,
+        applied,
+        alreadyApplied,
+        appliedByOthers,
+        accepted,
+        notes,
+        durationMs,
+        message:
+          direction === 'down'
+            ? downSummary(applied.length, appliedByOthers.length, durationMs)
+            : summary(applied.length, alreadyApplied.length + appliedByOthers.length, accepted.length, durationMs),
+      })
+    },
+  )
+  // The last file's outcome was written with `flush: 'with-next'`: make it durable before returning.
+  const flushed = await ctx.audit.log.flush()
+  if (flushed.isErr() && result.isOk()) {
     return ok({
-      dir: source.dir,
-      layout: source.layout,
-      direction,
-      total: files.value.length,
-      applied,
-      alreadyApplied,
-      appliedByOthers,
-      accepted,
-      notes,
-      durationMs,
-      message:
-        direction === 'down'
-          ? downSummary(applied.length, appliedByOthers.length, durationMs)
-          : summary(applied.length, alreadyApplied.length + appliedByOthers.length, accepted.length, durationMs),
+      ...result.value,
+      notes: [...result.value.notes, `The audit outcomes could not be flushed to disk: ${flushed.error.message}`],
     })
-  })
+  }
+  return result
 }
 
 /**

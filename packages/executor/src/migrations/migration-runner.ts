@@ -1,9 +1,16 @@
 import type { ClassifiedStatement } from '@ddl/classifier'
 import { err, ok, type Result } from 'neverthrow'
-import { checkEffects, type EffectLimits, EffectProbe, truncatedNames } from '../effect-check.js'
+import {
+  checkEffects,
+  type EffectLimits,
+  EffectProbe,
+  expectsEffects,
+  judgeMeasured,
+  truncatedNames,
+} from '../effect-check.js'
 import { ConnectionError, PostgresError } from '../errors.js'
 import { type RunContext, type RunError, rollback, runStatements, type StatementObserver } from '../plan-runner.js'
-import { pinReadingCalls } from '../reading-settings.js'
+import { PIN_READING_LOCAL, pinReadingCalls } from '../reading-settings.js'
 import type { StatementRun } from '../results.js'
 import type { Session } from '../session.js'
 import { isServerError, toRunError } from '../statement-runner.js'
@@ -11,14 +18,18 @@ import type { UndoSummary } from '../undo/undo-items.js'
 import type { UndoKeeper } from '../undo/undo-keeper.js'
 import { MigrationRunError } from './migration-error.js'
 import { type PreparedMigration, statementsThatRunAlone } from './migration-file.js'
-import { beginLocked, formatSeconds, type LockSettings } from './migration-lock.js'
+import { beginLocked, formatSeconds, type LockSettings, RUNNER_LOCK_KEY } from './migration-lock.js'
 import type { AppliedMigration } from './migration-results.js'
 import {
   type AppliedRow,
+  appliedRowOf,
+  appliedRowSql,
   createClaimsTable,
   deleteApplied,
+  deleteAppliedSql,
   deleteClaim,
   insertApplied,
+  insertAppliedSql,
   insertClaim,
   readAppliedRow,
   readClaim,
@@ -90,10 +101,84 @@ export async function applyMigration(
   settings: ApplySettings,
   context: RunContext,
   onWait: WaitListener = () => undefined,
+  opening?: Opening,
 ): Promise<Result<ApplyOutcome, ApplyFailure>> {
-  return file.transactional
-    ? applyInTransaction(session, file, settings, context, onWait)
-    : applyOutside(session, file, settings, context, onWait)
+  if (file.transactional) return applyInTransaction(session, file, settings, context, onWait, opening)
+  if (opening !== undefined) {
+    const opened = await opening()
+    if (opened.isErr()) return failure(opened.error)
+  }
+  return applyOutside(session, file, settings, context, onWait)
+}
+
+/**
+ * The audit intent of a file, written while the file's opening round trip (BEGIN, the lock, the
+ * limits, the tracking row, the effect baseline: nothing that changes anything) is in flight. No
+ * statement of the file is sent before it resolves `Ok`; an `Err` (a `MigrationRunError`, `audit`)
+ * rolls back and is returned.
+ */
+export type Opening = () => PromiseLike<Result<unknown, MigrationRunError>>
+
+/** `'5000ms'`: built from a number only. */
+function millis(ms: number): string {
+  return `'${Math.trunc(Number(ms))}ms'`
+}
+
+/**
+ * Opens a file's transaction in one round trip: `BEGIN ISOLATION LEVEL READ COMMITTED`, the runners'
+ * lock tried without waiting, the file's `SET LOCAL` limits and the reading pins, its tracking row
+ * (read after the lock, so with what other runners committed before it), and the effect baseline.
+ * `opening` runs while it is in flight. `slow` when another runner holds the lock: the transaction
+ * was rolled back, and the caller takes the waiting path ({@link beginLocked}).
+ */
+async function openFile(
+  session: Session,
+  file: PreparedMigration,
+  settings: ApplySettings,
+  context: RunContext,
+  probe: EffectProbe | undefined,
+  opening: Opening | undefined,
+): Promise<Result<'slow' | 'run' | 'done', ApplyFailure>> {
+  const text = [
+    'BEGIN ISOLATION LEVEL READ COMMITTED',
+    `SELECT pg_catalog.pg_try_advisory_xact_lock(${RUNNER_LOCK_KEY}::bigint) AS locked`,
+    `SET LOCAL lock_timeout = ${millis(settings.lockTimeoutMs)}`,
+    `SET LOCAL statement_timeout = ${millis(settings.statementTimeoutMs)}`,
+    PIN_READING_LOCAL,
+    appliedRowSql(file.name),
+    ...(probe !== undefined ? [probe.snapshotSql] : []),
+  ].join('; ')
+  const sent = session.client.query(text) as unknown as Promise<{ rows: Record<string, unknown>[] }[]>
+  sent.catch(() => undefined) // read below; no unhandled rejection while `opening` runs
+  if (opening !== undefined) {
+    const opened = await opening()
+    if (opened.isErr()) {
+      try {
+        await sent
+        await rollback(session)
+      } catch (error) {
+        if (!isServerError(error)) session.broken = true
+        else await rollback(session)
+      }
+      return failure(opened.error)
+    }
+  }
+  let results: { rows: Record<string, unknown>[] }[]
+  try {
+    results = await sent
+  } catch (error) {
+    if (!isServerError(error)) session.broken = true
+    else await rollback(session)
+    return failure(fileError(file, toRunError(error, site(context, 'settings')), { phase: 'lock' }))
+  }
+  if (results[1]?.rows[0]?.locked !== true) {
+    await rollback(session)
+    return ok('slow')
+  }
+  const tail = probe !== undefined ? 2 : 0
+  if (probe !== undefined) probe.begun(results.at(-2)?.rows ?? [], results.at(-1)?.rows ?? [])
+  const row = appliedRowOf(results.at(-1 - tail)?.rows ?? [])
+  return judgeRow(session, file, row, settings.direction ?? 'up')
 }
 
 async function applyInTransaction(
@@ -102,22 +187,27 @@ async function applyInTransaction(
   settings: ApplySettings,
   context: RunContext,
   onWait: WaitListener,
+  opening?: Opening,
 ): Promise<Result<ApplyOutcome, ApplyFailure>> {
-  const locked = await beginLocked(session, settings, context, onWait)
-  if (locked.isErr()) return failure(fileError(file, locked.error, { phase: 'lock' }))
-  const seen = await recheck(session, file, context, settings.direction ?? 'up')
-  if (seen.isErr()) return failure(seen.error)
-  if (seen.value === 'done') return ok({ status: 'applied-by-other' })
-
-  // The effect check's baseline (its own round trip: the runners' lock owns this BEGIN).
   const probe = settings.effects === undefined ? undefined : new EffectProbe()
-  if (probe !== undefined) {
-    try {
-      await probe.snapshot(session)
-    } catch (error) {
-      if (!isServerError(error)) session.broken = true
-      else await rollback(session)
-      return failure(fileError(file, toRunError(error, site(context, 'statement')), { phase: 'tracking' }))
+  const opened = await openFile(session, file, settings, context, probe, opening)
+  if (opened.isErr()) return failure(opened.error)
+  if (opened.value === 'done') return ok({ status: 'applied-by-other' })
+  if (opened.value === 'slow') {
+    // Another runner holds the lock: wait for it, then read the tracking row and the baseline again.
+    const locked = await beginLocked(session, settings, context, onWait)
+    if (locked.isErr()) return failure(fileError(file, locked.error, { phase: 'lock' }))
+    const seen = await recheck(session, file, context, settings.direction ?? 'up')
+    if (seen.isErr()) return failure(seen.error)
+    if (seen.value === 'done') return ok({ status: 'applied-by-other' })
+    if (probe !== undefined) {
+      try {
+        await probe.snapshot(session)
+      } catch (error) {
+        if (!isServerError(error)) session.broken = true
+        else await rollback(session)
+        return failure(fileError(file, toRunError(error, site(context, 'statement')), { phase: 'tracking' }))
+      }
     }
   }
 
@@ -161,12 +251,23 @@ async function applyInTransaction(
       runs: [],
     })
   }
-  if (probe !== undefined && settings.effects !== undefined) {
+  const durationMs = performance.now() - started
+  const migration = appliedOf(file, durationMs)
+  if (
+    probe !== undefined &&
+    settings.effects !== undefined &&
+    keeper?.kept !== true &&
+    !expectsEffects(file.statements)
+  ) {
+    // Nothing kept for undo: the check, the tracking row and COMMIT in one round trip when the server
+    // finds nothing to judge (EffectProbe.measureAndCommit); else judged here, then as below.
+    const fast = await fastCommit(session, file, probe, settings.effects, context, recordSql(migration, file, settings))
+    if (fast.isErr()) return failure(fast.error)
+    if (fast.value === 'committed') return ok({ status: 'applied', migration, runs: runs.value })
+  } else if (probe !== undefined && settings.effects !== undefined) {
     const checked = await effectCheck(session, file, probe, settings.effects, context)
     if (checked.isErr()) return failure(checked.error)
   }
-  const durationMs = performance.now() - started
-  const migration = appliedOf(file, durationMs)
   let undo: UndoSummary | undefined
   try {
     await record(session, migration, file, settings)
@@ -244,6 +345,62 @@ async function runOneByOne(
     runs.push(...run.value)
   }
   return ok(runs)
+}
+
+/**
+ * The effect check, the tracking row and COMMIT of a file in one message (see
+ * EffectProbe.measureAndCommit): `committed`, or `review` when the check passed on the client and
+ * the transaction is still open, without its tracking row. Rolls back when the check fails.
+ */
+async function fastCommit(
+  session: Session,
+  file: PreparedMigration,
+  probe: EffectProbe,
+  limits: EffectLimits,
+  context: RunContext,
+  tail: string,
+): Promise<Result<'committed' | 'review', MigrationRunError>> {
+  let fast: Awaited<ReturnType<EffectProbe['measureAndCommit']>>
+  try {
+    fast = await probe.measureAndCommit(session, tail)
+  } catch (error) {
+    if (!isServerError(error)) {
+      session.broken = true
+      // The message held COMMIT: whether it ran is unknown (fileError says so for the commit phase).
+      return err(fileError(file, context.connectionError(error), { phase: 'commit' }))
+    }
+    await rollback(session)
+    return err(fileError(file, toRunError(error, site(context, 'statement')), { phase: 'statement' }))
+  }
+  if (fast.kind === 'commit-failed') {
+    await rollback(session)
+    return err(fileError(file, toRunError(fast.error, site(context, 'commit')), { phase: 'commit' }))
+  }
+  if (fast.kind === 'committed') {
+    if (fast.command !== 'ROLLBACK') return ok('committed')
+    const error = new PostgresError(
+      'Postgres error 25P02 at COMMIT: the server rolled the transaction back instead of committing it.',
+      { code: '25P02', serverMessage: 'transaction rolled back at COMMIT', phase: 'commit' },
+    )
+    return err(fileError(file, error, { phase: 'commit' }))
+  }
+  const checked = await judgeMeasured(session, fast.effects, limits, truncatedNames(file.statements))
+  if (checked.isOk()) return ok('review')
+  await rollback(session)
+  return err(
+    new MigrationRunError(
+      `Migration ${file.name} was rolled back by the effect check.\n${checked.error.message}`,
+      { problem: 'effect', file: file.name },
+      { cause: checked.error },
+    ),
+  )
+}
+
+/** The tracking row's statement, for a simple-protocol message. */
+function recordSql(migration: AppliedMigration, file: PreparedMigration, settings: ApplySettings): string {
+  return settings.direction === 'down'
+    ? deleteAppliedSql(file.name)
+    : insertAppliedSql({ ...migration, appliedBy: settings.appliedBy }, file.repeatable === true)
 }
 
 /** The effect check of one file, before its tracking row and COMMIT; rolls back when it fails. */
@@ -469,6 +626,16 @@ async function recheck(
       runs: [],
     })
   }
+  return judgeRow(session, file, row, direction)
+}
+
+/** {@link recheck}'s verdict on the row it read. */
+async function judgeRow(
+  session: Session,
+  file: PreparedMigration,
+  row: AppliedRow | undefined,
+  direction: 'up' | 'down',
+): Promise<Result<'run' | 'done', ApplyFailure>> {
   if (direction === 'down') {
     if (row !== undefined) return ok('run')
     await rollback(session)

@@ -123,6 +123,26 @@ export async function readAppliedRow(client: Client, name: string): Promise<Appl
   return raw === undefined ? undefined : toRow(raw)
 }
 
+/**
+ * A text value as a SQL literal built from hex digits only (`convert_from(decode('...', 'hex'),
+ * 'UTF8')`), for the simple-protocol messages that cannot bind parameters: a file name or an actor
+ * can hold any character, and none of it reaches the SQL as text.
+ */
+export function textLiteral(value: string): string {
+  return `pg_catalog.convert_from(pg_catalog.decode('${Buffer.from(value, 'utf8').toString('hex')}', 'hex'), 'UTF8')`
+}
+
+/** {@link readAppliedRow}'s query as one statement of a simple-protocol message (no parameters). */
+export function appliedRowSql(name: string): string {
+  return `${SELECT_ROWS} WHERE name = ${textLiteral(name)}`
+}
+
+/** The tracking row in a result of {@link appliedRowSql}. */
+export function appliedRowOf(rows: readonly unknown[]): AppliedRow | undefined {
+  const raw = rows[0] as RawRow | undefined
+  return raw === undefined ? undefined : toRow(raw)
+}
+
 /** What the tracking row of an applied file holds. */
 export interface AppliedRecord {
   readonly name: string
@@ -138,22 +158,41 @@ export interface AppliedRecord {
  * application is replaced. Rejects with node-postgres's error (23505 if another runner got there first).
  */
 export async function insertApplied(client: Client, record: AppliedRecord, replace = false): Promise<void> {
-  const upsert = replace
-    ? ' ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = clock_timestamp(), ' +
-      'duration_ms = EXCLUDED.duration_ms, tier = EXCLUDED.tier, applied_by = EXCLUDED.applied_by, ' +
-      'transactional = EXCLUDED.transactional'
-    : ''
   await client.query({
-    text: `INSERT INTO ${TRACKING_TABLE} (name, checksum, duration_ms, tier, applied_by, transactional) VALUES ($1, $2, $3, $4, $5, $6)${upsert}`,
-    values: [
-      record.name,
-      record.checksum,
-      Math.min(2_147_483_647, Math.max(0, Math.round(record.durationMs))),
-      record.tier,
-      record.appliedBy,
-      record.transactional,
-    ],
+    text: `INSERT INTO ${TRACKING_TABLE} (name, checksum, duration_ms, tier, applied_by, transactional) VALUES ($1, $2, $3, $4, $5, $6)${upsertOf(replace)}`,
+    values: [record.name, record.checksum, durationOf(record), record.tier, record.appliedBy, record.transactional],
   })
+}
+
+/** {@link insertApplied} as one statement of a simple-protocol message: every text value hex-encoded. */
+export function insertAppliedSql(record: AppliedRecord, replace = false): string {
+  const values = [
+    textLiteral(record.name),
+    textLiteral(record.checksum),
+    String(durationOf(record)),
+    textLiteral(record.tier),
+    textLiteral(record.appliedBy),
+    record.transactional ? 'true' : 'false',
+  ]
+  return `INSERT INTO ${TRACKING_TABLE} (name, checksum, duration_ms, tier, applied_by, transactional) VALUES (${values.join(', ')})${upsertOf(replace)}`
+}
+
+/** The statement that removes a reverted migration's tracking row, for a simple-protocol message. */
+export function deleteAppliedSql(name: string): string {
+  return `DELETE FROM ${TRACKING_TABLE} WHERE name = ${textLiteral(name)}`
+}
+
+function upsertOf(replace: boolean): string {
+  return replace
+    ? ' ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = pg_catalog.clock_timestamp(), ' +
+        'duration_ms = EXCLUDED.duration_ms, tier = EXCLUDED.tier, applied_by = EXCLUDED.applied_by, ' +
+        'transactional = EXCLUDED.transactional'
+    : ''
+}
+
+function durationOf(record: AppliedRecord): number {
+  const ms = Math.round(record.durationMs)
+  return Number.isFinite(ms) ? Math.min(2_147_483_647, Math.max(0, ms)) : 0
 }
 
 /** The statement that removes the tracking row of a migration reverted by `ddl migrate down`. */
