@@ -133,6 +133,15 @@ CREATE POLICY "Allow full access to own folders" ON folders USING (user_id = aut
     expect(policyTier(loose)).toBe('cautious')
   })
 
+  it('reads a flat directory in natural order, as ddl migrate applies it', async () => {
+    // 2_ before 10_: read as plain text, 10_ would come first and not know the column's old type.
+    await file('natural/2_create.sql', 'CREATE TABLE people (name varchar(100));\n')
+    await file('natural/10_narrow.sql', 'ALTER TABLE people ALTER COLUMN name TYPE varchar(10);\n')
+    const report = json((await ddlCheck(['natural', '--format', 'json'])).stdout)
+    expect(report.files.map((f) => f.path)).toEqual(['natural/2_create.sql', 'natural/10_narrow.sql'])
+    expect(rulesIn(report, 'natural/10_narrow.sql')).toContain('alter-column-type-narrowing')
+  })
+
   it('reports an unknown old type when the file is checked alone', async () => {
     const r = await ddlCheck(['diesel/2020-03-01-000000_narrow/up.sql', '--format', 'json'])
     expect(rulesIn(json(r.stdout), 'diesel/2020-03-01-000000_narrow/up.sql')).toEqual(

@@ -339,7 +339,18 @@ async function sqlFilesUnder(dir: string): Promise<string[]> {
     }
   }
   await walk(dir)
-  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  return found.sort(migrationOrder)
+}
+
+/**
+ * The order a migrations directory applies in, as `ddl migrate` reads it: natural order, so
+ * `2_add.sql` comes before `10_drop.sql` (digit runs compare as numbers; timestamps keep their order),
+ * ties broken by code units. The carried history depends on it: read out of order, a later file's
+ * `CREATE TABLE IF NOT EXISTS` would be taken for the first.
+ */
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' })
+function migrationOrder(a: string, b: string): number {
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0)
 }
 
 /** True when the paths name exactly one directory (a migrations directory read from its start). */
