@@ -12,7 +12,7 @@
 
 import { type ColumnType, columnType } from './column-types.js'
 import { newFreshObjects } from './fresh-objects.js'
-import type { FunctionReference } from './function-refs.js'
+import { type FunctionReference, forgetFunction } from './function-refs.js'
 import { newHazardState } from './hazard-state.js'
 import { type KnownDefinitions, learnDefinitions, newKnownDefinitions } from './known-definitions.js'
 import { relationKey } from './locks.js'
@@ -73,7 +73,7 @@ export interface MigrationHistory {
    * an object already there.
    */
   readonly fromStart: boolean
-  /** What a call of each function defined so far would get: its body's tier, by lower-case own name. */
+  /** What a call of each function defined so far would get: its body's tier, by signature (`signatureOf` in function-refs.ts). */
   readonly functionTiers: Map<string, Tier>
   /** Functions whose body was `cautious` only for calling functions not defined yet: what they call. */
   readonly pendingCalls: Map<string, FunctionReference[]>
@@ -236,9 +236,7 @@ function learnDrop(history: MigrationHistory, s: Fields): void {
       history.functions.delete(functionKey(nameOf(w[1].objname)))
       // A later call of that name reaches whatever else carries it (another schema, another
       // signature), not the body this run classified.
-      const own = lastName(w[1].objname).toLowerCase()
-      history.functionTiers.delete(own)
-      history.pendingCalls.delete(own)
+      forgetFunction({ functions: history.functionTiers, history }, lastName(w[1].objname))
     } else if (s.removeType === 'OBJECT_TYPE' && w?.[0] === 'TypeName') {
       history.enums.delete(nameOf(w[1].names))
     }

@@ -42,8 +42,9 @@ interface Key {
   readonly name: string
 }
 
-const keyText = (k: Key) => `${k.kind}:${k.name.toLowerCase()}`
-/** The name as written, lower-case: `users` and `public.users` are not assumed to be one object. */
+/** Names arrive folded by the parser (`Users` only when quoted): compared as they are, never lower-cased again. */
+const keyText = (k: Key) => `${k.kind}:${k.name}`
+/** The name as written, as the parser folds it: `users` and `public.users` are not assumed to be one object. */
 const own = (name: string) => name
 
 const DROP_KINDS: Readonly<Record<string, string>> = {
@@ -81,7 +82,11 @@ function dropped(kind: string, node: Fields): { keys: Key[]; cascade: boolean; w
         }
         return { kind: what, name: nameOf(items) }
       }
-      if (w?.[0] === 'ObjectWithArgs') return { kind: what, name: nameOf(w[1].objname) }
+      if (w?.[0] === 'ObjectWithArgs') {
+        // `DROP FUNCTION f(text)` names one overload: only `f(text)` made again answers it.
+        const name = nameOf(w[1].objname)
+        return { kind: what, name: w[1].args_unspecified === true ? name : `${name}(${argTypes(w[1].objargs)})` }
+      }
       if (w?.[0] === 'TypeName') return { kind: what, name: nameOf(w[1].names) }
       if (w?.[0] === 'String') return { kind: what, name: stringValue(o) ?? '' }
       return { kind: what, name: '' }
@@ -130,8 +135,21 @@ function created(kind: string, node: Fields): { keys: Key[]; fresh: boolean } {
       return one('index', String(node.idxname ?? ''), node.if_not_exists !== true && node.idxname !== undefined)
     case 'CreateSeqStmt':
       return one('sequence', rangeVarName(node.sequence), node.if_not_exists !== true)
-    case 'CreateFunctionStmt':
-      return one('function', nameOf(node.funcname), node.replace !== true)
+    case 'CreateFunctionStmt': {
+      const name = nameOf(node.funcname)
+      const types = (Array.isArray(node.parameters) ? node.parameters : [])
+        .map((p) => unwrap(p))
+        .filter((w) => w?.[0] === 'FunctionParameter' && INPUT_MODES.has(String(w[1].mode ?? 'FUNC_PARAM_DEFAULT')))
+        .map((w) => w?.[1].argType)
+      // Filed under its name (what `DROP FUNCTION f` drops) and under its signature (what `DROP FUNCTION f(int)` drops).
+      return {
+        keys: [
+          { kind: 'function', name },
+          { kind: 'function', name: `${name}(${argTypes(types)})` },
+        ],
+        fresh: node.replace !== true,
+      }
+    }
     case 'CreateTrigStmt':
       return one('trigger', `${own(rangeVarName(node.relation))}.${String(node.trigname ?? '')}`, node.replace !== true)
     case 'CreatePolicyStmt':
@@ -163,6 +181,25 @@ function created(kind: string, node: Fields): { keys: Key[]; fresh: boolean } {
     }
   }
   return { keys: [], fresh: false }
+}
+
+/** Input argument modes: the ones a function's signature is made of. */
+const INPUT_MODES: ReadonlySet<string> = new Set([
+  'FUNC_PARAM_IN',
+  'FUNC_PARAM_INOUT',
+  'FUNC_PARAM_VARIADIC',
+  'FUNC_PARAM_DEFAULT',
+])
+
+/** A list of argument types, comparable between DROP FUNCTION and CREATE FUNCTION (`int` and `integer` are one). */
+function argTypes(types: unknown): string {
+  return (Array.isArray(types) ? types : [])
+    .map((t) => {
+      const w = unwrap(t)
+      const names = (w?.[0] === 'TypeName' ? w[1] : (t as Fields | undefined))?.names
+      return nameOf(names)
+    })
+    .join(',')
 }
 
 function constraintKeys(table: string, elements: unknown): Key[] {
@@ -259,9 +296,9 @@ interface LaterIndex {
   readonly made: Map<string, number[]>
   /** Statements making a PRIMARY KEY or UNIQUE constraint on each table, ascending. */
   readonly unique: Map<string, number[]>
-  /** `DROP TABLE` statements of each table (lower case), ascending. */
+  /** `DROP TABLE` statements of each table (names as the parser folds them), ascending. */
   readonly tableDrops: Map<string, number[]>
-  /** `ALTER TABLE ... DROP COLUMN` statements of each `table.column` (lower case), ascending. */
+  /** `ALTER TABLE ... DROP COLUMN` statements of each `table.column` (names as the parser folds them), ascending. */
   readonly columnDrops: Map<string, number[]>
   /** True when nothing in (i, j) renames or re-points a name, or may run code that could. */
   quiet(i: number, j: number): boolean
@@ -278,7 +315,7 @@ const RELATION_MAKERS: Readonly<Record<string, (node: Fields) => unknown>> = {
   CreateForeignTableStmt: (n) => (n.base as Fields | undefined)?.relation,
 }
 
-const relname = (table: string) => (table.split('.').at(-1) ?? table).toLowerCase()
+const relname = (table: string) => table.split('.').at(-1) ?? table
 
 function laterIndex(
   statements: readonly ClassifiedStatement[],
@@ -313,20 +350,20 @@ function laterIndex(
     const maker = n === undefined ? undefined : RELATION_MAKERS[n[0]]
     if (n !== undefined && maker !== undefined) {
       const rv = maker(n[1]) as Fields | undefined
-      push(creates, String(rv?.relname ?? '').toLowerCase(), k)
+      push(creates, String(rv?.relname ?? ''), k)
     }
     if (n?.[0] === 'AlterTableStmt') {
-      const table = relationKey(rangeVarName(n[1].relation)).toLowerCase()
+      const table = relationKey(rangeVarName(n[1].relation))
       for (const c of Array.isArray(n[1].cmds) ? n[1].cmds : []) {
         const cmd = unwrap(c)?.[1]
         if (cmd?.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
-          push(index.columnDrops, `${table}.${cmd.name.toLowerCase()}`, k)
+          push(index.columnDrops, `${table}.${cmd.name}`, k)
         }
       }
     }
     if (n?.[0] === 'DropStmt' && n[1].removeType === 'OBJECT_TABLE') {
       for (const o of Array.isArray(n[1].objects) ? n[1].objects : []) {
-        push(index.tableDrops, relationKey(nameOf(unwrap(o)?.[1].items)).toLowerCase(), k)
+        push(index.tableDrops, relationKey(nameOf(unwrap(o)?.[1].items)), k)
       }
     }
   }
@@ -486,7 +523,7 @@ export function applyScriptContext(
         if (old?.columns !== undefined && key.kind === 'constraint') {
           let last = -1
           for (const column of old.columns) {
-            const at = after(index.columnDrops.get(`${old.table.toLowerCase()}.${column.toLowerCase()}`), i)[0]
+            const at = after(index.columnDrops.get(`${old.table}.${column}`), i)[0]
             if (at === undefined || !index.quiet(i, at) || index.shadowed(old.table, i, at)) {
               last = -1
               break
@@ -504,7 +541,7 @@ export function applyScriptContext(
         const own = key.kind === 'index' ? undefined : relationKey(key.name.slice(0, key.name.lastIndexOf('.')))
         for (const table of [old?.table ?? own, old?.references]) {
           if (table === undefined) continue
-          const at = after(index.tableDrops.get(table.toLowerCase()), i + 1)[0]
+          const at = after(index.tableDrops.get(table), i + 1)[0]
           if (at !== undefined && index.quiet(i, at) && !index.shadowed(table, i, at)) {
             reasons.push(`${key.name} goes with table ${table}, dropped at line ${statements[at]?.span.line}`)
             return true
@@ -515,7 +552,7 @@ export function applyScriptContext(
       for (let j = i + 1; j < statements.length; j++) {
         if (facts[j]?.created.keys.some((k) => keyText(k) === text)) {
           reasons.push(`${key.name} is created again at line ${statements[j]?.span.line}`)
-          if (key.kind === 'function') replaced.push({ at: j, name: key.name })
+          if (key.kind === 'function') replaced.push({ at: j, name: key.name.replace(/\(.*$/, '') })
           return true
         }
       }

@@ -480,3 +480,88 @@ DROP FUNCTION convert_follower_state;`
     for (const [tier, sql] of cases) expect(tiers(plan(sql)).at(-1), sql).toBe(tier)
   })
 })
+
+describe('red team, second pass', () => {
+  it('compares names as the parser folds them: a quoted "Users" is not users', () => {
+    // Postgres folds unquoted names to lower case and keeps quoted ones: "Users" and users are two
+    // tables, so making or dropping one proves nothing about the other.
+    // [tier of the statement at `at`, script, at]
+    const cases: readonly (readonly [Tier, string, number])[] = [
+      ['destructive', 'CREATE TABLE "Users" (id int); DROP TABLE users', 1],
+      ['destructive', 'CREATE TABLE users (id int); DROP TABLE "Users"', 1],
+      ['destructive', 'ALTER TABLE users DROP CONSTRAINT users_email_key; DROP TABLE "Users"', 0],
+      ['cautious', 'DROP TRIGGER audit ON users; DROP TABLE "Users"', 0],
+      ['cautious', 'CREATE INDEX "Idx" ON t (a); DROP INDEX idx', 1],
+      ['destructive', 'ALTER TABLE t ADD CONSTRAINT "C" CHECK (a > 0); ALTER TABLE t DROP CONSTRAINT c', 1],
+      // The same name, folded alike, still answers the drop.
+      ['safe', 'CREATE TABLE "users" (id int); DROP TABLE Users', 1],
+      ['safe', 'CREATE INDEX "idx" ON t (a); DROP INDEX IDX', 1],
+      ['safe', 'DROP TRIGGER audit ON Users; DROP TABLE "users"', 0],
+    ]
+    for (const [tier, sql, at] of cases) expect(tiers(plan(sql))[at], sql).toBe(tier)
+    // With a history: the definition of users_email_key is known, and "Users" is another table.
+    const history = [
+      'CREATE TABLE users (id int PRIMARY KEY, email text CONSTRAINT users_email_key UNIQUE)',
+      'ALTER TABLE users DROP CONSTRAINT users_email_key; DROP TABLE "Users"',
+    ]
+    expect(tiers(run(history))[0]).toBe('destructive')
+  })
+
+  it('reaches a script-defined function only by its folded name, its schema and its arguments', () => {
+    // A call goes to the script's definition only when nothing else can take it: any other name,
+    // schema or overload may be a function already in the database that deletes.
+    const cases: readonly (readonly [Tier, string])[] = [
+      ['cautious', `CREATE FUNCTION "Purge"() RETURNS int LANGUAGE sql AS 'select 1'; SELECT purge()`],
+      ['cautious', `CREATE FUNCTION other.purge() RETURNS int LANGUAGE sql AS 'select 1'; SELECT purge()`],
+      ['cautious', `CREATE FUNCTION other.purge() RETURNS int LANGUAGE sql AS 'select 1'; SELECT public.purge()`],
+      ['cautious', `CREATE FUNCTION purge() RETURNS int LANGUAGE sql AS 'select 1'; SELECT other.purge()`],
+      // An existing purge(text) is a better match for a text argument than the script's purge(int).
+      ['cautious', `CREATE FUNCTION purge(a int) RETURNS int LANGUAGE sql AS 'select 1'; SELECT purge('x'::text)`],
+      ['cautious', `CREATE FUNCTION purge(a int) RETURNS int LANGUAGE sql AS 'select 1'; SELECT purge(1)`],
+      // Two overloads defined: the call gets the worse body.
+      [
+        'destructive',
+        `CREATE FUNCTION purge(a text) RETURNS void LANGUAGE sql AS 'DELETE FROM orders'; CREATE FUNCTION purge(a int) RETURNS int LANGUAGE sql AS 'select 1'; SELECT purge(1)`,
+      ],
+      // No argument for no parameter, and exact types named by an alias: the script's function.
+      ['safe', `CREATE FUNCTION purge() RETURNS int LANGUAGE sql AS 'select 1'; SELECT purge()`],
+      ['safe', `CREATE FUNCTION public.purge() RETURNS int LANGUAGE sql AS 'select 1'; SELECT purge()`],
+      [
+        'safe',
+        `CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch()`,
+      ],
+      [
+        'cautious',
+        `CREATE FUNCTION "Touch"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch()`,
+      ],
+    ]
+    for (const [tier, sql] of cases) expect(tiers(plan(sql)).at(-1), sql).toBe(tier)
+    // A history read from its first migration knows every overload of a public name.
+    expect(
+      tiers(run([`CREATE FUNCTION purge(a int) RETURNS int LANGUAGE sql AS 'select 1'`, 'SELECT purge(1)'])),
+    ).toEqual(['safe'])
+    expect(
+      tiers(
+        run([
+          `CREATE FUNCTION purge(a int) RETURNS int LANGUAGE sql AS 'select 1'`,
+          `CREATE FUNCTION purge(a text) RETURNS void LANGUAGE sql AS 'DELETE FROM orders'`,
+          'SELECT purge(1)',
+        ]),
+      ),
+    ).toEqual(['destructive'])
+  })
+
+  it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
+    const cases: readonly (readonly [Tier, string])[] = [
+      ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
+      ['safe', `DROP FUNCTION f(integer); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
+      ['safe', `DROP FUNCTION f; CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
+    ]
+    for (const [tier, sql] of cases) expect(tiers(plan(sql))[0], sql).toBe(tier)
+    // The script made f(int), not the f(text) it drops.
+    const made = `CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'; DROP FUNCTION f(text)`
+    expect(tiers(plan(made))[1], made).toBe('destructive')
+    const own = `CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'; DROP FUNCTION f(int)`
+    expect(tiers(plan(own))[1], own).toBe('safe')
+  })
+})
