@@ -240,6 +240,21 @@ const QUIET: ReadonlySet<string> = new Set([
   'CreateTableAsStmt',
 ])
 
+/**
+ * ALTER TABLE subcommands that put an existing table's rows under another table: a partition
+ * attached to a table the script created goes with it when that table is dropped (`DROP TABLE` of a
+ * partitioned table drops every partition, no CASCADE needed).
+ */
+const ADOPTS_ROWS: ReadonlySet<string> = new Set(['AT_AttachPartition'])
+
+/** True for a quiet kind that also moves no old rows under another name (see {@link ADOPTS_ROWS}). */
+function quietKind(node: readonly [string, Fields] | undefined): boolean {
+  if (node === undefined || !QUIET.has(node[0])) return false
+  if (node[0] !== 'AlterTableStmt') return true
+  const cmds = Array.isArray(node[1].cmds) ? node[1].cmds : []
+  return !cmds.some((c) => ADOPTS_ROWS.has(String(unwrap(c)?.[1].subtype)))
+}
+
 /** True when the statements in [from, to) are quiet kinds, each `safe` on its own. */
 function quietWindow(
   statements: readonly ClassifiedStatement[],
@@ -248,8 +263,7 @@ function quietWindow(
   to: number,
 ): boolean {
   for (let k = from; k < to; k++) {
-    const kind = nodes[k]?.[0]
-    if (kind === undefined || !QUIET.has(kind)) return false
+    if (!quietKind(nodes[k])) return false
     // Code that may run (an unknown function, a trigger, dynamic SQL) could rename or re-point a
     // name; a plain data change or a drop cannot.
     const verdict = statements[k]?.verdict
@@ -339,8 +353,7 @@ function laterIndex(
   // loud[k]: statements before k that are not quiet kinds, or may run code (a data change is neither).
   const loud = new Array<number>(statements.length + 1).fill(0)
   for (let k = 0; k < statements.length; k++) {
-    const kind = nodes[k]?.[0]
-    const noisy = kind === undefined || !QUIET.has(kind) || mayRunCode(statements[k]?.verdict.findings ?? [])
+    const noisy = !quietKind(nodes[k]) || mayRunCode(statements[k]?.verdict.findings ?? [])
     loud[k + 1] = (loud[k] as number) + (noisy ? 1 : 0)
     for (const [key, def] of made[k] ?? []) {
       push(index.made, key, k)

@@ -551,6 +551,16 @@ describe('red team, second pass', () => {
     ).toEqual(['destructive'])
   })
 
+  it('does not count a table the script created as its own once an old table is attached to it', () => {
+    // DROP TABLE of a partitioned table drops every partition, without CASCADE: the old rows go too
+    // (checked on Postgres 17: `old` is gone after `DROP TABLE t2`).
+    const attach =
+      'CREATE TABLE t2 (id int) PARTITION BY RANGE (id); ALTER TABLE t2 ATTACH PARTITION old FOR VALUES FROM (0) TO (10); DROP TABLE t2'
+    expect(tiers(plan(attach)).at(-1), attach).toBe('destructive')
+    const alone = 'CREATE TABLE t2 (id int) PARTITION BY RANGE (id); ALTER TABLE t2 ADD COLUMN note text; DROP TABLE t2'
+    expect(tiers(plan(alone)).at(-1), alone).toBe('safe')
+  })
+
   it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
     const cases: readonly (readonly [Tier, string])[] = [
       ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
