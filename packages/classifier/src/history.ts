@@ -23,7 +23,7 @@ import { supabaseAnonSecurityDefiner } from './rules/supabase-anon-security-defi
 import { supabaseRlsDisabledInPublic } from './rules/supabase-rls-disabled-in-public.js'
 import { maxTier, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding } from './types.js'
-import { type Fields, lastName, nameOf, rangeVarName, unwrap } from './walk.js'
+import { type Fields, lastName, nameOf, rangeVarName, unwrap, walk } from './walk.js'
 
 /** Where a definition was made: the n-th script of the run (0-based) and its n-th statement. */
 export interface Origin {
@@ -79,6 +79,11 @@ export interface MigrationHistory {
   readonly pendingCalls: Map<string, FunctionReference[]>
   /** Constraints, indexes and triggers defined so far, comparable (see known-definitions.ts). */
   readonly definitions: KnownDefinitions
+  /**
+   * A script of the run set `search_path` (SET, RESET, `set_config`): an unqualified table name may
+   * now mean a table of another schema, so what the history holds under it is not used for it.
+   */
+  searchPathMoved: boolean
 }
 
 /**
@@ -103,6 +108,7 @@ export function newMigrationHistory(options: { readonly fromStart?: boolean } = 
     functionTiers: new Map(),
     pendingCalls: new Map(),
     definitions: newKnownDefinitions(),
+    searchPathMoved: false,
   }
 }
 
@@ -204,21 +210,62 @@ function learnAlterTable(history: MigrationHistory, s: Fields): void {
   }
 }
 
-function learnRename(history: MigrationHistory, s: Fields): void {
+function learnRename(history: MigrationHistory, s: Fields, origin: Origin): void {
   const key = relationKey(rangeVarName(s.relation))
   const table = history.tables.get(key)
-  if (table === undefined || typeof s.newname !== 'string') return
+  if (typeof s.newname !== 'string') return
   if (s.renameType === 'OBJECT_TABLE') {
-    history.tables.delete(key)
     const schema = typeof (s.relation as Fields).schemaname === 'string' ? `${(s.relation as Fields).schemaname}.` : ''
-    table.name = `${schema}${s.newname}`
-    history.tables.set(relationKey(table.name), table)
-  } else if (s.renameType === 'OBJECT_COLUMN' && typeof s.subname === 'string') {
+    // The rename succeeded, so whatever the history held under the new name is stale: the name is
+    // now the renamed table's, whose columns are unknown when the history never saw it.
+    moveTable(history, key, `${schema}${s.newname}`, origin)
+    return
+  }
+  if (table === undefined) return
+  if (s.renameType === 'OBJECT_COLUMN' && typeof s.subname === 'string') {
     const type = table.columns.get(s.subname)
     table.columns.delete(s.subname)
     if (type !== undefined) table.columns.set(s.newname, type)
   }
 }
+
+/**
+ * A table now known under `to` (a rename, SET SCHEMA): its entry moves there, or, when the history
+ * never saw it, an entry with no known columns takes the name (the table exists; its types are unknown).
+ */
+function moveTable(history: MigrationHistory, from: string, to: string, origin: Origin): void {
+  const table = history.tables.get(from)
+  if (table === undefined && !history.tables.has(relationKey(to))) return
+  history.tables.delete(from)
+  const moved: LearnedTable = table ?? { name: to, columns: new Map(), rls: false, policies: new Set(), origin }
+  moved.name = to
+  history.tables.set(relationKey(to), moved)
+}
+
+/** True when a statement sets `search_path`: SET / RESET search_path, RESET ALL, or `set_config('search_path', ...)`. */
+function setsSearchPath(kind: string, s: Fields): boolean {
+  if (kind === 'VariableSetStmt') {
+    return s.kind === 'VAR_RESET_ALL' || String(s.name ?? '').toLowerCase() === 'search_path'
+  }
+  let found = false
+  walk(s, (type, node) => {
+    if (found || type !== 'FuncCall' || lastName(node.funcname).toLowerCase() !== 'set_config') return undefined
+    const first = unwrap(Array.isArray(node.args) ? node.args[0] : undefined)
+    const name = first?.[0] === 'A_Const' ? (first[1].sval as Fields | undefined)?.sval : undefined
+    if (typeof name !== 'string' || name.toLowerCase() === 'search_path') found = true
+    return undefined
+  })
+  return found
+}
+
+/** Object types of ALTER ... SET SCHEMA that move a relation. */
+const RELATIONS: ReadonlySet<string> = new Set([
+  'OBJECT_TABLE',
+  'OBJECT_VIEW',
+  'OBJECT_MATVIEW',
+  'OBJECT_FOREIGN_TABLE',
+  'OBJECT_SEQUENCE',
+])
 
 const FUNCTION_DROPS: ReadonlySet<string> = new Set([
   'OBJECT_FUNCTION',
@@ -332,6 +379,7 @@ function learn(state: ScriptState, kind: string, s: Fields, statement: number): 
     state.createdNew.add(statement)
   learnDefinitions(state, kind, s, statement)
   state.utc = utcAfter(state.utc, kind, s)
+  if (setsSearchPath(kind, s)) history.searchPathMoved = true
   switch (kind) {
     case 'CreateStmt':
       learnCreateTable(history, s, origin)
@@ -340,7 +388,18 @@ function learn(state: ScriptState, kind: string, s: Fields, statement: number): 
       learnAlterTable(history, s)
       break
     case 'RenameStmt':
-      learnRename(history, s)
+      learnRename(history, s, origin)
+      break
+    case 'AlterObjectSchemaStmt':
+      if (RELATIONS.has(String(s.objectType)) && typeof s.newschema === 'string') {
+        const relation = s.relation as Fields | undefined
+        const to =
+          s.newschema === 'public'
+            ? String(relation?.relname ?? '')
+            : `${s.newschema}.${String(relation?.relname ?? '')}`
+        moveTable(history, relationKey(rangeVarName(relation)), to, origin)
+        // The table that had the name in the new schema cannot be there (the move would fail).
+      }
       break
     case 'DropStmt':
       learnDrop(history, s)

@@ -561,6 +561,30 @@ describe('red team, second pass', () => {
     expect(tiers(plan(alone)).at(-1), alone).toBe('safe')
   })
 
+  it('forgets a column type once the name may mean another table (SET SCHEMA, a rename onto it, search_path)', () => {
+    // numeric(10,2) -> bigint rounds 1.5 to 2: the known int column is no longer the one changed.
+    const gate: readonly string[] = [
+      'CREATE TABLE t (n int); ALTER TABLE t SET SCHEMA x; ALTER TABLE t2 RENAME TO t; ALTER TABLE t ALTER COLUMN n TYPE bigint',
+      'CREATE TABLE t (n int); ALTER TABLE t SET SCHEMA x; ALTER TABLE y.t SET SCHEMA public; ALTER TABLE t ALTER COLUMN n TYPE bigint',
+      'CREATE TABLE t (n int); SET search_path = x, public; ALTER TABLE t ALTER COLUMN n TYPE bigint',
+      `CREATE TABLE t (n int); SELECT set_config('search_path', 'x, public', false); ALTER TABLE t ALTER COLUMN n TYPE bigint`,
+    ]
+    for (const sql of gate) expect(tiers(plan(sql)).at(-1), sql).toBe('cautious')
+    const first = 'CREATE TABLE t (n int)'
+    for (const later of [
+      'ALTER TABLE t SET SCHEMA x; ALTER TABLE t2 RENAME TO t; ALTER TABLE t ALTER COLUMN n TYPE bigint',
+      'ALTER TABLE t SET SCHEMA x; ALTER TABLE y.t SET SCHEMA public; ALTER TABLE t ALTER COLUMN n TYPE bigint',
+      'SET search_path = x, public; ALTER TABLE t ALTER COLUMN n TYPE bigint',
+    ])
+      expect(tiers(run([first, later])).at(-1), later).toBe('cautious')
+    // Still known: the same table back under its name, or a qualified name after a search_path change.
+    const back =
+      'ALTER TABLE t RENAME TO t_old; ALTER TABLE t_old RENAME TO t; ALTER TABLE t ALTER COLUMN n TYPE bigint'
+    expect(tiers(run([first, back])).at(-1), back).toBe('safe')
+    const qualified = 'SET search_path = x, public; ALTER TABLE public.t ALTER COLUMN n TYPE bigint'
+    expect(tiers(run([first, qualified])).at(-1), qualified).toBe('safe')
+  })
+
   it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
     const cases: readonly (readonly [Tier, string])[] = [
       ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
