@@ -327,6 +327,8 @@ const RELATION_MAKERS: Readonly<Record<string, (node: Fields) => unknown>> = {
   ViewStmt: (n) => n.view,
   CreateSeqStmt: (n) => n.sequence,
   CreateForeignTableStmt: (n) => (n.base as Fields | undefined)?.relation,
+  // `SELECT ... INTO TEMP t` creates a table as CREATE TABLE AS does.
+  SelectStmt: (n) => (n.intoClause as Fields | undefined)?.rel,
 }
 
 const relname = (table: string) => table.split('.').at(-1) ?? table
@@ -361,10 +363,8 @@ function laterIndex(
     }
     const n = nodes[k]
     const maker = n === undefined ? undefined : RELATION_MAKERS[n[0]]
-    if (n !== undefined && maker !== undefined) {
-      const rv = maker(n[1]) as Fields | undefined
-      push(creates, String(rv?.relname ?? ''), k)
-    }
+    const rv = n === undefined || maker === undefined ? undefined : (maker(n[1]) as Fields | undefined)
+    if (rv !== undefined) push(creates, String(rv.relname ?? ''), k)
     if (n?.[0] === 'AlterTableStmt') {
       const table = relationKey(rangeVarName(n[1].relation))
       for (const c of Array.isArray(n[1].cmds) ? n[1].cmds : []) {

@@ -585,6 +585,14 @@ describe('red team, second pass', () => {
     expect(tiers(run([first, qualified])).at(-1), qualified).toBe('safe')
   })
 
+  it('counts SELECT ... INTO TEMP as a table that shadows the old one', () => {
+    // The DROP TABLE reaches the temporary t, so the old t and its trigger stay: the trigger drop is a loss.
+    const sql = 'DROP TRIGGER tr ON t; SELECT 1 AS a INTO TEMP t; DROP TABLE t'
+    expect(tiers(plan(sql))[0], sql).toBe('cautious')
+    const plain = 'DROP TRIGGER tr ON t; SELECT 1 AS a; DROP TABLE t'
+    expect(tiers(plan(plain))[0], plain).toBe('safe')
+  })
+
   it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
     const cases: readonly (readonly [Tier, string])[] = [
       ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
