@@ -29,6 +29,12 @@ export interface FreshObjects {
    * table, which must still be fresh when it runs (a partition attached since brings old rows).
    */
   readonly cascades: Map<string, Cascade[]>
+  /**
+   * The parents of each table the script made a child or partition (INHERITS, PARTITION OF,
+   * INHERIT, ATTACH PARTITION): a DELETE, UPDATE or TRUNCATE of a parent reaches every descendant,
+   * so old rows brought in at any depth take every ancestor out of sight.
+   */
+  readonly parents: Map<string, Set<string>>
 }
 
 /** A foreign key of `table` whose action writes there. `columns`: the referenced ones (null: not named). */
@@ -45,6 +51,7 @@ export function newFreshObjects(): FreshObjects {
     columns: new Set(),
     columnsByTable: new Map(),
     cascades: new Map(),
+    parents: new Map(),
   }
 }
 
@@ -114,6 +121,22 @@ function forget(fresh: FreshObjects): void {
   fresh.columns.clear()
   fresh.columnsByTable.clear()
   fresh.cascades.clear()
+  fresh.parents.clear()
+}
+
+function addParent(fresh: FreshObjects, child: string, parent: string): void {
+  if (child === '' || parent === '') return
+  const set = fresh.parents.get(key(child))
+  if (set === undefined) fresh.parents.set(key(child), new Set([key(parent)]))
+  else set.add(key(parent))
+}
+
+/** Old rows now sit under `table`: it and every ancestor the script gave it are out of sight. */
+function forgetWithAncestors(fresh: FreshObjects, table: string, seen = new Set<string>()): void {
+  if (seen.has(key(table))) return
+  seen.add(key(table))
+  forgetTable(fresh, table)
+  for (const parent of fresh.parents.get(key(table)) ?? []) forgetWithAncestors(fresh, parent, seen)
 }
 
 function addColumn(fresh: FreshObjects, table: string, column: string): void {
@@ -153,6 +176,8 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
       // first migration and none created it.
       if (node.if_not_exists === true && !absentFromHistory(state.history, 'table', table)) return
       fresh.tables.add(key(table))
+      for (const parent of Array.isArray(node.inhRelations) ? node.inhRelations : [])
+        addParent(fresh, table, rangeVarName(unwrap(parent)?.[1] ?? parent))
       for (const c of columnsOf(node.tableElts)) addColumn(fresh, table, c)
       for (const e of Array.isArray(node.tableElts) ? node.tableElts : []) {
         const w = unwrap(e)
@@ -187,12 +212,15 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
           fresh.columnsByTable.get(key(table))?.delete(cmd.name)
         } else if (cmd.subtype === 'AT_AddInherit') {
           // ALTER TABLE old INHERIT fresh: the fresh table's scans and writes now reach old rows
-          // (a fresh child brings only what the script wrote).
-          if (!fresh.tables.has(key(table))) forgetTable(fresh, rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def))
+          // (a fresh child brings only what the script wrote), and so do its ancestors'.
+          const parent = rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def)
+          if (!fresh.tables.has(key(table))) forgetWithAncestors(fresh, parent)
+          else addParent(fresh, table, parent)
         } else if (cmd.subtype === 'AT_AttachPartition') {
           // ALTER TABLE fresh ATTACH PARTITION old: likewise.
           const partition = rangeVarName(unwrap(cmd.def)?.[1]?.name ?? (cmd.def as Fields | undefined)?.name)
-          if (!fresh.tables.has(key(partition))) forgetTable(fresh, table)
+          if (!fresh.tables.has(key(partition))) forgetWithAncestors(fresh, table)
+          else addParent(fresh, partition, table)
         } else if (cmd.subtype === 'AT_AddConstraint') {
           // A foreign key that cascades from a fresh table: a delete there (or an update of the
           // referenced key) reaches this table's rows.

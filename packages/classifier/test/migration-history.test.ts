@@ -593,6 +593,32 @@ describe('red team, second pass', () => {
     expect(tiers(plan(plain))[0], plain).toBe('safe')
   })
 
+  it('takes every ancestor out of sight when old rows come in below a fresh child or partition', () => {
+    // Checked on Postgres 17: DELETE FROM t empties old, a grandchild through c; TRUNCATE pt
+    // empties old2, a partition of the partition pp.
+    const cases: readonly (readonly [Tier, string])[] = [
+      [
+        'destructive',
+        'CREATE TABLE t (id int); CREATE TABLE c () INHERITS (t); ALTER TABLE old INHERIT c; DELETE FROM t',
+      ],
+      [
+        'destructive',
+        'CREATE TABLE t (id int); CREATE TABLE c (id int); ALTER TABLE c INHERIT t; ALTER TABLE old INHERIT c; DELETE FROM t',
+      ],
+      [
+        'cautious',
+        'CREATE TABLE pt (id int) PARTITION BY LIST (id); CREATE TABLE pp PARTITION OF pt FOR VALUES IN (1) PARTITION BY LIST (id); ALTER TABLE pp ATTACH PARTITION old2 FOR VALUES IN (1); TRUNCATE pt',
+      ],
+      [
+        'destructive',
+        'CREATE TABLE pt (id int) PARTITION BY LIST (id); CREATE TABLE pp (id int) PARTITION BY LIST (id); ALTER TABLE pp ATTACH PARTITION old2 FOR VALUES IN (1); ALTER TABLE pt ATTACH PARTITION pp FOR VALUES IN (1); UPDATE pt SET id = 1',
+      ],
+      // Only the script's rows below: still its own.
+      ['safe', 'CREATE TABLE t (id int); CREATE TABLE c () INHERITS (t); DELETE FROM t'],
+    ]
+    for (const [tier, sql] of cases) expect(tiers(plan(sql)).at(-1), sql).toBe(tier)
+  })
+
   it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
     const cases: readonly (readonly [Tier, string])[] = [
       ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
