@@ -84,6 +84,8 @@ export interface MigrationHistory {
    * now mean a table of another schema, so what the history holds under it is not used for it.
    */
   searchPathMoved: boolean
+  /** Tables a script of the run made an inheritance parent (`INHERITS (p)`, `INHERIT p`), as relation keys. */
+  readonly parents: Set<string>
 }
 
 /**
@@ -109,6 +111,7 @@ export function newMigrationHistory(options: { readonly fromStart?: boolean } = 
     pendingCalls: new Map(),
     definitions: newKnownDefinitions(),
     searchPathMoved: false,
+    parents: new Set(),
   }
 }
 
@@ -118,10 +121,15 @@ export function newMigrationHistory(options: { readonly fromStart?: boolean } = 
  * false outside such a run, and for other schemas (platforms create their own objects there:
  * `auth.users`, `storage.objects`).
  */
-export function absentFromHistory(history: MigrationHistory, kind: 'table' | 'function', name: string): boolean {
+export function absentFromHistory(
+  history: MigrationHistory,
+  kind: 'table' | 'function' | 'parent',
+  name: string,
+): boolean {
   if (!history.fromStart || name === '') return false
   const lower = name.toLowerCase()
   if (lower.includes('.') && !lower.startsWith('public.')) return false
+  if (kind === 'parent') return !history.parents.has(relationKey(name))
   return kind === 'table' ? !history.tables.has(relationKey(name)) : !history.functions.has(functionKey(name))
 }
 
@@ -258,6 +266,21 @@ function setsSearchPath(kind: string, s: Fields): boolean {
   return found
 }
 
+/** Records the tables a statement makes inheritance parents (not partitioned ones: a partition has no column of its own). */
+function learnParents(history: MigrationHistory, kind: string, s: Fields): void {
+  if (kind === 'CreateStmt' && s.partbound === undefined) {
+    for (const p of Array.isArray(s.inhRelations) ? s.inhRelations : [])
+      history.parents.add(relationKey(rangeVarName(unwrap(p)?.[1] ?? p)))
+  }
+  if (kind === 'AlterTableStmt') {
+    for (const c of Array.isArray(s.cmds) ? s.cmds : []) {
+      const cmd = unwrap(c)?.[1]
+      if (cmd?.subtype === 'AT_AddInherit')
+        history.parents.add(relationKey(rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def)))
+    }
+  }
+}
+
 /** Object types of ALTER ... SET SCHEMA that move a relation. */
 const RELATIONS: ReadonlySet<string> = new Set([
   'OBJECT_TABLE',
@@ -380,6 +403,7 @@ function learn(state: ScriptState, kind: string, s: Fields, statement: number): 
   learnDefinitions(state, kind, s, statement)
   state.utc = utcAfter(state.utc, kind, s)
   if (setsSearchPath(kind, s)) history.searchPathMoved = true
+  learnParents(history, kind, s)
   switch (kind) {
     case 'CreateStmt':
       learnCreateTable(history, s, origin)
