@@ -288,6 +288,28 @@ function definitionKey(key: Key): string {
   return key.kind === 'index' ? indexKey(key.name.split('.').at(-1) ?? key.name) : keyText(key)
 }
 
+/** Statements that write rows (a row written while a constraint is gone is checked by nothing). */
+const WRITES: ReadonlySet<string> = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt'])
+
+/** True when a statement in (i, j) writes rows. */
+function writesBetween(nodes: readonly (readonly [string, Fields] | undefined)[], i: number, j: number): boolean {
+  for (let k = i + 1; k < j; k++) if (WRITES.has(nodes[k]?.[0] ?? '')) return true
+  return false
+}
+
+/**
+ * True when statement `node` may add the dropped constraint `key` again with NOT VALID: it adds some
+ * constraint NOT VALID (named or not: an unnamed one may take the old default name).
+ */
+function madeNotValid(node: readonly [string, Fields] | undefined, key: Key): boolean {
+  if (node?.[0] !== 'AlterTableStmt' || key.kind !== 'constraint') return false
+  return (Array.isArray(node[1].cmds) ? node[1].cmds : []).some((c) => {
+    const cmd = unwrap(c)?.[1]
+    const def = unwrap(cmd?.def)
+    return cmd?.subtype === 'AT_AddConstraint' && def?.[0] === 'Constraint' && def[1].skip_validation === true
+  })
+}
+
 /** Kinds whose drop the history can answer: their old definition is compared with the new one. */
 const GUARDS: ReadonlySet<string> = new Set(['constraint', 'index', 'trigger'])
 
@@ -496,6 +518,9 @@ export function applyScriptContext(
           for (const j of after(index.made.get(definitionKey(key)), i)) {
             if (!index.quiet(i, j) || index.shadowed(old.table, i, j)) break
             const again = facts[j]?.made?.get(definitionKey(key))
+            // Made again NOT VALID after rows were written in between: those rows were never
+            // checked, so the old guarantee (every row passes) may no longer hold.
+            if (again !== undefined && madeNotValid(nodes[j], key) && writesBetween(nodes, i, j)) break
             if (again?.shape === old.shape) {
               reasons.push(`${key.name} is created again with the same definition at line ${statements[j]?.span.line}`)
               return true

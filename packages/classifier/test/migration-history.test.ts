@@ -646,6 +646,20 @@ describe('red team, second pass', () => {
     expect(tiers(run(['CREATE TABLE par (id int)', backfill], { fromStart: false })).at(-1)).toBe('cautious')
   })
 
+  it('does not count a constraint made again NOT VALID as the same when rows were written while it was gone', () => {
+    const history = 'CREATE TABLE t (id int, a int, CONSTRAINT c_check CHECK (a > 0))'
+    const written =
+      'ALTER TABLE t DROP CONSTRAINT c_check; INSERT INTO t VALUES (1, -1); ALTER TABLE t ADD CONSTRAINT c_check CHECK (a > 0) NOT VALID'
+    expect(tiers(run([history, written]))[0], written).toBe('destructive')
+    const copied = written.replace('INSERT INTO t VALUES (1, -1)', 'COPY t FROM STDIN')
+    expect(tiers(run([history, copied]))[0], copied).toBe('destructive')
+    // Nothing written in between, or validated when made again: the same guarantee.
+    const quiet = 'ALTER TABLE t DROP CONSTRAINT c_check; ALTER TABLE t ADD CONSTRAINT c_check CHECK (a > 0) NOT VALID'
+    expect(tiers(run([history, quiet]))[0], quiet).toBe('safe')
+    const checked = written.replace(' NOT VALID', '')
+    expect(tiers(run([history, checked]))[0], checked).toBe('safe')
+  })
+
   it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
     const cases: readonly (readonly [Tier, string])[] = [
       ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
