@@ -456,6 +456,8 @@ export function definedFunctionTier(
     if (!matches) continue
     proven = proven === undefined ? tier : maxTier(proven, tier)
     if (sig.schema !== schema) continue
+    // After a search_path change an unqualified name may mean another schema's function.
+    if (schema === '' && names.length === 1 && script.history.searchPathMoved) continue
     // Looked up by exact types; or no arguments for no parameters; or every overload known.
     if (ref.exact !== undefined || (ref.args === 0 && sig.max === 0) || (script.history.fromStart && schema === ''))
       reached = true
@@ -474,6 +476,49 @@ export function anyFunctionTier(script: ScriptState, name: string): Tier | undef
     if (tier !== undefined) out = out === undefined ? tier : maxTier(out, tier)
   }
   return out
+}
+
+/**
+ * Follows ALTER FUNCTION ... RENAME TO / SET SCHEMA: the definitions of `names` (its own name and
+ * schema as written) are filed again under the new own name or schema. When none was known, the
+ * function that now wears the new name is unknown code: a `cautious` entry that takes any call
+ * stands for it, so no call of that name is proven to reach only safe bodies.
+ */
+export function moveFunction(
+  script: Pick<ScriptState, 'functions' | 'history'>,
+  names: readonly string[],
+  to: { readonly own?: string; readonly schema?: string },
+): void {
+  const own = names.at(-1) ?? ''
+  const schema = schemaOf(names)
+  let moved = false
+  for (const key of [...script.functions.keys()]) {
+    const sig = readKey(key)
+    // An unqualified name may have meant any schema's function: every one of that own name moves.
+    if (sig.own !== own || (schema !== '' && sig.schema !== schema)) continue
+    const tier = script.functions.get(key) as Tier
+    const pending = script.history.pendingCalls.get(key)
+    script.functions.delete(key)
+    script.history.pendingCalls.delete(key)
+    const next = fileKey({
+      ...sig,
+      own: to.own ?? sig.own,
+      schema: to.schema === undefined ? sig.schema : schemaOf([to.schema, '']),
+    })
+    script.functions.set(next, tier)
+    if (pending !== undefined) script.history.pendingCalls.set(next, pending)
+    moved = true
+  }
+  if (!moved) {
+    const next = fileKey({
+      own: to.own ?? own,
+      schema: to.schema === undefined ? schema : schemaOf([to.schema, '']),
+      types: '?',
+      min: 0,
+      max: -1,
+    })
+    if (!script.functions.has(next)) script.functions.set(next, 'cautious')
+  }
 }
 
 /** Forgets every definition of a function's own name (a DROP FUNCTION: later calls reach whatever else carries it). */

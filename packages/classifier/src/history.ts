@@ -12,7 +12,7 @@
 
 import { type ColumnType, columnType } from './column-types.js'
 import { newFreshObjects } from './fresh-objects.js'
-import { type FunctionReference, forgetFunction } from './function-refs.js'
+import { type FunctionReference, forgetFunction, moveFunction } from './function-refs.js'
 import { newHazardState } from './hazard-state.js'
 import { type KnownDefinitions, learnDefinitions, newKnownDefinitions } from './known-definitions.js'
 import { relationKey } from './locks.js'
@@ -281,6 +281,13 @@ function learnParents(history: MigrationHistory, kind: string, s: Fields): void 
   }
 }
 
+/** The name list of an ObjectWithArgs (`ALTER FUNCTION x.f(int) ...`), as strings. */
+function objectNames(object: unknown): string[] | undefined {
+  const w = unwrap(object)
+  const list = w?.[0] === 'ObjectWithArgs' ? w[1].objname : undefined
+  return Array.isArray(list) ? list.map((n) => String(unwrap(n)?.[1].sval ?? '')) : undefined
+}
+
 /** Object types of ALTER ... SET SCHEMA that move a relation. */
 const RELATIONS: ReadonlySet<string> = new Set([
   'OBJECT_TABLE',
@@ -413,8 +420,17 @@ function learn(state: ScriptState, kind: string, s: Fields, statement: number): 
       break
     case 'RenameStmt':
       learnRename(history, s, origin)
+      if (FUNCTION_DROPS.has(String(s.renameType)) && typeof s.newname === 'string') {
+        const names = objectNames(s.object)
+        if (names !== undefined) moveFunction({ functions: history.functionTiers, history }, names, { own: s.newname })
+      }
       break
     case 'AlterObjectSchemaStmt':
+      if (FUNCTION_DROPS.has(String(s.objectType)) && typeof s.newschema === 'string') {
+        const names = objectNames(s.object)
+        if (names !== undefined)
+          moveFunction({ functions: history.functionTiers, history }, names, { schema: s.newschema })
+      }
       if (RELATIONS.has(String(s.objectType)) && typeof s.newschema === 'string') {
         const relation = s.relation as Fields | undefined
         const to =

@@ -660,6 +660,34 @@ describe('red team, second pass', () => {
     expect(tiers(run([history, checked]))[0], checked).toBe('safe')
   })
 
+  it('follows a function renamed or moved, and a search_path change, before trusting a call', () => {
+    const safeHelper = `CREATE FUNCTION helper() RETURNS int LANGUAGE sql AS 'select 1'`
+    const purge = 'CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders $$'
+    const cases: readonly (readonly [Tier, string])[] = [
+      // Another function now wears the name.
+      [
+        'cautious',
+        `${safeHelper}; ALTER FUNCTION helper() RENAME TO helper_old; ALTER FUNCTION purge_all() RENAME TO helper; SELECT helper()`,
+      ],
+      ['cautious', `${safeHelper}; ALTER FUNCTION x.helper() SET SCHEMA public; SELECT helper()`],
+      ['cautious', `${safeHelper}; SET search_path = x, public; SELECT helper()`],
+      // The body goes with the function.
+      ['destructive', `${purge}; ALTER FUNCTION purge() RENAME TO p2; SELECT p2()`],
+      ['cautious', `${purge}; ALTER FUNCTION purge() RENAME TO p2; SELECT purge()`],
+      ['safe', `${safeHelper}; SET search_path = x, public; SELECT public.helper()`],
+    ]
+    for (const [tier, sql] of cases) expect(tiers(plan(sql)).at(-1), sql).toBe(tier)
+    expect(
+      tiers(
+        run([
+          safeHelper,
+          'ALTER FUNCTION helper() RENAME TO h2; ALTER FUNCTION purge_all() RENAME TO helper; SELECT helper()',
+        ]),
+      ).at(-1),
+    ).toBe('cautious')
+    expect(tiers(run([safeHelper, 'SET search_path = x, public; SELECT helper()'])).at(-1)).toBe('cautious')
+  })
+
   it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
     const cases: readonly (readonly [Tier, string])[] = [
       ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
