@@ -246,7 +246,8 @@ export function definitionsMade(kind: string, s: Fields): [string, KnownDefiniti
       break
     case 'CreateTrigStmt':
       if (typeof s.trigname === 'string') {
-        const fn = lastName(s.funcname)
+        // The function as named, schema included (`x.audit()` is not `audit()`; `public.` is dropped).
+        const fn = relationKey(nameOf(s.funcname))
         const rest = `${fn}|${canonical({ ...s, funcname: undefined, events: undefined, columns: undefined })}`
         out.push([
           tableObjectKey('trigger', table, s.trigname),

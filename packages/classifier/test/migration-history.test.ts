@@ -688,6 +688,18 @@ describe('red team, second pass', () => {
     expect(tiers(run([safeHelper, 'SET search_path = x, public; SELECT helper()'])).at(-1)).toBe('cautious')
   })
 
+  it('compares a trigger made again by the schema of its function too', () => {
+    const history =
+      'CREATE TABLE t (id int); CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION audit_fn()'
+    const other = `CREATE FUNCTION x.audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+DROP TRIGGER tr ON t;
+CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION x.audit_fn()`
+    expect(tiers(run([history, other]))[1]).toBe('cautious')
+    const same =
+      'DROP TRIGGER tr ON t; CREATE TRIGGER tr AFTER INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION public.audit_fn()'
+    expect(tiers(run([history, same]))[0]).toBe('safe')
+  })
+
   it('answers DROP FUNCTION f(text) only with f(text) made again', () => {
     const cases: readonly (readonly [Tier, string])[] = [
       ['destructive', `DROP FUNCTION f(text); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1'`],
