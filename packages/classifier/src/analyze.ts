@@ -5,8 +5,7 @@
 
 import { eventTriggerReach, recordDeferred } from './deferred-code.js'
 import { recordFresh } from './fresh-objects.js'
-import { type FunctionReference, recordFunction } from './function-refs.js'
-import { functionKey } from './functions.js'
+import { type FunctionReference, recordFunction, signatureOf } from './function-refs.js'
 import { recordStatement } from './hazard-state.js'
 import { absentFromHistory } from './history.js'
 import { statementLocks } from './locks.js'
@@ -19,7 +18,7 @@ import { unknownStatement } from './rules/unknown-statement.js'
 import { compareTiers, maxTier, type Tier } from './tier.js'
 import { transactionFacts } from './transaction.js'
 import type { Finding, LockMode, Lowering, Severity, Verdict } from './types.js'
-import { type Fields, lastName, nameOf, rangeVarName, unwrap, walk } from './walk.js'
+import { type Fields, nameOf, rangeVarName, unwrap, walk } from './walk.js'
 
 /** EXPLAIN runs its statement only with ANALYZE. */
 function explainExecutes(node: Fields): boolean {
@@ -392,7 +391,7 @@ export function analyzeStatement(
     } finally {
       state.bodyCalls = outer
     }
-    recordFunction(state, functionKey(lastName(fields.funcname)), bodyTier, calls)
+    recordFunction(state, signatureOf(fields.funcname, fields.parameters), bodyTier, calls)
     if (
       fields.replace === true &&
       bodyTier !== 'safe' &&

@@ -7,7 +7,7 @@ import { err, ok, type Result } from 'neverthrow'
 import { analyzeStatement } from './analyze.js'
 import { type ClassifierError, InputError, NotInitializedError } from './errors.js'
 import { fallbackVerdict } from './fallback.js'
-import { definedFunctionTier } from './function-refs.js'
+import { anyFunctionTier } from './function-refs.js'
 import { finishScript, learnStatement, type MigrationHistory, newScriptState } from './history.js'
 import { exceedsNesting, splitStatements } from './lexer.js'
 import { loadParser, parseRaw, parserReady, parserRecovering } from './parser.js'
@@ -366,7 +366,7 @@ export function classify(sql: string, options: ClassifyOptions = {}): Result<Pla
     applyScriptContext(
       statements,
       nodes,
-      (name) => definedFunctionTier(state, name.split('.').at(-1)?.toLowerCase() ?? name),
+      (name) => anyFunctionTier(state, name),
       state.droppedDefinitions,
       state.createdNew,
     )

@@ -6,7 +6,7 @@
  * loses nothing; reading or writing through them later in the same script runs that code, and that
  * statement gets its tier (`deferred-code`). The engine records each statement after its rules ran.
  */
-import { functionReferences, judgeFunction } from './function-refs.js'
+import { functionReferences, judgeFunction, signatureOf } from './function-refs.js'
 import type { DeferredCode, RuleContext, ScriptState } from './rule.js'
 import { maxTier, type Tier } from './tier.js'
 import { type Fields, lastName, nameOf, rangeVarName, unwrap, walk } from './walk.js'
@@ -151,7 +151,7 @@ export function recordDeferred(
       } else if (node.kind === 'OBJECT_TYPE') {
         record(state.types, deferredKey(name), code, `type ${name}`)
       } else if (node.kind === 'OBJECT_AGGREGATE') {
-        if (code.tier !== 'safe') state.functions.set(lastName(node.defnames).toLowerCase(), code.tier)
+        if (code.tier !== 'safe') state.functions.set(signatureOf(node.defnames, 'unknown'), code.tier)
       }
       break
     }

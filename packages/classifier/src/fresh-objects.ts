@@ -29,6 +29,17 @@ export interface FreshObjects {
    * table, which must still be fresh when it runs (a partition attached since brings old rows).
    */
   readonly cascades: Map<string, Cascade[]>
+  /**
+   * The parents of each table the script made a child or partition (INHERITS, PARTITION OF,
+   * INHERIT, ATTACH PARTITION): a DELETE, UPDATE or TRUNCATE of a parent reaches every descendant,
+   * so old rows brought in at any depth take every ancestor out of sight.
+   */
+  readonly parents: Map<string, Set<string>>
+  /**
+   * `table.column` added by `ALTER TABLE ONLY`, which Postgres refuses while the table has children:
+   * no child can hold an old column of that name that the new one merged with.
+   */
+  readonly childless: Set<string>
 }
 
 /** A foreign key of `table` whose action writes there. `columns`: the referenced ones (null: not named). */
@@ -45,6 +56,8 @@ export function newFreshObjects(): FreshObjects {
     columns: new Set(),
     columnsByTable: new Map(),
     cascades: new Map(),
+    parents: new Map(),
+    childless: new Set(),
   }
 }
 
@@ -114,6 +127,23 @@ function forget(fresh: FreshObjects): void {
   fresh.columns.clear()
   fresh.columnsByTable.clear()
   fresh.cascades.clear()
+  fresh.parents.clear()
+  fresh.childless.clear()
+}
+
+function addParent(fresh: FreshObjects, child: string, parent: string): void {
+  if (child === '' || parent === '') return
+  const set = fresh.parents.get(key(child))
+  if (set === undefined) fresh.parents.set(key(child), new Set([key(parent)]))
+  else set.add(key(parent))
+}
+
+/** Old rows now sit under `table`: it and every ancestor the script gave it are out of sight. */
+function forgetWithAncestors(fresh: FreshObjects, table: string, seen = new Set<string>()): void {
+  if (seen.has(key(table))) return
+  seen.add(key(table))
+  forgetTable(fresh, table)
+  for (const parent of fresh.parents.get(key(table)) ?? []) forgetWithAncestors(fresh, parent, seen)
 }
 
 function addColumn(fresh: FreshObjects, table: string, column: string): void {
@@ -125,7 +155,10 @@ function addColumn(fresh: FreshObjects, table: string, column: string): void {
 
 function forgetTable(fresh: FreshObjects, table: string): void {
   fresh.tables.delete(key(table))
-  for (const c of fresh.columnsByTable.get(key(table)) ?? []) fresh.columns.delete(key(`${table}.${c}`))
+  for (const c of fresh.columnsByTable.get(key(table)) ?? []) {
+    fresh.columns.delete(key(`${table}.${c}`))
+    fresh.childless.delete(key(`${table}.${c}`))
+  }
   fresh.columnsByTable.delete(key(table))
 }
 
@@ -153,6 +186,8 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
       // first migration and none created it.
       if (node.if_not_exists === true && !absentFromHistory(state.history, 'table', table)) return
       fresh.tables.add(key(table))
+      for (const parent of Array.isArray(node.inhRelations) ? node.inhRelations : [])
+        addParent(fresh, table, rangeVarName(unwrap(parent)?.[1] ?? parent))
       for (const c of columnsOf(node.tableElts)) addColumn(fresh, table, c)
       for (const e of Array.isArray(node.tableElts) ? node.tableElts : []) {
         const w = unwrap(e)
@@ -181,18 +216,25 @@ export function recordFresh(kind: string, node: Fields, state: ScriptState, find
             recordCascade(fresh, table, unwrap(c)?.[1])
         }
         if (cmd.subtype === 'AT_AddColumn' && cmd.missing_ok !== true) {
-          for (const col of columnsOf([cmd.def])) addColumn(fresh, table, col)
+          for (const col of columnsOf([cmd.def])) {
+            addColumn(fresh, table, col)
+            if ((node.relation as Fields | undefined)?.inh !== true) fresh.childless.add(key(`${table}.${col}`))
+          }
         } else if (cmd.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
           fresh.columns.delete(key(`${table}.${cmd.name}`))
+          fresh.childless.delete(key(`${table}.${cmd.name}`))
           fresh.columnsByTable.get(key(table))?.delete(cmd.name)
         } else if (cmd.subtype === 'AT_AddInherit') {
           // ALTER TABLE old INHERIT fresh: the fresh table's scans and writes now reach old rows
-          // (a fresh child brings only what the script wrote).
-          if (!fresh.tables.has(key(table))) forgetTable(fresh, rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def))
+          // (a fresh child brings only what the script wrote), and so do its ancestors'.
+          const parent = rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def)
+          if (!fresh.tables.has(key(table))) forgetWithAncestors(fresh, parent)
+          else addParent(fresh, table, parent)
         } else if (cmd.subtype === 'AT_AttachPartition') {
           // ALTER TABLE fresh ATTACH PARTITION old: likewise.
           const partition = rangeVarName(unwrap(cmd.def)?.[1]?.name ?? (cmd.def as Fields | undefined)?.name)
-          if (!fresh.tables.has(key(partition))) forgetTable(fresh, table)
+          if (!fresh.tables.has(key(partition))) forgetWithAncestors(fresh, table)
+          else addParent(fresh, partition, table)
         } else if (cmd.subtype === 'AT_AddConstraint') {
           // A foreign key that cascades from a fresh table: a delete there (or an update of the
           // referenced key) reaches this table's rows.
@@ -295,4 +337,34 @@ export function onlyFreshRows(s: { relation?: unknown; targetList?: unknown }, c
     return !reachesOldRows(fresh, key(table), targets)
   }
   return ctx.nodeType === 'UpdateStmt' && setsOnlyFreshColumns(ctx.script, table, s.targetList)
+}
+
+/**
+ * For an UPDATE that {@link onlyFreshRows} lets through only because it sets columns the script
+ * added to an old table: the table, when an inheritance child may hold an old column of that name
+ * (see {@link reachesNoMergedColumn}); undefined otherwise.
+ */
+export function mayReachChildColumn(
+  s: { relation?: unknown; targetList?: unknown },
+  ctx: RuleContext,
+): string | undefined {
+  if (!ctx.ancestors.every((a) => RUNS_NOW.has(a))) return undefined
+  const table = rangeVarName(s.relation)
+  if (table === '' || freshTable(ctx.script, table)) return undefined
+  if (!setsOnlyFreshColumns(ctx.script, table, s.targetList)) return undefined
+  return reachesNoMergedColumn(ctx.script, table, s.relation, s.targetList) ? undefined : table
+}
+
+/**
+ * True when an UPDATE of columns the script added to an old table cannot reach an old child's
+ * column. `ALTER TABLE parent ADD COLUMN x` merges with a column `x` an inheritance child already
+ * has (its values stay), and `UPDATE parent SET x = ...` then overwrites them (checked on Postgres
+ * 17). Proven by `UPDATE ONLY`, by a column added with `ALTER TABLE ONLY` (refused while children
+ * exist), or by a run read from its first migration in which no migration gave the table a child.
+ */
+function reachesNoMergedColumn(state: ScriptState, table: string, relation: unknown, targetList: unknown): boolean {
+  if ((relation as Fields | undefined)?.inh !== true) return true
+  const targets = (Array.isArray(targetList) ? targetList : []).map((t) => String(unwrap(t)?.[1].name ?? ''))
+  if (targets.every((c) => state.fresh.childless.has(key(`${table}.${c}`)))) return true
+  return absentFromHistory(state.history, 'parent', table)
 }

@@ -12,7 +12,7 @@
 
 import { type ColumnType, columnType } from './column-types.js'
 import { newFreshObjects } from './fresh-objects.js'
-import type { FunctionReference } from './function-refs.js'
+import { type FunctionReference, forgetFunction, moveFunction } from './function-refs.js'
 import { newHazardState } from './hazard-state.js'
 import { type KnownDefinitions, learnDefinitions, newKnownDefinitions } from './known-definitions.js'
 import { relationKey } from './locks.js'
@@ -23,7 +23,7 @@ import { supabaseAnonSecurityDefiner } from './rules/supabase-anon-security-defi
 import { supabaseRlsDisabledInPublic } from './rules/supabase-rls-disabled-in-public.js'
 import { maxTier, type Tier } from './tier.js'
 import type { ClassifiedStatement, Finding } from './types.js'
-import { type Fields, lastName, nameOf, rangeVarName, unwrap } from './walk.js'
+import { type Fields, lastName, nameOf, rangeVarName, unwrap, walk } from './walk.js'
 
 /** Where a definition was made: the n-th script of the run (0-based) and its n-th statement. */
 export interface Origin {
@@ -73,12 +73,19 @@ export interface MigrationHistory {
    * an object already there.
    */
   readonly fromStart: boolean
-  /** What a call of each function defined so far would get: its body's tier, by lower-case own name. */
+  /** What a call of each function defined so far would get: its body's tier, by signature (`signatureOf` in function-refs.ts). */
   readonly functionTiers: Map<string, Tier>
   /** Functions whose body was `cautious` only for calling functions not defined yet: what they call. */
   readonly pendingCalls: Map<string, FunctionReference[]>
   /** Constraints, indexes and triggers defined so far, comparable (see known-definitions.ts). */
   readonly definitions: KnownDefinitions
+  /**
+   * A script of the run set `search_path` (SET, RESET, `set_config`): an unqualified table name may
+   * now mean a table of another schema, so what the history holds under it is not used for it.
+   */
+  searchPathMoved: boolean
+  /** Tables a script of the run made an inheritance parent (`INHERITS (p)`, `INHERIT p`), as relation keys. */
+  readonly parents: Set<string>
 }
 
 /**
@@ -103,6 +110,8 @@ export function newMigrationHistory(options: { readonly fromStart?: boolean } = 
     functionTiers: new Map(),
     pendingCalls: new Map(),
     definitions: newKnownDefinitions(),
+    searchPathMoved: false,
+    parents: new Set(),
   }
 }
 
@@ -112,10 +121,15 @@ export function newMigrationHistory(options: { readonly fromStart?: boolean } = 
  * false outside such a run, and for other schemas (platforms create their own objects there:
  * `auth.users`, `storage.objects`).
  */
-export function absentFromHistory(history: MigrationHistory, kind: 'table' | 'function', name: string): boolean {
+export function absentFromHistory(
+  history: MigrationHistory,
+  kind: 'table' | 'function' | 'parent',
+  name: string,
+): boolean {
   if (!history.fromStart || name === '') return false
   const lower = name.toLowerCase()
   if (lower.includes('.') && !lower.startsWith('public.')) return false
+  if (kind === 'parent') return !history.parents.has(relationKey(name))
   return kind === 'table' ? !history.tables.has(relationKey(name)) : !history.functions.has(functionKey(name))
 }
 
@@ -204,21 +218,84 @@ function learnAlterTable(history: MigrationHistory, s: Fields): void {
   }
 }
 
-function learnRename(history: MigrationHistory, s: Fields): void {
+function learnRename(history: MigrationHistory, s: Fields, origin: Origin): void {
   const key = relationKey(rangeVarName(s.relation))
   const table = history.tables.get(key)
-  if (table === undefined || typeof s.newname !== 'string') return
+  if (typeof s.newname !== 'string') return
   if (s.renameType === 'OBJECT_TABLE') {
-    history.tables.delete(key)
     const schema = typeof (s.relation as Fields).schemaname === 'string' ? `${(s.relation as Fields).schemaname}.` : ''
-    table.name = `${schema}${s.newname}`
-    history.tables.set(relationKey(table.name), table)
-  } else if (s.renameType === 'OBJECT_COLUMN' && typeof s.subname === 'string') {
+    // The rename succeeded, so whatever the history held under the new name is stale: the name is
+    // now the renamed table's, whose columns are unknown when the history never saw it.
+    moveTable(history, key, `${schema}${s.newname}`, origin)
+    return
+  }
+  if (table === undefined) return
+  if (s.renameType === 'OBJECT_COLUMN' && typeof s.subname === 'string') {
     const type = table.columns.get(s.subname)
     table.columns.delete(s.subname)
     if (type !== undefined) table.columns.set(s.newname, type)
   }
 }
+
+/**
+ * A table now known under `to` (a rename, SET SCHEMA): its entry moves there, or, when the history
+ * never saw it, an entry with no known columns takes the name (the table exists; its types are unknown).
+ */
+function moveTable(history: MigrationHistory, from: string, to: string, origin: Origin): void {
+  const table = history.tables.get(from)
+  if (table === undefined && !history.tables.has(relationKey(to))) return
+  history.tables.delete(from)
+  const moved: LearnedTable = table ?? { name: to, columns: new Map(), rls: false, policies: new Set(), origin }
+  moved.name = to
+  history.tables.set(relationKey(to), moved)
+}
+
+/** True when a statement sets `search_path`: SET / RESET search_path, RESET ALL, or `set_config('search_path', ...)`. */
+function setsSearchPath(kind: string, s: Fields): boolean {
+  if (kind === 'VariableSetStmt') {
+    return s.kind === 'VAR_RESET_ALL' || String(s.name ?? '').toLowerCase() === 'search_path'
+  }
+  let found = false
+  walk(s, (type, node) => {
+    if (found || type !== 'FuncCall' || lastName(node.funcname).toLowerCase() !== 'set_config') return undefined
+    const first = unwrap(Array.isArray(node.args) ? node.args[0] : undefined)
+    const name = first?.[0] === 'A_Const' ? (first[1].sval as Fields | undefined)?.sval : undefined
+    if (typeof name !== 'string' || name.toLowerCase() === 'search_path') found = true
+    return undefined
+  })
+  return found
+}
+
+/** Records the tables a statement makes inheritance parents (not partitioned ones: a partition has no column of its own). */
+function learnParents(history: MigrationHistory, kind: string, s: Fields): void {
+  if (kind === 'CreateStmt' && s.partbound === undefined) {
+    for (const p of Array.isArray(s.inhRelations) ? s.inhRelations : [])
+      history.parents.add(relationKey(rangeVarName(unwrap(p)?.[1] ?? p)))
+  }
+  if (kind === 'AlterTableStmt') {
+    for (const c of Array.isArray(s.cmds) ? s.cmds : []) {
+      const cmd = unwrap(c)?.[1]
+      if (cmd?.subtype === 'AT_AddInherit')
+        history.parents.add(relationKey(rangeVarName(unwrap(cmd.def)?.[1] ?? cmd.def)))
+    }
+  }
+}
+
+/** The name list of an ObjectWithArgs (`ALTER FUNCTION x.f(int) ...`), as strings. */
+function objectNames(object: unknown): string[] | undefined {
+  const w = unwrap(object)
+  const list = w?.[0] === 'ObjectWithArgs' ? w[1].objname : undefined
+  return Array.isArray(list) ? list.map((n) => String(unwrap(n)?.[1].sval ?? '')) : undefined
+}
+
+/** Object types of ALTER ... SET SCHEMA that move a relation. */
+const RELATIONS: ReadonlySet<string> = new Set([
+  'OBJECT_TABLE',
+  'OBJECT_VIEW',
+  'OBJECT_MATVIEW',
+  'OBJECT_FOREIGN_TABLE',
+  'OBJECT_SEQUENCE',
+])
 
 const FUNCTION_DROPS: ReadonlySet<string> = new Set([
   'OBJECT_FUNCTION',
@@ -236,9 +313,7 @@ function learnDrop(history: MigrationHistory, s: Fields): void {
       history.functions.delete(functionKey(nameOf(w[1].objname)))
       // A later call of that name reaches whatever else carries it (another schema, another
       // signature), not the body this run classified.
-      const own = lastName(w[1].objname).toLowerCase()
-      history.functionTiers.delete(own)
-      history.pendingCalls.delete(own)
+      forgetFunction({ functions: history.functionTiers, history }, lastName(w[1].objname))
     } else if (s.removeType === 'OBJECT_TYPE' && w?.[0] === 'TypeName') {
       history.enums.delete(nameOf(w[1].names))
     }
@@ -334,6 +409,8 @@ function learn(state: ScriptState, kind: string, s: Fields, statement: number): 
     state.createdNew.add(statement)
   learnDefinitions(state, kind, s, statement)
   state.utc = utcAfter(state.utc, kind, s)
+  if (setsSearchPath(kind, s)) history.searchPathMoved = true
+  learnParents(history, kind, s)
   switch (kind) {
     case 'CreateStmt':
       learnCreateTable(history, s, origin)
@@ -342,7 +419,27 @@ function learn(state: ScriptState, kind: string, s: Fields, statement: number): 
       learnAlterTable(history, s)
       break
     case 'RenameStmt':
-      learnRename(history, s)
+      learnRename(history, s, origin)
+      if (FUNCTION_DROPS.has(String(s.renameType)) && typeof s.newname === 'string') {
+        const names = objectNames(s.object)
+        if (names !== undefined) moveFunction({ functions: history.functionTiers, history }, names, { own: s.newname })
+      }
+      break
+    case 'AlterObjectSchemaStmt':
+      if (FUNCTION_DROPS.has(String(s.objectType)) && typeof s.newschema === 'string') {
+        const names = objectNames(s.object)
+        if (names !== undefined)
+          moveFunction({ functions: history.functionTiers, history }, names, { schema: s.newschema })
+      }
+      if (RELATIONS.has(String(s.objectType)) && typeof s.newschema === 'string') {
+        const relation = s.relation as Fields | undefined
+        const to =
+          s.newschema === 'public'
+            ? String(relation?.relname ?? '')
+            : `${s.newschema}.${String(relation?.relname ?? '')}`
+        moveTable(history, relationKey(rangeVarName(relation)), to, origin)
+        // The table that had the name in the new schema cannot be there (the move would fail).
+      }
       break
     case 'DropStmt':
       learnDrop(history, s)

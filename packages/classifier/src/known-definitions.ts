@@ -194,14 +194,14 @@ export function constraintDefinition(
   }
 }
 
-/** The key script-context uses for a table's constraint, trigger or policy: `kind:table.name`, lower case. */
+/** The key script-context uses for a table's constraint, trigger or policy: `kind:table.name` (names as the parser folds them). */
 export function tableObjectKey(kind: string, table: unknown, name: string): string {
-  return `${kind}:${rangeVarName(table)}.${name}`.toLowerCase()
+  return `${kind}:${rangeVarName(table)}.${name}`
 }
 
-/** The key script-context uses for an index: `index:name`, lower case. */
+/** The key script-context uses for an index: `index:name` (the name as the parser folds it). */
 export function indexKey(name: string): string {
-  return `index:${name}`.toLowerCase()
+  return `index:${name}`
 }
 
 /** The definitions a statement makes, by key (CREATE TABLE, ADD CONSTRAINT, CREATE INDEX, CREATE TRIGGER). */
@@ -246,7 +246,8 @@ export function definitionsMade(kind: string, s: Fields): [string, KnownDefiniti
       break
     case 'CreateTrigStmt':
       if (typeof s.trigname === 'string') {
-        const fn = lastName(s.funcname).toLowerCase()
+        // The function as named, schema included (`x.audit()` is not `audit()`; `public.` is dropped).
+        const fn = relationKey(nameOf(s.funcname))
         const rest = `${fn}|${canonical({ ...s, funcname: undefined, events: undefined, columns: undefined })}`
         out.push([
           tableObjectKey('trigger', table, s.trigname),
@@ -278,7 +279,7 @@ function definitionsDropped(kind: string, s: Fields): { keys: string[]; tables: 
       const items = unwrap(o)?.[1].items
       if (s.removeType === 'OBJECT_INDEX') keys.push(indexKey(lastName(items)))
       else if (s.removeType === 'OBJECT_TRIGGER' && Array.isArray(items)) {
-        keys.push(`trigger:${nameOf(items.slice(0, -1))}.${lastName(items)}`.toLowerCase())
+        keys.push(`trigger:${nameOf(items.slice(0, -1))}.${lastName(items)}`)
       } else if (s.removeType === 'OBJECT_TABLE') tables.push(relationKey(nameOf(items)))
     }
   }
@@ -340,10 +341,10 @@ function renameDefinitions(known: KnownDefinitions, s: Fields): void {
         }
         const prefix = key.slice(0, key.indexOf(':') + 1)
         const rest = key.slice(prefix.length)
-        const own = `${rangeVarName(s.relation)}.`.toLowerCase()
+        const own = `${rangeVarName(s.relation)}.`
         const rekeyed =
           def.table === table && rest.startsWith(own)
-            ? `${prefix}${typeof schema === 'string' ? `${schema}.` : ''}${newName}.${rest.slice(own.length)}`.toLowerCase()
+            ? `${prefix}${typeof schema === 'string' ? `${schema}.` : ''}${newName}.${rest.slice(own.length)}`
             : key
         setDef(known, rekeyed, moved)
       }

@@ -4,9 +4,20 @@
  */
 import { type ColumnType, columnType, typeChangeRewrites } from './column-types.js'
 import { existingRelation } from './hazard-state.js'
+import type { LearnedTable } from './history.js'
 import { relationKey } from './locks.js'
 import type { RuleContext } from './rule.js'
 import { type Fields, unwrap } from './walk.js'
+
+/**
+ * The history's table for the statement's relation; none for an unqualified name once a script of
+ * the run moved `search_path` (the name may now mean another schema's table).
+ */
+function knownTable(ctx: RuleContext): LearnedTable | undefined {
+  const history = ctx.script.history
+  if (history.searchPathMoved && !ctx.relation.includes('.')) return undefined
+  return history.tables.get(relationKey(ctx.relation))
+}
 
 const SAME_FAMILY_LIMIT = new Set(['varchar', 'varbit', 'bit varying'])
 const TIME = new Set(['timestamp', 'timestamptz', 'time', 'timetz', 'interval'])
@@ -49,7 +60,7 @@ export function unprovenWidening(cmd: Fields, ctx: RuleContext): OldTypeFacts | 
   if (cmd.subtype !== 'AT_AlterColumnType' || typeof cmd.name !== 'string') return undefined
   const def = unwrap(cmd.def)
   if (def?.[0] !== 'ColumnDef' || typeChangeRewrites(def[1]) || !existingRelation(ctx)) return undefined
-  const table = ctx.script.history.tables.get(relationKey(ctx.relation))
+  const table = knownTable(ctx)
   return { column: `${ctx.relation}.${cmd.name}`, from: table?.columns.get(cmd.name) }
 }
 
@@ -102,7 +113,7 @@ export function losslessTypeChange(cmd: Fields, ctx: RuleContext): boolean {
     if (using[0] !== 'ColumnRef' || only !== cmd.name) return false
   }
   if (def[1].collClause !== undefined) return false
-  const from = ctx.script.history.tables.get(relationKey(ctx.relation))?.columns.get(cmd.name)
+  const from = knownTable(ctx)?.columns.get(cmd.name)
   const to = columnType(def[1].typeName)
   if (from === undefined || to === undefined) return false
   return isLosslessChange(from, to) || utcTimestampSwap(from, to, ctx)
@@ -125,7 +136,7 @@ export function utcTimestampChange(cmd: Fields, ctx: RuleContext): boolean {
   if (cmd.subtype !== 'AT_AlterColumnType' || typeof cmd.name !== 'string' || ctx.pgVersion < 12) return false
   const def = unwrap(cmd.def)
   if (def?.[0] !== 'ColumnDef' || !losslessTypeChange(cmd, ctx)) return false
-  const from = ctx.script.history.tables.get(relationKey(ctx.relation))?.columns.get(cmd.name)
+  const from = knownTable(ctx)?.columns.get(cmd.name)
   const to = columnType(def[1].typeName)
   return from !== undefined && to !== undefined && utcTimestampSwap(from, to, ctx)
 }

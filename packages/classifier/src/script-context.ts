@@ -42,8 +42,9 @@ interface Key {
   readonly name: string
 }
 
-const keyText = (k: Key) => `${k.kind}:${k.name.toLowerCase()}`
-/** The name as written, lower-case: `users` and `public.users` are not assumed to be one object. */
+/** Names arrive folded by the parser (`Users` only when quoted): compared as they are, never lower-cased again. */
+const keyText = (k: Key) => `${k.kind}:${k.name}`
+/** The name as written, as the parser folds it: `users` and `public.users` are not assumed to be one object. */
 const own = (name: string) => name
 
 const DROP_KINDS: Readonly<Record<string, string>> = {
@@ -81,7 +82,11 @@ function dropped(kind: string, node: Fields): { keys: Key[]; cascade: boolean; w
         }
         return { kind: what, name: nameOf(items) }
       }
-      if (w?.[0] === 'ObjectWithArgs') return { kind: what, name: nameOf(w[1].objname) }
+      if (w?.[0] === 'ObjectWithArgs') {
+        // `DROP FUNCTION f(text)` names one overload: only `f(text)` made again answers it.
+        const name = nameOf(w[1].objname)
+        return { kind: what, name: w[1].args_unspecified === true ? name : `${name}(${argTypes(w[1].objargs)})` }
+      }
       if (w?.[0] === 'TypeName') return { kind: what, name: nameOf(w[1].names) }
       if (w?.[0] === 'String') return { kind: what, name: stringValue(o) ?? '' }
       return { kind: what, name: '' }
@@ -130,8 +135,21 @@ function created(kind: string, node: Fields): { keys: Key[]; fresh: boolean } {
       return one('index', String(node.idxname ?? ''), node.if_not_exists !== true && node.idxname !== undefined)
     case 'CreateSeqStmt':
       return one('sequence', rangeVarName(node.sequence), node.if_not_exists !== true)
-    case 'CreateFunctionStmt':
-      return one('function', nameOf(node.funcname), node.replace !== true)
+    case 'CreateFunctionStmt': {
+      const name = nameOf(node.funcname)
+      const types = (Array.isArray(node.parameters) ? node.parameters : [])
+        .map((p) => unwrap(p))
+        .filter((w) => w?.[0] === 'FunctionParameter' && INPUT_MODES.has(String(w[1].mode ?? 'FUNC_PARAM_DEFAULT')))
+        .map((w) => w?.[1].argType)
+      // Filed under its name (what `DROP FUNCTION f` drops) and under its signature (what `DROP FUNCTION f(int)` drops).
+      return {
+        keys: [
+          { kind: 'function', name },
+          { kind: 'function', name: `${name}(${argTypes(types)})` },
+        ],
+        fresh: node.replace !== true,
+      }
+    }
     case 'CreateTrigStmt':
       return one('trigger', `${own(rangeVarName(node.relation))}.${String(node.trigname ?? '')}`, node.replace !== true)
     case 'CreatePolicyStmt':
@@ -163,6 +181,25 @@ function created(kind: string, node: Fields): { keys: Key[]; fresh: boolean } {
     }
   }
   return { keys: [], fresh: false }
+}
+
+/** Input argument modes: the ones a function's signature is made of. */
+const INPUT_MODES: ReadonlySet<string> = new Set([
+  'FUNC_PARAM_IN',
+  'FUNC_PARAM_INOUT',
+  'FUNC_PARAM_VARIADIC',
+  'FUNC_PARAM_DEFAULT',
+])
+
+/** A list of argument types, comparable between DROP FUNCTION and CREATE FUNCTION (`int` and `integer` are one). */
+function argTypes(types: unknown): string {
+  return (Array.isArray(types) ? types : [])
+    .map((t) => {
+      const w = unwrap(t)
+      const names = (w?.[0] === 'TypeName' ? w[1] : (t as Fields | undefined))?.names
+      return nameOf(names)
+    })
+    .join(',')
 }
 
 function constraintKeys(table: string, elements: unknown): Key[] {
@@ -203,6 +240,21 @@ const QUIET: ReadonlySet<string> = new Set([
   'CreateTableAsStmt',
 ])
 
+/**
+ * ALTER TABLE subcommands that put an existing table's rows under another table: a partition
+ * attached to a table the script created goes with it when that table is dropped (`DROP TABLE` of a
+ * partitioned table drops every partition, no CASCADE needed).
+ */
+const ADOPTS_ROWS: ReadonlySet<string> = new Set(['AT_AttachPartition'])
+
+/** True for a quiet kind that also moves no old rows under another name (see {@link ADOPTS_ROWS}). */
+function quietKind(node: readonly [string, Fields] | undefined): boolean {
+  if (node === undefined || !QUIET.has(node[0])) return false
+  if (node[0] !== 'AlterTableStmt') return true
+  const cmds = Array.isArray(node[1].cmds) ? node[1].cmds : []
+  return !cmds.some((c) => ADOPTS_ROWS.has(String(unwrap(c)?.[1].subtype)))
+}
+
 /** True when the statements in [from, to) are quiet kinds, each `safe` on its own. */
 function quietWindow(
   statements: readonly ClassifiedStatement[],
@@ -211,8 +263,7 @@ function quietWindow(
   to: number,
 ): boolean {
   for (let k = from; k < to; k++) {
-    const kind = nodes[k]?.[0]
-    if (kind === undefined || !QUIET.has(kind)) return false
+    if (!quietKind(nodes[k])) return false
     // Code that may run (an unknown function, a trigger, dynamic SQL) could rename or re-point a
     // name; a plain data change or a drop cannot.
     const verdict = statements[k]?.verdict
@@ -237,6 +288,28 @@ function definitionKey(key: Key): string {
   return key.kind === 'index' ? indexKey(key.name.split('.').at(-1) ?? key.name) : keyText(key)
 }
 
+/** Statements that write rows (a row written while a constraint is gone is checked by nothing). */
+const WRITES: ReadonlySet<string> = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt'])
+
+/** True when a statement in (i, j) writes rows. */
+function writesBetween(nodes: readonly (readonly [string, Fields] | undefined)[], i: number, j: number): boolean {
+  for (let k = i + 1; k < j; k++) if (WRITES.has(nodes[k]?.[0] ?? '')) return true
+  return false
+}
+
+/**
+ * True when statement `node` may add the dropped constraint `key` again with NOT VALID: it adds some
+ * constraint NOT VALID (named or not: an unnamed one may take the old default name).
+ */
+function madeNotValid(node: readonly [string, Fields] | undefined, key: Key): boolean {
+  if (node?.[0] !== 'AlterTableStmt' || key.kind !== 'constraint') return false
+  return (Array.isArray(node[1].cmds) ? node[1].cmds : []).some((c) => {
+    const cmd = unwrap(c)?.[1]
+    const def = unwrap(cmd?.def)
+    return cmd?.subtype === 'AT_AddConstraint' && def?.[0] === 'Constraint' && def[1].skip_validation === true
+  })
+}
+
 /** Kinds whose drop the history can answer: their old definition is compared with the new one. */
 const GUARDS: ReadonlySet<string> = new Set(['constraint', 'index', 'trigger'])
 
@@ -259,9 +332,9 @@ interface LaterIndex {
   readonly made: Map<string, number[]>
   /** Statements making a PRIMARY KEY or UNIQUE constraint on each table, ascending. */
   readonly unique: Map<string, number[]>
-  /** `DROP TABLE` statements of each table (lower case), ascending. */
+  /** `DROP TABLE` statements of each table (names as the parser folds them), ascending. */
   readonly tableDrops: Map<string, number[]>
-  /** `ALTER TABLE ... DROP COLUMN` statements of each `table.column` (lower case), ascending. */
+  /** `ALTER TABLE ... DROP COLUMN` statements of each `table.column` (names as the parser folds them), ascending. */
   readonly columnDrops: Map<string, number[]>
   /** True when nothing in (i, j) renames or re-points a name, or may run code that could. */
   quiet(i: number, j: number): boolean
@@ -276,9 +349,11 @@ const RELATION_MAKERS: Readonly<Record<string, (node: Fields) => unknown>> = {
   ViewStmt: (n) => n.view,
   CreateSeqStmt: (n) => n.sequence,
   CreateForeignTableStmt: (n) => (n.base as Fields | undefined)?.relation,
+  // `SELECT ... INTO TEMP t` creates a table as CREATE TABLE AS does.
+  SelectStmt: (n) => (n.intoClause as Fields | undefined)?.rel,
 }
 
-const relname = (table: string) => (table.split('.').at(-1) ?? table).toLowerCase()
+const relname = (table: string) => table.split('.').at(-1) ?? table
 
 function laterIndex(
   statements: readonly ClassifiedStatement[],
@@ -302,8 +377,7 @@ function laterIndex(
   // loud[k]: statements before k that are not quiet kinds, or may run code (a data change is neither).
   const loud = new Array<number>(statements.length + 1).fill(0)
   for (let k = 0; k < statements.length; k++) {
-    const kind = nodes[k]?.[0]
-    const noisy = kind === undefined || !QUIET.has(kind) || mayRunCode(statements[k]?.verdict.findings ?? [])
+    const noisy = !quietKind(nodes[k]) || mayRunCode(statements[k]?.verdict.findings ?? [])
     loud[k + 1] = (loud[k] as number) + (noisy ? 1 : 0)
     for (const [key, def] of made[k] ?? []) {
       push(index.made, key, k)
@@ -311,22 +385,20 @@ function laterIndex(
     }
     const n = nodes[k]
     const maker = n === undefined ? undefined : RELATION_MAKERS[n[0]]
-    if (n !== undefined && maker !== undefined) {
-      const rv = maker(n[1]) as Fields | undefined
-      push(creates, String(rv?.relname ?? '').toLowerCase(), k)
-    }
+    const rv = n === undefined || maker === undefined ? undefined : (maker(n[1]) as Fields | undefined)
+    if (rv !== undefined) push(creates, String(rv.relname ?? ''), k)
     if (n?.[0] === 'AlterTableStmt') {
-      const table = relationKey(rangeVarName(n[1].relation)).toLowerCase()
+      const table = relationKey(rangeVarName(n[1].relation))
       for (const c of Array.isArray(n[1].cmds) ? n[1].cmds : []) {
         const cmd = unwrap(c)?.[1]
         if (cmd?.subtype === 'AT_DropColumn' && typeof cmd.name === 'string') {
-          push(index.columnDrops, `${table}.${cmd.name.toLowerCase()}`, k)
+          push(index.columnDrops, `${table}.${cmd.name}`, k)
         }
       }
     }
     if (n?.[0] === 'DropStmt' && n[1].removeType === 'OBJECT_TABLE') {
       for (const o of Array.isArray(n[1].objects) ? n[1].objects : []) {
-        push(index.tableDrops, relationKey(nameOf(unwrap(o)?.[1].items)).toLowerCase(), k)
+        push(index.tableDrops, relationKey(nameOf(unwrap(o)?.[1].items)), k)
       }
     }
   }
@@ -446,6 +518,9 @@ export function applyScriptContext(
           for (const j of after(index.made.get(definitionKey(key)), i)) {
             if (!index.quiet(i, j) || index.shadowed(old.table, i, j)) break
             const again = facts[j]?.made?.get(definitionKey(key))
+            // Made again NOT VALID after rows were written in between: those rows were never
+            // checked, so the old guarantee (every row passes) may no longer hold.
+            if (again !== undefined && madeNotValid(nodes[j], key) && writesBetween(nodes, i, j)) break
             if (again?.shape === old.shape) {
               reasons.push(`${key.name} is created again with the same definition at line ${statements[j]?.span.line}`)
               return true
@@ -486,7 +561,7 @@ export function applyScriptContext(
         if (old?.columns !== undefined && key.kind === 'constraint') {
           let last = -1
           for (const column of old.columns) {
-            const at = after(index.columnDrops.get(`${old.table.toLowerCase()}.${column.toLowerCase()}`), i)[0]
+            const at = after(index.columnDrops.get(`${old.table}.${column}`), i)[0]
             if (at === undefined || !index.quiet(i, at) || index.shadowed(old.table, i, at)) {
               last = -1
               break
@@ -504,7 +579,7 @@ export function applyScriptContext(
         const own = key.kind === 'index' ? undefined : relationKey(key.name.slice(0, key.name.lastIndexOf('.')))
         for (const table of [old?.table ?? own, old?.references]) {
           if (table === undefined) continue
-          const at = after(index.tableDrops.get(table.toLowerCase()), i + 1)[0]
+          const at = after(index.tableDrops.get(table), i + 1)[0]
           if (at !== undefined && index.quiet(i, at) && !index.shadowed(table, i, at)) {
             reasons.push(`${key.name} goes with table ${table}, dropped at line ${statements[at]?.span.line}`)
             return true
@@ -515,7 +590,7 @@ export function applyScriptContext(
       for (let j = i + 1; j < statements.length; j++) {
         if (facts[j]?.created.keys.some((k) => keyText(k) === text)) {
           reasons.push(`${key.name} is created again at line ${statements[j]?.span.line}`)
-          if (key.kind === 'function') replaced.push({ at: j, name: key.name })
+          if (key.kind === 'function') replaced.push({ at: j, name: key.name.replace(/\(.*$/, '') })
           return true
         }
       }

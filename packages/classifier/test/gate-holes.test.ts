@@ -336,9 +336,19 @@ describe('the script around a drop', () => {
         ['destructive', 'CREATE TABLE x (id int); SELECT purge(); DROP TABLE x'],
         ['destructive', 'DROP TYPE mood CASCADE'],
         ['destructive', 'DROP SEQUENCE s; CREATE SEQUENCE s'],
-        // Rows and columns the script wrote itself (Lemmy's backfill of a column it just added).
+        // Rows and columns the script wrote itself (Lemmy's backfill of a column it just added):
+        // with UPDATE ONLY, or ADD COLUMN with ONLY, no inheritance child's old column of that
+        // name can be overwritten (update-inherited-column, red team second pass).
         [
           'safe',
+          'ALTER TABLE local_site ADD COLUMN registration_mode text; UPDATE ONLY local_site SET registration_mode = $$open$$',
+        ],
+        [
+          'safe',
+          'ALTER TABLE ONLY local_site ADD COLUMN registration_mode text; UPDATE local_site SET registration_mode = $$open$$',
+        ],
+        [
+          'cautious',
           'ALTER TABLE local_site ADD COLUMN registration_mode text; UPDATE local_site SET registration_mode = $$open$$',
         ],
         ['safe', 'CREATE TABLE tmp (id int); INSERT INTO tmp VALUES (1); DELETE FROM tmp; TRUNCATE tmp'],

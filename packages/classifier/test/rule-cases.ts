@@ -26,6 +26,10 @@ export const cases: Record<string, { fires: string; nearMiss: string }> = {
     fires: "UPDATE users SET name = 'x'",
     nearMiss: "UPDATE users SET name = 'x' WHERE id = 1",
   },
+  'update-inherited-column': {
+    fires: "ALTER TABLE users ADD COLUMN plan text; UPDATE users SET plan = 'free'",
+    nearMiss: "ALTER TABLE users ADD COLUMN plan text; UPDATE ONLY users SET plan = 'free'",
+  },
   'update-with-where': {
     fires: "UPDATE users SET name = 'x' WHERE id = 1",
     nearMiss: "UPDATE users SET name = 'x' WHERE true",

@@ -1,7 +1,7 @@
 import { freshTable } from '../fresh-objects.js'
 import { definedFunctionTier } from '../function-refs.js'
 import { defineRule } from '../rule.js'
-import { type Fields, rangeVarName } from '../walk.js'
+import { type Fields, nameOf, rangeVarName } from '../walk.js'
 
 /** CREATE TRIGGER runs a function on every matching write; safe only when that function was shown harmless in the script. */
 export const createTrigger = defineRule<Fields>({
@@ -12,10 +12,9 @@ export const createTrigger = defineRule<Fields>({
     // On a table this script created, the trigger changes nothing that ran before; the writes that
     // fire it later in the script carry its function's tier (deferred-code).
     if (freshTable(ctx.script, rangeVarName(s.relation))) return undefined
-    const fn = Array.isArray(s.funcname)
-      ? String((s.funcname.at(-1) as { String?: { sval?: string } })?.String?.sval ?? '')
-      : ''
-    return definedFunctionTier(ctx.script, fn.toLowerCase()) === 'safe' ? undefined : String(s.trigname ?? 'trigger')
+    // A trigger function takes no declared arguments.
+    const tier = definedFunctionTier(ctx.script, { name: nameOf(s.funcname), args: 0 })
+    return tier === 'safe' ? undefined : String(s.trigname ?? 'trigger')
   },
   message: (t) =>
     `CREATE TRIGGER ${t} runs a function on every matching write from now on, and that function was not shown harmless in this script.`,

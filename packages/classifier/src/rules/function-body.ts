@@ -1,10 +1,9 @@
 import type { CreateFunctionStmt, DoStmt } from '@pgsql/types'
-import { type FunctionReference, recordFunction } from '../function-refs.js'
-import { functionKey } from '../functions.js'
+import { type FunctionReference, recordFunction, signatureOf } from '../function-refs.js'
 import { absentFromHistory } from '../history.js'
 import { defineRule } from '../rule.js'
 import type { Tier } from '../tier.js'
-import { type Fields, lastName, nameOf, stringValue, unwrap } from '../walk.js'
+import { type Fields, nameOf, stringValue, unwrap } from '../walk.js'
 import { dynamicSql } from './dynamic-sql.js'
 import { classifyPlpgsql, freeDollarTag } from './plpgsql.js'
 import { replaceFunction } from './replace-function.js'
@@ -88,7 +87,7 @@ export const functionBody = defineRule<Fields>({
     }
     if (!isDo) {
       const fn = node as CreateFunctionStmt
-      recordFunction(ctx.script, functionKey(lastName(fn.funcname)), tier, calls)
+      recordFunction(ctx.script, signatureOf(fn.funcname, fn.parameters), tier, calls)
       // Replacing a function that may exist changes what its callers (triggers, views, defaults) run.
       if (
         fn.replace === true &&

@@ -100,6 +100,7 @@ import { unknownFunction } from './unknown-function.js'
 import { unknownStatement } from './unknown-statement.js'
 import { unreadableBody } from './unreadable-body.js'
 import { unsafeSetting } from './unsafe-setting.js'
+import { updateInheritedColumn } from './update-inherited-column.js'
 import { updateWithWhere } from './update-with-where.js'
 import { updateWithoutWhere } from './update-without-where.js'
 import { upsert } from './upsert.js'
@@ -123,6 +124,7 @@ export const rules: readonly AnyRule[] = [
   deleteWithWhere,
   updateWithoutWhere,
   updateWithWhere,
+  updateInheritedColumn,
   merge,
   upsert,
   dropColumn,
