@@ -242,7 +242,7 @@ describe('undo', () => {
                 (SELECT json_agg(enumlabel ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid) AS labels,
                 (SELECT json_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attcollation::regcollation::text ORDER BY attnum)
                    FROM pg_attribute WHERE attrelid = t.typrelid AND attnum > 0) AS attrs,
-                (SELECT json_agg(conname || ' ' || pg_get_constraintdef(oid)) FROM pg_constraint WHERE contypid = t.oid) AS checks
+                (SELECT json_agg(conname || ' ' || pg_get_constraintdef(oid) ORDER BY conname) FROM pg_constraint WHERE contypid = t.oid) AS checks
            FROM pg_type t WHERE t.typnamespace = 'app'::regnamespace AND t.typtype IN ('e', 'c', 'd')
             AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
           ORDER BY 1`,
