@@ -185,3 +185,40 @@ describe('every row, however written', () => {
     expect(row?.attidentity).toBe('d')
   })
 })
+
+describe('the script around a drop (issue 18), end to end', () => {
+  it('runs a script that drops only what it made, without a flag; the old tables stay', async () => {
+    const { db } = harness(database)
+    const result = await db.execute('CREATE TABLE scratch (id int); INSERT INTO scratch VALUES (1); DROP TABLE scratch')
+    expect(result.isOk(), result.isErr() ? result.error.message : '').toBe(true)
+    await intact()
+  })
+
+  it('refuses a second DROP that reaches the table a temporary one shadowed, even with confirm; users stays', async () => {
+    // The first DROP takes the temporary table; the second takes the real users. Both were rated safe.
+    const attack = 'CREATE TEMP TABLE users (id int); DROP TABLE users; DROP TABLE users'
+    await refused(attack, 'drop-table', { confirm: true })
+    await intact()
+    // The loss is real: with the override, the second DROP takes the real table (kept for undo).
+    const { db } = harness(database)
+    const run = await db.execute(attack, { iKnowWhatImDoing: true })
+    expect(run.isOk(), run.isErr() ? run.error.message : '').toBe(true)
+    const left = await direct(
+      database.url,
+      "SELECT 1 FROM pg_class WHERE relname = 'users' AND relnamespace = 'public'::regnamespace",
+    )
+    expect(left).toHaveLength(0)
+  })
+
+  it('refuses a DELETE from a fresh table that cascades into old rows through a new column, even with confirm', async () => {
+    await refused(
+      `CREATE TABLE f (id int PRIMARY KEY); INSERT INTO f VALUES (1);
+       ALTER TABLE users ADD COLUMN fid int REFERENCES f ON DELETE CASCADE; UPDATE users SET fid = 1; DELETE FROM f`,
+      'delete-without-where',
+      { confirm: true },
+    )
+    await intact()
+    const made = await direct(database.url, "SELECT 1 FROM pg_class WHERE relname = 'f'")
+    expect(made).toHaveLength(0)
+  })
+})
