@@ -310,6 +310,13 @@ function madeNotValid(node: readonly [string, Fields] | undefined, key: Key): bo
   })
 }
 
+/** Files statement `at` under `key`, once (statements are visited in one direction, so lists stay sorted). */
+function push(map: Map<string, number[]>, key: string, at: number): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [at])
+  else if (list.at(-1) !== at) list.push(at)
+}
+
 /** Kinds whose drop the history can answer: their old definition is compared with the new one. */
 const GUARDS: ReadonlySet<string> = new Set(['constraint', 'index', 'trigger'])
 
@@ -369,11 +376,6 @@ function laterIndex(
     shadowed: () => true,
   }
   const creates = new Map<string, number[]>()
-  const push = (map: Map<string, number[]>, key: string, at: number) => {
-    const list = map.get(key)
-    if (list === undefined) map.set(key, [at])
-    else if (list.at(-1) !== at) list.push(at)
-  }
   // loud[k]: statements before k that are not quiet kinds, or may run code (a data change is neither).
   const loud = new Array<number>(statements.length + 1).fill(0)
   for (let k = 0; k < statements.length; k++) {
@@ -445,9 +447,7 @@ export function applyScriptContext(
         const c = facts[j]?.created
         if (c?.fresh !== true) continue
         for (const k of c.keys) {
-          const list = creations.get(keyText(k))
-          if (list === undefined) creations.set(keyText(k), [j])
-          else if (list.at(-1) !== j) list.push(j)
+          push(creations, keyText(k), j)
         }
       }
     }
@@ -460,9 +460,7 @@ export function applyScriptContext(
       drops = new Map()
       for (let j = 0; j < facts.length; j++) {
         for (const k of facts[j]?.dropped?.keys ?? []) {
-          const list = drops.get(keyText(k))
-          if (list === undefined) drops.set(keyText(k), [j])
-          else if (list.at(-1) !== j) list.push(j)
+          push(drops, keyText(k), j)
         }
       }
     }
